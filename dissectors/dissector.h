@@ -1,0 +1,52 @@
+/*
+ * dissector.h - the interface every protocol dissector implements.
+ *
+ * The engine (src/session.c) hands a dissector the bytes of one TCP connection,
+ * per direction and in order, plus gaps and the end of the connection. The
+ * dissector emits typed events (event.h) through the sink it was created with.
+ * It must not know about libnids, JSON or files, and it must give the same events
+ * whether the stream arrives in one chunk or one byte at a time.
+ */
+#ifndef POPSIFT_DISSECTOR_H
+#define POPSIFT_DISSECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+enum end_reason {
+	END_NONE,
+	END_FIN,
+	END_RST,
+	END_TIMEOUT,
+	END_CAPTURE_END,
+	END_EVICTED, /* the stream table was full and this stream was dropped */
+	END_REASON_COUNT
+};
+
+const char *end_reason_name(enum end_reason r);
+
+/* What a dissector may know about its connection; owned and updated by the engine. */
+struct session_info {
+	uint16_t client_port;
+	uint16_t server_port;
+	bool partial; /* picked up mid-stream: the start of the connection is missing */
+};
+
+struct dissector {
+	const char *name; /* app_proto: "pop3", "pop2", "kpop" */
+	/* Returns NULL only when out of memory. */
+	void *(*create)(const struct session_info *info, struct event_sink *sink);
+	void (*data)(void *st, enum dir dir, const uint8_t *buf, size_t len);
+	/* `missing` bytes were lost on the wire at this point of direction `dir`. */
+	void (*gap)(void *st, enum dir dir, size_t missing);
+	/* Emits whatever is still pending and the session summary; called once. */
+	void (*end)(void *st, enum end_reason why);
+	void (*destroy)(void *st);
+};
+
+extern const struct dissector pop3_dissector;
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * event.h - the typed events a dissector emits, and the sink that takes them.
+ *
+ * This is the only thing dissectors and output share. A dissector fills one of
+ * these plain structs and calls sink->emit(); it never knows whether the event
+ * becomes JSON, a text line, a file on disk or an entry in a unit test's log.
+ * Byte strings point into the dissector's own memory and are valid only for the
+ * duration of the emit() call: a sink that keeps one must copy it.
+ */
+#ifndef POPSIFT_EVENT_H
+#define POPSIFT_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anomaly.h"
+
+/* Raw bytes as they were on the wire; not NUL-terminated, may hold any byte. */
+struct bytes {
+	const uint8_t *p;
+	size_t n;
+};
+
+#define BYTES_NONE ((struct bytes){ NULL, 0 })
+
+enum dir {
+	DIR_TO_SERVER = 0, /* bytes the client sent */
+	DIR_TO_CLIENT = 1, /* bytes the server sent */
+	DIR_COUNT
+};
+
+enum ev_type {
+	EV_AUTH,
+	EV_MESSAGE_BEGIN,
+	EV_MESSAGE_DATA,
+	EV_MESSAGE_END,
+	EV_TLS,
+	EV_COMMAND,
+	EV_ANOMALY,
+	EV_SESSION,
+	EV_TYPE_COUNT
+};
+
+enum auth_result {
+	AUTH_RESULT_UNKNOWN, /* the capture holds no reply */
+	AUTH_RESULT_SUCCESS,
+	AUTH_RESULT_FAILURE,
+	AUTH_RESULT_COUNT
+};
+
+/* One login attempt, emitted once its outcome is known (or at session end). */
+struct ev_auth {
+	const char *mechanism; /* "USER", "APOP", "PLAIN", "HELO", ... */
+	struct bytes username;
+	struct bytes password; /* the reusable secret, when one crossed the wire */
+	bool has_password;
+	bool cleartext;        /* a reusable secret was readable on the wire */
+	enum auth_result result;
+	struct bytes reply;    /* the server's status line deciding the outcome */
+	struct bytes challenge; /* APOP: the greeting's <timestamp> */
+	struct bytes response;  /* APOP: the digest as sent */
+};
+
+/* A message body streamed as it arrives: begin, any number of data spans, end. */
+struct ev_message_begin {
+	const char *command; /* "RETR", "TOP", "XTND XMIT" */
+	uint32_t number;     /* 0 when the command carried none */
+	enum dir dir;        /* who sent the body */
+};
+
+struct ev_message_data {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct ev_message_end {
+	bool complete; /* false: capture ended, gapped or was cut first */
+};
+
+struct ev_tls {
+	const char *command; /* "STLS" */
+	enum auth_result result;
+};
+
+/* One request/response pair (for --transactions). */
+struct ev_command {
+	struct bytes request; /* the command line, secrets already redacted */
+	struct bytes reply;   /* the status line */
+	bool success;
+};
+
+struct ev_anomaly {
+	enum anomaly id;
+	enum dir dir;
+	struct bytes sample; /* evidence, at most ANOMALY_SAMPLE_MAX bytes */
+};
+
+/* The dissector's summary of a connection, emitted once from its end(). */
+struct ev_session {
+	const char *app_proto;
+	struct bytes greeting;
+	struct bytes apop_timestamp;
+	const struct bytes *capabilities;
+	size_t n_capabilities;
+	struct bytes username;
+	bool authenticated;
+	bool tls;
+	bool quit;      /* the client's QUIT was acknowledged */
+	bool encrypted; /* the connection was TLS from its first byte */
+	const char *state; /* protocol state at the end, e.g. "TRANSACTION" */
+	uint32_t commands;
+	uint32_t messages_retrieved;
+	uint32_t messages_deleted;
+};
+
+struct event {
+	enum ev_type type;
+	union {
+		struct ev_auth auth;
+		struct ev_message_begin message_begin;
+		struct ev_message_data message_data;
+		struct ev_message_end message_end;
+		struct ev_tls tls;
+		struct ev_command command;
+		struct ev_anomaly anomaly;
+		struct ev_session session;
+	} u;
+};
+
+/* Where events go. Implementations embed this as their first member. */
+struct event_sink {
+	void (*emit)(struct event_sink *sink, const struct event *ev);
+};
+
+static inline void sink_emit(struct event_sink *sink, const struct event *ev)
+{
+	sink->emit(sink, ev);
+}
+
+static inline struct bytes bytes_of(const void *p, size_t n)
+{
+	return (struct bytes){ (const uint8_t *)p, n };
+}
+
+const char *auth_result_name(enum auth_result r);
+
+#endif

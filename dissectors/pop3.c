@@ -1,0 +1,805 @@
+/*
+ * pop3.c - the POP3 dissector: RFC 1939 state machine, RFC 2449 CAPA and
+ * pipelining, RFC 2595 STLS, RFC 5034 AUTH (decoded by sasl.c).
+ *
+ * Owns one connection's POP3 view: the session phase (AUTHORIZATION,
+ * TRANSACTION, UPDATE), the first-in first-out queue of client commands waiting
+ * for their replies, the server-side reading mode (status line, multi-line lines,
+ * or a message body) and the streaming dot-unstuffer. It sees bytes per
+ * direction and emits events; it knows nothing of libnids, JSON or files.
+ *
+ * Client lines are queued raw and interpreted when their reply arrives, because
+ * a pipelining client sends many commands before the first answer and the reply
+ * alone decides what happened (protocol-notes §3).
+ */
+#include <stdio.h>
+
+#include "bstr.h"
+#include "dissector.h"
+#include "linebuf.h"
+#include "sasl.h"
+
+#define POP3_LINE_MAX 8192        /* longest command or status line kept (RFC: 255/512) */
+#define POP3_PENDING_MAX 256      /* pipelined commands awaiting replies */
+#define POP3_PENDING_BYTES 65536  /* their bytes, all together */
+#define POP3_GREETING_MAX 512     /* RFC 2449 §4 */
+#define POP3_NAME_MAX 1024        /* user names kept */
+#define POP3_CAPA_MAX 64          /* capabilities kept */
+#define POP3_CAPA_LINE_MAX 512
+
+enum pop3_cmd_id {
+#define POP3_CMD(id, kw, ml) POP3_CMD_##id,
+#include "pop3_cmds.def"
+#undef POP3_CMD
+	POP3_CMD_COUNT
+};
+
+enum pop3_ml { ML_NEVER, ML_ALWAYS, ML_NOARG, ML_BODY };
+
+static const struct pop3_cmd_row {
+	const char *keyword;
+	enum pop3_ml ml;
+} pop3_cmds[] = {
+#define POP3_CMD(id, kw, ml) [POP3_CMD_##id] = { kw, ml },
+#include "pop3_cmds.def"
+#undef POP3_CMD
+};
+_Static_assert(ARRAY_LEN(pop3_cmds) == POP3_CMD_COUNT, "command table out of step");
+
+enum pop3_phase {
+	POP3_PH_GREETING,      /* waiting for the server's first line */
+	POP3_PH_AUTHORIZATION,
+	POP3_PH_TRANSACTION,
+	POP3_PH_UPDATE,        /* QUIT acknowledged in TRANSACTION: deletions committed */
+	POP3_PH_TLS_PENDING,   /* STLS accepted; the next bytes decide */
+	POP3_PH_TLS,           /* encrypted: nothing more to read */
+	POP3_PH_COUNT
+};
+
+static const char *const pop3_phase_names[] = {
+	[POP3_PH_GREETING] = "GREETING",
+	[POP3_PH_AUTHORIZATION] = "AUTHORIZATION",
+	[POP3_PH_TRANSACTION] = "TRANSACTION",
+	[POP3_PH_UPDATE] = "UPDATE",
+	[POP3_PH_TLS_PENDING] = "TLS",
+	[POP3_PH_TLS] = "TLS",
+};
+_Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of step");
+
+/* How the server's bytes are read right now. */
+enum pop3_srv {
+	POP3_SRV_STATUS, /* a status line or a SASL continuation */
+	POP3_SRV_LINES,  /* lines of a multi-line reply (CAPA, LIST, UIDL, ...) */
+	POP3_SRV_BODY    /* a message: streamed and dot-unstuffed, never held */
+};
+
+/* Where the dot-unstuffer stands within the message body. */
+enum pop3_body {
+	POP3_BODY_BOL,   /* at the start of a line */
+	POP3_BODY_MID,   /* inside a line */
+	POP3_BODY_DOT,   /* a '.' began the line (not yet passed on) */
+	POP3_BODY_DOTCR  /* ".\r" began the line */
+};
+
+enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
+
+struct pop3_reply {
+	enum pop3_status status; /* NONE: the capture ended before the reply */
+	struct bytes line;       /* the whole status line */
+};
+
+/* A client line waiting for its reply. */
+struct pop3_pending {
+	enum pop3_cmd_id id;
+	uint8_t *line;
+	size_t n;
+	size_t argoff; /* where the argument starts; == n when there is none */
+};
+
+struct pop3 {
+	const struct session_info *info;
+	struct event_sink *sink;
+	enum pop3_phase phase;
+	enum pop3_srv srv;
+	enum pop3_body body;
+	struct linebuf lb[DIR_COUNT];
+	bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
+	bool seen_bytes;
+
+	struct pop3_pending q[POP3_PENDING_MAX];
+	size_t qhead, qlen, qbytes;
+	struct pop3_pending cur; /* the command whose multi-line reply is being read */
+
+	struct sasl *sasl;      /* the AUTH exchange at the head of the queue */
+	unsigned sasl_owed;     /* challenges not yet answered by a client line */
+
+	struct bstr greeting;
+	struct bytes apop_ts;   /* within greeting */
+	struct bstr user;       /* argument of the latest USER command */
+	struct bstr rejected;   /* -ERR to that USER, while no PASS followed */
+	struct bstr session_user;
+	struct bstr caps[POP3_CAPA_MAX];
+	size_t n_caps;
+	struct bytes caps_view[POP3_CAPA_MAX];
+
+	bool authenticated, tls, quit, encrypted;
+	uint32_t commands, retrieved, deleted;
+};
+
+/* ---- small emitters --------------------------------------------------- */
+
+static void pop3_anomaly(struct pop3 *p, enum anomaly id, enum dir dir, const uint8_t *s,
+			 size_t n)
+{
+	struct event ev = { .type = EV_ANOMALY };
+	ev.u.anomaly.id = id;
+	ev.u.anomaly.dir = dir;
+	ev.u.anomaly.sample = bytes_of(s, n < ANOMALY_SAMPLE_MAX ? n : ANOMALY_SAMPLE_MAX);
+	sink_emit(p->sink, &ev);
+}
+
+static void pop3_emit_auth(struct pop3 *p, struct ev_auth *a)
+{
+	struct event ev = { .type = EV_AUTH };
+	ev.u.auth = *a;
+	sink_emit(p->sink, &ev);
+}
+
+static enum auth_result pop3_result(const struct pop3_reply *r)
+{
+	if (r->status == POP3_ST_OK)
+		return AUTH_RESULT_SUCCESS;
+	return r->status == POP3_ST_ERR ? AUTH_RESULT_FAILURE : AUTH_RESULT_UNKNOWN;
+}
+
+static void pop3_set_phase(struct pop3 *p, enum pop3_phase ph)
+{
+	p->phase = ph;
+}
+
+/* ---- the pending-command queue --------------------------------------- */
+
+static struct pop3_pending *pop3_q_at(struct pop3 *p, size_t i)
+{
+	return &p->q[(p->qhead + i) % POP3_PENDING_MAX];
+}
+
+static void pop3_pending_free(struct pop3 *p, struct pop3_pending *c)
+{
+	p->qbytes -= c->n;
+	free(c->line);
+	c->line = NULL;
+	c->n = 0;
+}
+
+/* Removes the head and hands it to the caller (who frees it). */
+static struct pop3_pending pop3_q_pop(struct pop3 *p)
+{
+	struct pop3_pending c = *pop3_q_at(p, 0);
+	p->qhead = (p->qhead + 1) % POP3_PENDING_MAX;
+	p->qlen--;
+	return c;
+}
+
+/* Removes entry i (i > 0), keeping the order of the others. */
+static struct pop3_pending pop3_q_take(struct pop3 *p, size_t i)
+{
+	struct pop3_pending c = *pop3_q_at(p, i);
+	for (; i + 1 < p->qlen; i++)
+		*pop3_q_at(p, i) = *pop3_q_at(p, i + 1);
+	p->qlen--;
+	return c;
+}
+
+static enum pop3_cmd_id pop3_lookup(const uint8_t *kw, size_t n)
+{
+	for (int i = 0; i < POP3_CMD_UNKNOWN; i++) {
+		size_t kn = strlen(pop3_cmds[i].keyword);
+		if (kn == n && strncasecmp((const char *)kw, pop3_cmds[i].keyword, n) == 0)
+			return (enum pop3_cmd_id)i;
+	}
+	return POP3_CMD_UNKNOWN;
+}
+
+/* Queues a client line; the oldest is dropped (and reported) when full. */
+static void pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
+{
+	while (p->qlen > 0 && (p->qlen == POP3_PENDING_MAX || p->qbytes + n > POP3_PENDING_BYTES)) {
+		struct pop3_pending old = pop3_q_pop(p);
+		pop3_anomaly(p, ANOM_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
+		pop3_pending_free(p, &old);
+	}
+	uint8_t *copy = malloc(n ? n : 1);
+	if (!copy)
+		return;
+	memcpy(copy, line, n);
+	const uint8_t *sp = memchr(line, ' ', n);
+	size_t kwlen = sp ? (size_t)(sp - line) : n;
+	struct pop3_pending *c = pop3_q_at(p, p->qlen);
+	c->id = pop3_lookup(line, kwlen);
+	c->line = copy;
+	c->n = n;
+	c->argoff = sp ? kwlen + 1 : n;
+	p->qlen++;
+	p->qbytes += n;
+	if (c->id == POP3_CMD_UNKNOWN)
+		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, line, n);
+}
+
+static struct bytes pop3_arg(const struct pop3_pending *c)
+{
+	return bytes_of(c->line + c->argoff, c->n - c->argoff);
+}
+
+static bool pop3_has_arg(const struct pop3_pending *c)
+{
+	return c->argoff < c->n;
+}
+
+/* ---- replies to authentication commands ------------------------------ */
+
+/* A USER refused and never followed by PASS is a login attempt of its own. */
+static void pop3_flush_rejected_user(struct pop3 *p)
+{
+	if (!p->rejected.p)
+		return;
+	struct ev_auth a = { .mechanism = "USER", .result = AUTH_RESULT_FAILURE };
+	a.username = bstr_bytes(&p->user);
+	a.reply = bstr_bytes(&p->rejected);
+	pop3_emit_auth(p, &a);
+	bstr_free(&p->rejected);
+}
+
+static void pop3_logged_in(struct pop3 *p, struct bytes user)
+{
+	p->authenticated = true;
+	bstr_set(&p->session_user, user.p, user.n, POP3_NAME_MAX);
+	pop3_set_phase(p, POP3_PH_TRANSACTION);
+}
+
+static void pop3_reply_user(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	struct bytes arg = pop3_arg(c);
+	bstr_set(&p->user, arg.p, arg.n, POP3_NAME_MAX);
+	if (r->status == POP3_ST_ERR)
+		bstr_set(&p->rejected, r->line.p, r->line.n, POP3_LINE_MAX);
+}
+
+/* PASS binds to the latest USER command; the password is every byte after the SP. */
+static void pop3_reply_pass(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	bstr_free(&p->rejected);
+	struct ev_auth a = { .mechanism = "USER", .cleartext = true, .has_password = true };
+	a.username = bstr_bytes(&p->user);
+	a.password = pop3_arg(c);
+	a.result = pop3_result(r);
+	a.reply = r->line;
+	pop3_emit_auth(p, &a);
+	if (r->status == POP3_ST_OK)
+		pop3_logged_in(p, a.username);
+}
+
+static bool pop3_is_lower_hex32(struct bytes d)
+{
+	if (d.n != 32)
+		return false;
+	for (size_t i = 0; i < d.n; i++)
+		if (!((d.p[i] >= '0' && d.p[i] <= '9') || (d.p[i] >= 'a' && d.p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* APOP name digest: parsed from the right, since names may hold spaces. */
+static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	struct bytes arg = pop3_arg(c);
+	size_t sp = arg.n;
+	while (sp > 0 && arg.p[sp - 1] != ' ')
+		sp--;
+	struct ev_auth a = { .mechanism = "APOP" };
+	a.username = bytes_of(arg.p, sp ? sp - 1 : 0);
+	a.response = bytes_of(arg.p + sp, arg.n - sp);
+	a.challenge = p->apop_ts;
+	a.result = pop3_result(r);
+	a.reply = r->line;
+	if (!pop3_is_lower_hex32(a.response))
+		pop3_anomaly(p, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
+	if (p->apop_ts.n == 0)
+		pop3_anomaly(p, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
+	pop3_emit_auth(p, &a);
+	if (r->status == POP3_ST_OK)
+		pop3_logged_in(p, a.username);
+}
+
+/* The final reply to AUTH mech: the outcome of the SASL exchange. */
+static void pop3_reply_auth(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	if (!p->sasl)
+		return; /* AUTH without argument: a mechanism list, not a login */
+	(void)c;
+	struct ev_auth a = { 0 };
+	sasl_describe(p->sasl, &a);
+	a.result = pop3_result(r);
+	a.reply = r->line;
+	pop3_emit_auth(p, &a);
+	if (r->status == POP3_ST_OK)
+		pop3_logged_in(p, a.username);
+	sasl_free(p->sasl);
+	p->sasl = NULL;
+	p->sasl_owed = 0;
+}
+
+/* ---- replies to the other commands ----------------------------------- */
+
+static void pop3_reply_stls(struct pop3 *p, const struct pop3_reply *r)
+{
+	struct event ev = { .type = EV_TLS };
+	ev.u.tls.command = "STLS";
+	ev.u.tls.result = pop3_result(r);
+	sink_emit(p->sink, &ev);
+	if (r->status == POP3_ST_OK) {
+		p->tls = true;
+		pop3_set_phase(p, POP3_PH_TLS_PENDING);
+	}
+}
+
+static void pop3_reply_quit(struct pop3 *p, const struct pop3_reply *r)
+{
+	if (r->status != POP3_ST_OK)
+		return;
+	p->quit = true;
+	if (p->phase == POP3_PH_TRANSACTION)
+		pop3_set_phase(p, POP3_PH_UPDATE);
+}
+
+static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c)
+{
+	struct event ev = { .type = EV_MESSAGE_BEGIN };
+	struct bytes arg = pop3_arg(c);
+	ev.u.message_begin.command = pop3_cmds[c->id].keyword;
+	ev.u.message_begin.dir = DIR_TO_CLIENT;
+	if (!bytes_to_u32(arg.p, arg.n, &ev.u.message_begin.number))
+		ev.u.message_begin.number = 0;
+	sink_emit(p->sink, &ev);
+	p->srv = POP3_SRV_BODY;
+	p->body = POP3_BODY_BOL;
+}
+
+/*
+ * Dispatches a reply (or its absence, at the end) to the handler of command c.
+ * Returns true when a multi-line reply follows, so c must be kept until its end.
+ */
+static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	p->commands++;
+	if (c->id != POP3_CMD_PASS)
+		pop3_flush_rejected_user(p);
+	switch (c->id) {
+	case POP3_CMD_USER: pop3_reply_user(p, c, r); break;
+	case POP3_CMD_PASS: pop3_reply_pass(p, c, r); break;
+	case POP3_CMD_APOP: pop3_reply_apop(p, c, r); break;
+	case POP3_CMD_AUTH: pop3_reply_auth(p, c, r); break;
+	case POP3_CMD_STLS: pop3_reply_stls(p, r); break;
+	case POP3_CMD_QUIT: pop3_reply_quit(p, r); break;
+	case POP3_CMD_DELE: p->deleted += r->status == POP3_ST_OK; break;
+	case POP3_CMD_RSET: p->deleted = r->status == POP3_ST_OK ? 0 : p->deleted; break;
+	case POP3_CMD_CAPA:
+		if (r->status == POP3_ST_OK)
+			p->n_caps = 0; /* the latest list wins (it may change after STLS/login) */
+		break;
+	default: break;
+	}
+	if (r->status != POP3_ST_OK)
+		return false;
+	enum pop3_ml ml = pop3_cmds[c->id].ml;
+	if (ml == ML_BODY) {
+		pop3_begin_body(p, c);
+		return true;
+	}
+	if (ml == ML_ALWAYS || (ml == ML_NOARG && !pop3_has_arg(c))) {
+		p->srv = POP3_SRV_LINES;
+		return true;
+	}
+	return false;
+}
+
+/* ---- the server side -------------------------------------------------- */
+
+static void pop3_greeting(struct pop3 *p, const struct pop3_reply *r)
+{
+	bstr_set(&p->greeting, r->line.p, r->line.n, POP3_GREETING_MAX);
+	p->apop_ts = BYTES_NONE;
+	const uint8_t *lt = memchr(p->greeting.p, '<', p->greeting.n);
+	const uint8_t *gt = lt ? memchr(lt, '>', p->greeting.n - (size_t)(lt - p->greeting.p)) : NULL;
+	if (gt)
+		p->apop_ts = bytes_of(lt, (size_t)(gt - lt) + 1);
+	if (r->status == POP3_ST_ERR)
+		pop3_anomaly(p, ANOM_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
+	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
+}
+
+/*
+ * Called whenever a command reaches the head of the queue. An "AUTH mech"
+ * there starts a SASL exchange: from now on "+ " lines are its challenges.
+ */
+static void pop3_head_changed(struct pop3 *p)
+{
+	if (p->qlen == 0 || p->sasl)
+		return;
+	struct pop3_pending *c = pop3_q_at(p, 0);
+	if (c->id != POP3_CMD_AUTH || !pop3_has_arg(c))
+		return;
+	struct bytes arg = pop3_arg(c);
+	const uint8_t *sp = memchr(arg.p, ' ', arg.n);
+	size_t mlen = sp ? (size_t)(sp - arg.p) : arg.n;
+	p->sasl = sasl_start(arg.p, mlen, p->sink);
+	p->sasl_owed = 0;
+	if (p->sasl && sp)
+		sasl_client(p->sasl, sp + 1, arg.n - mlen - 1);
+}
+
+/* A "+ " line: the head AUTH's next challenge, answered by the next client line. */
+static void pop3_continuation(struct pop3 *p, const struct lb_line *l)
+{
+	if (!p->sasl) {
+		pop3_anomaly(p, ANOM_UNEXPECTED_CONTINUATION, DIR_TO_CLIENT, l->p, l->n);
+		return;
+	}
+	size_t skip = l->n > 1 ? 2 : 1;
+	sasl_server(p->sasl, l->p + skip, l->n - skip);
+	if (p->qlen > 1) {
+		struct pop3_pending resp = pop3_q_take(p, 1);
+		sasl_client(p->sasl, resp.line, resp.n);
+		pop3_pending_free(p, &resp);
+	} else {
+		p->sasl_owed++;
+	}
+}
+
+static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
+{
+	if (p->phase == POP3_PH_GREETING) {
+		pop3_greeting(p, r);
+		return;
+	}
+	if (p->qlen == 0) {
+		pop3_anomaly(p, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
+		return;
+	}
+	struct pop3_pending c = pop3_q_pop(p);
+	if (pop3_on_reply(p, &c, r))
+		p->cur = c;
+	else
+		pop3_pending_free(p, &c);
+	pop3_head_changed(p);
+}
+
+static void pop3_end_multiline(struct pop3 *p)
+{
+	p->srv = POP3_SRV_STATUS;
+	pop3_pending_free(p, &p->cur);
+}
+
+static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
+{
+	if (p->n_caps == POP3_CAPA_MAX) {
+		pop3_anomaly(p, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
+		return;
+	}
+	bstr_set(&p->caps[p->n_caps++], s, n, POP3_CAPA_LINE_MAX);
+}
+
+/* One line of a multi-line reply other than a message. */
+static void pop3_ml_line(struct pop3 *p, const struct lb_line *l)
+{
+	if (l->n == 1 && l->p[0] == '.') {
+		pop3_end_multiline(p);
+		return;
+	}
+	size_t skip = l->n > 0 && l->p[0] == '.'; /* dot-unstuffing */
+	if (p->cur.id == POP3_CMD_CAPA)
+		pop3_capa_line(p, l->p + skip, l->n - skip);
+}
+
+static enum pop3_status pop3_status_of(const struct lb_line *l)
+{
+	if (bytes_has_prefix_ci(l->p, l->n, "+OK"))
+		return POP3_ST_OK;
+	if (bytes_has_prefix_ci(l->p, l->n, "-ERR"))
+		return POP3_ST_ERR;
+	return POP3_ST_NONE;
+}
+
+static bool pop3_is_continuation(const struct lb_line *l)
+{
+	return l->n >= 1 && l->p[0] == '+' && (l->n == 1 || l->p[1] == ' ');
+}
+
+static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
+{
+	if (l->truncated)
+		pop3_anomaly(p, ANOM_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
+	if (l->bare_lf)
+		pop3_anomaly(p, ANOM_BARE_LF, DIR_TO_CLIENT, l->p, l->n);
+	if (p->srv == POP3_SRV_LINES) {
+		pop3_ml_line(p, l);
+		return;
+	}
+	struct pop3_reply r = { pop3_status_of(l), bytes_of(l->p, l->n) };
+	if (r.status != POP3_ST_NONE) {
+		p->resync[DIR_TO_CLIENT] = false;
+		pop3_status(p, &r);
+	} else if (pop3_is_continuation(l) && p->phase != POP3_PH_GREETING) {
+		pop3_continuation(p, l);
+	} else if (!p->resync[DIR_TO_CLIENT]) {
+		pop3_anomaly(p, ANOM_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
+	}
+}
+
+/* ---- the message body: streaming dot-unstuffing ---------------------- */
+
+static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
+{
+	struct event ev = { .type = EV_MESSAGE_DATA };
+	ev.u.message_data.p = s;
+	ev.u.message_data.n = n;
+	sink_emit(p->sink, &ev);
+}
+
+static void pop3_body_end(struct pop3 *p, bool complete)
+{
+	struct event ev = { .type = EV_MESSAGE_END };
+	ev.u.message_end.complete = complete;
+	sink_emit(p->sink, &ev);
+	p->retrieved++;
+	pop3_end_multiline(p);
+}
+
+/*
+ * Reads message bytes up to and including the terminating "." line (CRLF or
+ * bare LF), passing on the unstuffed octets in spans as large as the input
+ * allows. Returns the bytes consumed; the state survives any chunk boundary.
+ * Per RFC 1939 every line that starts with '.' loses that '.', even one that
+ * was not properly stuffed, exactly as a compliant client reads it.
+ */
+static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		switch (p->body) {
+		case POP3_BODY_MID: {
+			const uint8_t *lf = memchr(buf + i, '\n', len - i);
+			size_t end = lf ? (size_t)(lf - buf) + 1 : len;
+			pop3_body_data(p, buf + i, end - i);
+			i = end;
+			if (lf)
+				p->body = POP3_BODY_BOL;
+			break;
+		}
+		case POP3_BODY_BOL:
+			if (buf[i] == '.') {
+				p->body = POP3_BODY_DOT;
+				i++;
+			} else {
+				p->body = POP3_BODY_MID;
+			}
+			break;
+		case POP3_BODY_DOT:
+			if (buf[i] == '\n') {
+				pop3_body_end(p, true);
+				return i + 1;
+			}
+			if (buf[i] == '\r') {
+				p->body = POP3_BODY_DOTCR;
+				i++;
+			} else {
+				p->body = POP3_BODY_MID; /* the stuffed '.' is dropped */
+			}
+			break;
+		case POP3_BODY_DOTCR:
+			if (buf[i] == '\n') {
+				pop3_body_end(p, true);
+				return i + 1;
+			}
+			pop3_body_data(p, (const uint8_t *)"\r", 1);
+			p->body = POP3_BODY_MID;
+			break;
+		}
+	}
+	return i;
+}
+
+static void pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
+{
+	while (len > 0 && p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS) {
+		if (p->srv == POP3_SRV_BODY) {
+			size_t used = pop3_body_scan(p, buf, len);
+			buf += used;
+			len -= used;
+			continue;
+		}
+		struct lb_line l;
+		if (linebuf_take(&p->lb[DIR_TO_CLIENT], &buf, &len, &l) != LB_LINE)
+			break;
+		pop3_server_line(p, &l);
+	}
+}
+
+/* ---- the client side -------------------------------------------------- */
+
+static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
+{
+	if (l->truncated)
+		pop3_anomaly(p, ANOM_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
+	if (memchr(l->p, 0, l->n))
+		pop3_anomaly(p, ANOM_NUL_IN_LINE, DIR_TO_SERVER, l->p, l->n);
+	if (p->sasl && p->sasl_owed > 0 && p->qlen == 1) {
+		/* The answer to a challenge already seen. */
+		p->sasl_owed--;
+		sasl_client(p->sasl, l->p, l->n);
+		return;
+	}
+	pop3_q_push(p, l->p, l->n);
+	if (p->qlen == 1)
+		pop3_head_changed(p);
+}
+
+static void pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
+{
+	while (len > 0 && p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS) {
+		struct lb_line l;
+		if (linebuf_take(&p->lb[DIR_TO_SERVER], &buf, &len, &l) != LB_LINE)
+			break;
+		pop3_client_line(p, &l);
+	}
+}
+
+/* ---- the dissector interface ----------------------------------------- */
+
+/* A TLS record (handshake, type 22, version 3.x) where text was expected. */
+static bool pop3_is_tls_record(const uint8_t *buf, size_t len)
+{
+	return len >= 1 && buf[0] == 0x16 && (len < 2 || buf[1] == 0x03);
+}
+
+/* After STLS +OK: a ClientHello confirms TLS; anything else resumes text. */
+static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, size_t len)
+{
+	if (pop3_is_tls_record(buf, len)) {
+		pop3_set_phase(p, POP3_PH_TLS);
+		return;
+	}
+	pop3_anomaly(p, ANOM_TLS_NO_HELLO, dir, buf, len);
+	p->tls = false;
+	pop3_set_phase(p, p->authenticated ? POP3_PH_TRANSACTION : POP3_PH_AUTHORIZATION);
+}
+
+static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
+{
+	struct pop3 *p = st;
+	if (len == 0 || p->phase == POP3_PH_TLS)
+		return;
+	if (!p->seen_bytes) {
+		p->seen_bytes = true;
+		if (pop3_is_tls_record(buf, len)) { /* implicit TLS (POP3S) from the first byte */
+			p->encrypted = p->tls = true;
+			pop3_set_phase(p, POP3_PH_TLS);
+			return;
+		}
+	}
+	if (p->phase == POP3_PH_TLS_PENDING) {
+		pop3_tls_decide(p, dir, buf, len);
+		if (p->phase == POP3_PH_TLS)
+			return;
+	}
+	if (dir == DIR_TO_SERVER)
+		pop3_client_data(p, buf, len);
+	else
+		pop3_server_data(p, buf, len);
+}
+
+/* Bytes lost: end a message in flight and skip to a line that can be trusted. */
+static void pop3_gap(void *st, enum dir dir, size_t missing)
+{
+	struct pop3 *p = st;
+	(void)missing;
+	linebuf_reset(&p->lb[dir]);
+	p->resync[dir] = true;
+	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_BODY) {
+		struct event ev = { .type = EV_MESSAGE_END };
+		ev.u.message_end.complete = false;
+		sink_emit(p->sink, &ev);
+		p->retrieved++;
+		pop3_end_multiline(p);
+	} else if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_LINES) {
+		pop3_end_multiline(p);
+	}
+}
+
+static void pop3_end(void *st, enum end_reason why)
+{
+	struct pop3 *p = st;
+	(void)why;
+	if (p->srv == POP3_SRV_BODY) {
+		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
+		struct event ev = { .type = EV_MESSAGE_END };
+		ev.u.message_end.complete = false;
+		sink_emit(p->sink, &ev);
+		p->retrieved++;
+		pop3_end_multiline(p);
+	} else if (p->srv == POP3_SRV_LINES) {
+		pop3_end_multiline(p);
+	}
+	const struct pop3_reply none = { POP3_ST_NONE, BYTES_NONE };
+	while (p->qlen > 0) {
+		struct pop3_pending c = pop3_q_pop(p);
+		pop3_on_reply(p, &c, &none);
+		pop3_pending_free(p, &c);
+		pop3_head_changed(p);
+	}
+	pop3_flush_rejected_user(p);
+
+	for (size_t i = 0; i < p->n_caps; i++)
+		p->caps_view[i] = bstr_bytes(&p->caps[i]);
+	struct event ev = { .type = EV_SESSION };
+	struct ev_session *s = &ev.u.session;
+	s->app_proto = "pop3";
+	s->greeting = bstr_bytes(&p->greeting);
+	s->apop_timestamp = p->apop_ts;
+	s->capabilities = p->caps_view;
+	s->n_capabilities = p->n_caps;
+	s->username = bstr_bytes(&p->session_user);
+	s->authenticated = p->authenticated;
+	s->tls = p->tls;
+	s->quit = p->quit;
+	s->encrypted = p->encrypted;
+	s->state = pop3_phase_names[p->phase];
+	s->commands = p->commands;
+	s->messages_retrieved = p->retrieved;
+	s->messages_deleted = p->phase == POP3_PH_UPDATE ? p->deleted : 0;
+	sink_emit(p->sink, &ev);
+}
+
+static void *pop3_create(const struct session_info *info, struct event_sink *sink)
+{
+	struct pop3 *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->info = info;
+	p->sink = sink;
+	p->phase = POP3_PH_GREETING;
+	for (int d = 0; d < DIR_COUNT; d++)
+		linebuf_init(&p->lb[d], POP3_LINE_MAX);
+	return p;
+}
+
+static void pop3_destroy(void *st)
+{
+	struct pop3 *p = st;
+	if (!p)
+		return;
+	while (p->qlen > 0) {
+		struct pop3_pending c = pop3_q_pop(p);
+		pop3_pending_free(p, &c);
+	}
+	pop3_pending_free(p, &p->cur);
+	sasl_free(p->sasl);
+	for (int d = 0; d < DIR_COUNT; d++)
+		linebuf_free(&p->lb[d]);
+	bstr_free(&p->greeting);
+	bstr_free(&p->user);
+	bstr_free(&p->rejected);
+	bstr_free(&p->session_user);
+	for (size_t i = 0; i < POP3_CAPA_MAX; i++)
+		bstr_free(&p->caps[i]);
+	free(p);
+}
+
+const struct dissector pop3_dissector = {
+	.name = "pop3",
+	.create = pop3_create,
+	.data = pop3_data,
+	.gap = pop3_gap,
+	.end = pop3_end,
+	.destroy = pop3_destroy,
+};

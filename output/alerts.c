@@ -1,0 +1,31 @@
+/*
+ * alerts.c - the audit policy applied to each login. Signatures are stable ids
+ * (docs/events.md); severities follow Suricata's 1 (high) .. 3 (low).
+ */
+#include "alerts.h"
+
+#include <string.h>
+
+size_t alerts_for_auth(const struct ev_auth *a, struct alert_record out[ALERTS_PER_AUTH_MAX])
+{
+	size_t n = 0;
+	if (a->cleartext) {
+		out[n++] = (struct alert_record){
+			.signature = "cleartext-password",
+			.severity = 1,
+			.description = "a reusable password or token crossed the network unencrypted",
+			.username = a->username,
+		};
+	}
+	if (a->result != AUTH_RESULT_FAILURE)
+		return n;
+	bool apop = strcmp(a->mechanism, "APOP") == 0;
+	out[n++] = (struct alert_record){
+		.signature = apop ? "apop-failed" : "auth-failed",
+		.severity = apop ? 2 : 3,
+		.description = apop ? "an APOP login failed; its digest can be attacked offline"
+				    : "a login attempt was refused",
+		.username = a->username,
+	};
+	return n;
+}

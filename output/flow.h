@@ -1,0 +1,34 @@
+/*
+ * flow.h - what output knows of a connection: the event envelope.
+ *
+ * The engine (src/session.c) fills and updates one of these per TCP connection;
+ * output only reads it. Dissectors never see it: they know no addresses.
+ */
+#ifndef POPSIFT_FLOW_H
+#define POPSIFT_FLOW_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "../dissectors/dissector.h"
+
+struct flow {
+	uint64_t flow_id;
+	char client_ip[INET6_ADDRSTRLEN];
+	char server_ip[INET6_ADDRSTRLEN];
+	uint16_t client_port;
+	uint16_t server_port;
+	struct timeval start;
+	struct timeval now;    /* time of the packet being processed */
+	const char *pcap_file; /* NULL when live */
+	const char *app_proto;
+	uint64_t bytes[DIR_COUNT];
+	uint32_t gaps;
+	uint64_t gap_bytes;
+	bool partial;          /* picked up mid-stream */
+	enum end_reason end_reason;
+};
+
+#endif

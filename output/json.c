@@ -1,0 +1,205 @@
+/*
+ * json.c - formats popsift's records as NDJSON (docs/events.md), one object a
+ * line, envelope first (Suricata EVE style). Owns the output buffer and nothing
+ * else: it decides no policy (what to report is decided in output.c).
+ */
+#include "json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "utf8.h"
+
+struct json_out {
+	FILE *fp;
+	bool show_passwords;
+};
+
+struct json_out *json_open(FILE *fp, bool show_passwords)
+{
+	struct json_out *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->fp = fp;
+	j->show_passwords = show_passwords;
+	return j;
+}
+
+void json_close(struct json_out *j)
+{
+	free(j);
+}
+
+void json_format_time(const struct timeval *tv, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t t = tv->tv_sec;
+	gmtime_r(&t, &tm);
+	size_t len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, n - len, ".%06ldZ", (long)tv->tv_usec);
+}
+
+/* Wire bytes as a JSON string, escaped by the \xNN rule. */
+static json_t *json_bytes(struct bytes b)
+{
+	char small[256];
+	size_t need = UTF8_ESCAPED_MAX(b.n);
+	char *buf = need <= sizeof(small) ? small : malloc(need);
+	if (!buf)
+		return json_string("");
+	size_t len = utf8_escape(b.p, b.n, buf);
+	json_t *s = json_stringn_nocheck(buf, len);
+	if (buf != small)
+		free(buf);
+	return s;
+}
+
+static void json_set_time(json_t *o, const char *key, const struct timeval *tv)
+{
+	char buf[40];
+	json_format_time(tv, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
+
+static json_t *json_envelope(const struct flow *f, const char *type)
+{
+	json_t *o = json_object();
+	json_set_time(o, "timestamp", &f->now);
+	json_object_set_new(o, "flow_id", json_integer((json_int_t)f->flow_id));
+	if (f->pcap_file)
+		json_object_set_new(o, "pcap_file", json_string(f->pcap_file));
+	json_object_set_new(o, "event_type", json_string(type));
+	json_object_set_new(o, "src_ip", json_string(f->client_ip));
+	json_object_set_new(o, "src_port", json_integer(f->client_port));
+	json_object_set_new(o, "dest_ip", json_string(f->server_ip));
+	json_object_set_new(o, "dest_port", json_integer(f->server_port));
+	json_object_set_new(o, "proto", json_string("TCP"));
+	json_object_set_new(o, "app_proto", json_string(f->app_proto ? f->app_proto : "pop3"));
+	return o;
+}
+
+/* Writes the envelope plus `body` under the key `type` as one line. */
+static void json_emit(struct json_out *j, const struct flow *f, const char *type, json_t *body)
+{
+	json_t *o = json_envelope(f, type);
+	json_object_set_new(o, type, body);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (s) {
+		fputs(s, j->fp);
+		fputc('\n', j->fp);
+		free(s);
+	}
+	json_decref(o);
+}
+
+void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "mechanism", json_string(a->mechanism));
+	json_object_set_new(b, "username", json_bytes(a->username));
+	json_object_set_new(b, "cleartext", json_boolean(a->cleartext));
+	json_object_set_new(b, "result", json_string(auth_result_name(a->result)));
+	if (a->reply.n || a->result != AUTH_RESULT_UNKNOWN)
+		json_object_set_new(b, "reply", json_bytes(a->reply));
+	if (a->challenge.n)
+		json_object_set_new(b, "challenge", json_bytes(a->challenge));
+	if (j->show_passwords && a->has_password)
+		json_object_set_new(b, "password", json_bytes(a->password));
+	json_emit(j, f, "auth", b);
+}
+
+void json_alert(struct json_out *j, const struct flow *f, const struct alert_record *a)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "signature", json_string(a->signature));
+	json_object_set_new(b, "severity", json_integer(a->severity));
+	json_object_set_new(b, "description", json_string(a->description));
+	if (a->username.n)
+		json_object_set_new(b, "username", json_bytes(a->username));
+	json_emit(j, f, "alert", b);
+}
+
+void json_message(struct json_out *j, const struct flow *f, const struct message_record *m)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "command", json_string(m->command));
+	json_object_set_new(b, "number", json_integer(m->number));
+	json_object_set_new(b, "size", json_integer((json_int_t)m->size));
+	json_object_set_new(b, "sha256", json_string(m->sha256));
+	json_object_set_new(b, "complete", json_boolean(m->complete));
+	if (m->path)
+		json_object_set_new(b, "path", json_string(m->path));
+	json_emit(j, f, "message", b);
+}
+
+void json_tls(struct json_out *j, const struct flow *f, const struct ev_tls *t)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "command", json_string(t->command));
+	json_object_set_new(b, "result", json_string(auth_result_name(t->result)));
+	json_emit(j, f, "tls", b);
+}
+
+void json_command(struct json_out *j, const struct flow *f, const struct ev_command *c)
+{
+	json_t *b = json_object();
+	json_object_set_new(b, "request", json_bytes(c->request));
+	json_object_set_new(b, "reply", json_bytes(c->reply));
+	json_object_set_new(b, "success", json_boolean(c->success));
+	json_emit(j, f, "command", b);
+}
+
+static json_t *json_anomalies(const struct anomaly_record *an, size_t n, bool details)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!details) {
+			json_array_append_new(arr, json_string(anomaly_id(an[i].id)));
+			continue;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "id", json_string(anomaly_id(an[i].id)));
+		json_object_set_new(o, "count", json_integer(an[i].count));
+		json_object_set_new(o, "dir", json_string(an[i].dir == DIR_TO_SERVER ? "toserver" : "toclient"));
+		json_object_set_new(o, "sample", json_bytes(bytes_of(an[i].sample, an[i].sample_n)));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+void json_session(struct json_out *j, const struct flow *f, const struct ev_session *s,
+		  const struct anomaly_record *anoms, size_t n_anoms)
+{
+	json_t *b = json_object();
+	json_set_time(b, "start", &f->start);
+	json_set_time(b, "end", &f->now);
+	if (s->greeting.n)
+		json_object_set_new(b, "greeting", json_bytes(s->greeting));
+	if (s->apop_timestamp.n)
+		json_object_set_new(b, "apop_timestamp", json_bytes(s->apop_timestamp));
+	json_t *caps = json_array();
+	for (size_t i = 0; i < s->n_capabilities; i++)
+		json_array_append_new(caps, json_bytes(s->capabilities[i]));
+	json_object_set_new(b, "capabilities", caps);
+	if (s->username.n)
+		json_object_set_new(b, "username", json_bytes(s->username));
+	json_object_set_new(b, "authenticated", json_boolean(s->authenticated));
+	json_object_set_new(b, "tls", json_boolean(s->tls));
+	json_object_set_new(b, "encrypted", json_boolean(s->encrypted));
+	json_object_set_new(b, "state", json_string(s->state));
+	json_object_set_new(b, "commands", json_integer(s->commands));
+	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));
+	json_object_set_new(b, "messages_deleted", json_integer(s->messages_deleted));
+	json_object_set_new(b, "bytes_toserver", json_integer((json_int_t)f->bytes[DIR_TO_SERVER]));
+	json_object_set_new(b, "bytes_toclient", json_integer((json_int_t)f->bytes[DIR_TO_CLIENT]));
+	const char *why = s->quit ? "quit" : end_reason_name(f->end_reason);
+	json_object_set_new(b, "end_reason", json_string(why));
+	json_object_set_new(b, "partial", json_boolean(f->partial));
+	json_object_set_new(b, "gaps", json_integer(f->gaps));
+	json_object_set_new(b, "anomalies", json_anomalies(anoms, n_anoms, false));
+	if (n_anoms)
+		json_object_set_new(b, "anomaly_details", json_anomalies(anoms, n_anoms, true));
+	json_emit(j, f, "session", b);
+}

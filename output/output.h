@@ -1,0 +1,38 @@
+/*
+ * output.h - where the engine sends each session's events.
+ *
+ * output_session_open() gives a per-connection event sink for the dissector;
+ * output.c turns the event stream into records (messages hashed as they stream,
+ * alerts derived from logins, anomalies collected per session) and hands them
+ * to the writer.
+ */
+#ifndef POPSIFT_OUTPUT_H
+#define POPSIFT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow.h"
+
+struct output_config {
+	FILE *fp;            /* where events go; stays the caller's */
+	bool show_passwords; /* include secrets in auth events */
+	bool transactions;   /* write a command event per request/reply */
+};
+
+struct output;
+struct out_session;
+
+struct output *output_open(const struct output_config *cfg);
+/* Flushes; returns false when writing failed (e.g. disk full). */
+bool output_close(struct output *o);
+bool output_flush(struct output *o);
+
+/* `flow` must outlive the session; NULL only when out of memory. */
+struct event_sink *output_session_open(struct output *o, const struct flow *flow);
+void output_session_close(struct event_sink *sink);
+
+/* Events written so far (for the end-of-run summary). */
+unsigned long output_events_written(const struct output *o);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * records.h - what output/output.c derives from the event stream and hands to a
+ * writer (json.c): finished messages with their digests, alerts, the anomalies
+ * of a session. Plain data; writers only format it.
+ */
+#ifndef POPSIFT_RECORDS_H
+#define POPSIFT_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../dissectors/event.h"
+
+struct message_record {
+	const char *command;
+	uint32_t number;
+	enum dir dir;
+	uint64_t size;
+	char sha256[65];
+	bool complete;
+	const char *path; /* relative to the extraction directory; NULL if none */
+};
+
+struct alert_record {
+	const char *signature;
+	int severity;          /* 1 high .. 3 low */
+	const char *description;
+	struct bytes username;
+};
+
+struct anomaly_record {
+	enum anomaly id;
+	enum dir dir;
+	uint32_t count;
+	uint8_t sample[ANOMALY_SAMPLE_MAX];
+	size_t sample_n;
+};
+
+#endif

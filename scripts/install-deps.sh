@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages popsift needs to build and test, and nothing else.
+# Run by `make demo` and `make check` before they build: a fresh Debian 12 machine
+# needs no other step. Exits 0 when everything is present, 1 with the exact
+# command to run when it cannot install (not root and no sudo).
+set -euo pipefail
+
+# libnids-dev depends on none of libpcap-dev, libnet1-dev, libglib2.0-dev although
+# nids.h and libnids.so need them: they are listed explicitly.
+PACKAGES=(
+  build-essential pkg-config
+  libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
+  libjansson-dev libcmocka-dev libssl-dev libgmime-3.0-dev
+  python3 jq tcpdump dovecot-pop3d curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing missing packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "install-deps: not root and no password-less sudo; run this, then retry:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d keeps dovecot's package from starting a system-wide server: the tests
+# run their own private instance on loopback.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod +x /usr/sbin/policy-rc.d
+  created_policy=1
+fi
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "${created_policy:-0}" = 1 ]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi
+echo "install-deps: done" >&2

@@ -1,0 +1,73 @@
+/*
+ * cursor.h - bounds-checked reads of packet headers (tcpdump's GET_* guarantee
+ * without longjmp). The first short read sets a sticky flag; later reads return
+ * 0, so a parser checks `short_read` once, after reading a whole header.
+ */
+#ifndef POPSIFT_CURSOR_H
+#define POPSIFT_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cursor {
+	const uint8_t *p;
+	const uint8_t *end;
+	bool short_read;
+};
+
+static inline struct cursor cur_make(const uint8_t *p, size_t n)
+{
+	return (struct cursor){ p, p + n, false };
+}
+
+static inline size_t cur_left(const struct cursor *c)
+{
+	return (size_t)(c->end - c->p);
+}
+
+static inline bool cur_skip(struct cursor *c, size_t n)
+{
+	if (c->short_read || n > cur_left(c)) {
+		c->short_read = true;
+		c->p = c->end;
+		return false;
+	}
+	c->p += n;
+	return true;
+}
+
+static inline uint8_t cur_u8(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, 1) ? p[0] : 0;
+}
+
+static inline uint16_t cur_be16(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, 2) ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+}
+
+static inline uint16_t cur_le16(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, 2) ? (uint16_t)(p[1] << 8 | p[0]) : 0;
+}
+
+static inline uint32_t cur_be32(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, 4) ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static inline uint32_t cur_host32(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	uint32_t v = 0;
+	if (cur_skip(c, 4))
+		__builtin_memcpy(&v, p, 4);
+	return v;
+}
+
+#endif

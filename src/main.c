@@ -1,0 +1,250 @@
+/*
+ * main.c - popsift's command line: parse options, wire capture -> reassembly
+ * -> sessions -> output, report the run. Owns option parsing and exit codes;
+ * every other decision lives in the module that owns it.
+ *
+ * Exit status: 0 success (also when a capture was cut off mid-packet: a warning
+ * says so and everything before the cut is reported), 1 usage error, 2 input or
+ * output error, 3 internal error (out of memory).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../output/output.h"
+#include "capture.h"
+#include "reasm.h"
+#include "session.h"
+
+#ifndef POPSIFT_VERSION
+#define POPSIFT_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 1
+#define EXIT_INPUT 2
+#define EXIT_INTERNAL 3
+#define DEFAULT_PORTS "109,110,1109"
+#define DEFAULT_MAX_STREAMS 65536
+#define OUTPUT_BUFFER (1 << 20)
+
+struct options {
+	const char **inputs;
+	size_t n_inputs;
+	const char *output;
+	uint8_t port_map[65536 / 8];
+	unsigned max_streams;
+	bool show_passwords;
+	bool transactions;
+	bool quiet;
+};
+
+static const char usage_text[] =
+	"Usage: popsift [OPTIONS] -r FILE [-r FILE ...]\n"
+	"\n"
+	"Passive analyzer of POP3 and POP2 sessions in packet captures. Reassembles\n"
+	"TCP with libnids, follows each session through its states and writes one\n"
+	"JSON event per line: logins (auth), audit alerts (alert), retrieved messages\n"
+	"(message), STLS upgrades (tls) and one summary per connection (session).\n"
+	"\n"
+	"Input:\n"
+	"  -r, --read FILE        read a pcap or pcapng capture; repeat for several\n"
+	"                         files, read in order as one capture (a session that\n"
+	"                         continues in the next file stays one session);\n"
+	"                         '-' reads standard input\n"
+	"  -p, --ports LIST       server ports to follow, comma-separated\n"
+	"                         (default " DEFAULT_PORTS ": POP2, POP3, KPOP)\n"
+	"      --max-streams N    TCP connections held open at once before the oldest\n"
+	"                         is evicted (reported, never silent); default %u\n"
+	"\n"
+	"Output:\n"
+	"  -o, --output FILE      write events to FILE instead of standard output\n"
+	"      --show-passwords   include cleartext passwords and tokens in auth events\n"
+	"                         (they are never written otherwise)\n"
+	"      --transactions     also write a command event per request and reply\n"
+	"  -q, --quiet            no summary on standard error at the end\n"
+	"\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          print the version\n"
+	"\n"
+	"Exit status: 0 success (a capture cut off mid-packet is a warning: everything\n"
+	"before the cut is reported), 1 usage error, 2 input or output error,\n"
+	"3 internal error. Event fields: docs/events.md and popsift(1).\n"
+	"\n"
+	"Example: popsift -r mail.pcap | jq 'select(.event_type==\"auth\")'\n";
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, usage_text, DEFAULT_MAX_STREAMS);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "popsift: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nTry 'popsift --help'.\n");
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+static unsigned long parse_number(const char *s, const char *what, unsigned long min,
+				  unsigned long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max || s[0] == '-')
+		die_usage("invalid %s '%s' (expected a number from %lu to %lu)", what, s, min, max);
+	return v;
+}
+
+static void parse_ports(struct options *o, const char *list)
+{
+	memset(o->port_map, 0, sizeof(o->port_map));
+	char *copy = strdup(list);
+	if (!copy)
+		exit(EXIT_INTERNAL);
+	char *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long port = parse_number(tok, "port", 1, 65535);
+		o->port_map[port >> 3] |= (uint8_t)(1u << (port & 7));
+		n++;
+	}
+	free(copy);
+	if (n == 0)
+		die_usage("no port in '%s'", list);
+}
+
+static void add_input(struct options *o, const char *path)
+{
+	const char **n = realloc(o->inputs, (o->n_inputs + 1) * sizeof(*n));
+	if (!n)
+		exit(EXIT_INTERNAL);
+	o->inputs = n;
+	o->inputs[o->n_inputs++] = path;
+}
+
+enum { OPT_SHOW_PASSWORDS = 256, OPT_TRANSACTIONS, OPT_MAX_STREAMS };
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ports", required_argument, NULL, 'p' },
+		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+		{ "show-passwords", no_argument, NULL, OPT_SHOW_PASSWORDS },
+		{ "transactions", no_argument, NULL, OPT_TRANSACTIONS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->max_streams = DEFAULT_MAX_STREAMS;
+	parse_ports(o, DEFAULT_PORTS);
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":r:o:p:qhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': add_input(o, optarg); break;
+		case 'o': o->output = optarg; break;
+		case 'p': parse_ports(o, optarg); break;
+		case 'q': o->quiet = true; break;
+		case OPT_MAX_STREAMS:
+			o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
+			break;
+		case OPT_SHOW_PASSWORDS: o->show_passwords = true; break;
+		case OPT_TRANSACTIONS: o->transactions = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("popsift %s\n", POPSIFT_VERSION); exit(0);
+		case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
+		default: die_usage("unknown option '%s'", argv[optind - 1]); break;
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s' (captures are given with -r)", argv[optind]);
+	if (o->n_inputs == 0)
+		die_usage("no input: give a capture with -r FILE");
+}
+
+static FILE *open_output(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0)
+		return stdout;
+	FILE *fp = fopen(path, "w");
+	if (!fp) {
+		fprintf(stderr, "popsift: cannot write events to '%s': %s\n", path, strerror(errno));
+		exit(EXIT_INPUT);
+	}
+	return fp;
+}
+
+static void print_summary(const struct capture *cap, const struct session_table *t,
+			  const struct output *out)
+{
+	struct capture_stats cs;
+	struct reasm_stats rs;
+	capture_get_stats(cap, &cs);
+	reasm_get_stats(&rs);
+	fprintf(stderr,
+		"popsift: %u file%s, %llu packets, %llu bytes; %llu TCP sessions followed; "
+		"%lu events written\n",
+		cs.files, cs.files == 1 ? "" : "s", (unsigned long long)cs.packets,
+		(unsigned long long)cs.bytes, (unsigned long long)t->opened_total,
+		output_events_written(out));
+	if (rs.nids_warnings || rs.evicted || rs.short_fragments || cs.truncated || cs.ipv6)
+		fprintf(stderr,
+			"popsift: %llu libnids warnings, %llu streams evicted (table full: raise "
+			"--max-streams), %llu short fragments dropped, %llu truncated frames, "
+			"%llu IPv6 packets not followed\n",
+			(unsigned long long)rs.nids_warnings, (unsigned long long)rs.evicted,
+			(unsigned long long)rs.short_fragments, (unsigned long long)cs.truncated,
+			(unsigned long long)cs.ipv6);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	parse_options(&o, argc, argv);
+
+	struct capture *cap = capture_open(o.inputs, o.n_inputs);
+	if (!cap)
+		return EXIT_INPUT;
+	FILE *fp = open_output(o.output);
+	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
+	setvbuf(fp, outbuf, _IOFBF, sizeof(outbuf)); /* offline: buffered, not per line */
+
+	struct output_config oc = { .fp = fp, .show_passwords = o.show_passwords,
+				    .transactions = o.transactions };
+	struct output *out = output_open(&oc);
+	struct session_table sessions;
+	session_table_init(&sessions, out);
+	struct reasm_config rc = { .port_map = o.port_map, .max_streams = o.max_streams,
+				   .sessions = &sessions };
+	char err[256];
+	if (!out || !reasm_init(&rc, err, sizeof(err))) {
+		fprintf(stderr, "popsift: %s\n", out ? err : "out of memory");
+		return EXIT_INTERNAL;
+	}
+	capture_run(cap);
+	reasm_finish();
+	if (!o.quiet)
+		print_summary(cap, &sessions, out);
+	bool ok = output_close(out);
+	if (fp != stdout)
+		ok = fclose(fp) == 0 && ok;
+	capture_close(cap);
+	free(o.inputs);
+	if (!ok) {
+		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));
+		return EXIT_INPUT;
+	}
+	return 0;
+}

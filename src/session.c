@@ -1,0 +1,141 @@
+/*
+ * session.c - the table of open sessions and the one place that picks a
+ * dissector for a connection (tcpdump's print-tcp.c role).
+ *
+ * Owns each session's envelope (flow), its dissector state and its output
+ * sink, and the list of open sessions in the order they started, so the end
+ * of a capture flushes them in a stable order. It knows nothing of libnids.
+ */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Well-known ports and the dissector that follows each (protocol-notes). */
+static const struct {
+	uint16_t port;
+	const struct dissector *d;
+} dissector_ports[] = {
+	{ 110, &pop3_dissector },  /* POP3 */
+	{ 1109, &pop3_dissector }, /* KPOP: Kerberos preamble, then POP3 */
+	{ 995, &pop3_dissector },  /* POP3S: reported as an encrypted session */
+	{ 109, &pop3_dissector },  /* POP2 */
+};
+
+const struct dissector *session_pick(uint16_t server_port)
+{
+	for (size_t i = 0; i < sizeof(dissector_ports) / sizeof(dissector_ports[0]); i++)
+		if (dissector_ports[i].port == server_port)
+			return dissector_ports[i].d;
+	return &pop3_dissector; /* a port the user asked for: POP3 is the default */
+}
+
+void session_table_init(struct session_table *t, struct output *out)
+{
+	memset(t, 0, sizeof(*t));
+	t->out = out;
+}
+
+/* A stable id for the connection, within 2^51 so JSON readers in any language keep it. */
+static uint64_t session_flow_id(const struct endpoint *c, const struct endpoint *s,
+				const struct timeval *ts)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *parts[] = { c->addr, s->addr };
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ parts[k][i]) * 0x100000001b3ULL;
+	h = (h ^ c->port) * 0x100000001b3ULL;
+	h = (h ^ s->port) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)ts->tv_sec) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)ts->tv_usec) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return h & ((1ULL << 51) - 1);
+}
+
+static void session_link(struct session_table *t, struct session *s)
+{
+	s->prev = t->tail;
+	if (t->tail)
+		t->tail->next = s;
+	else
+		t->head = s;
+	t->tail = s;
+	t->open++;
+	t->opened_total++;
+}
+
+static void session_unlink(struct session_table *t, struct session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		t->head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	else
+		t->tail = s->prev;
+	t->open--;
+}
+
+struct session *session_open(struct session_table *t, const struct dissector *d,
+			     const struct endpoint *client, const struct endpoint *server,
+			     const struct timeval *ts, const char *pcap_file, bool partial)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	struct flow *f = &s->flow;
+	f->flow_id = session_flow_id(client, server, ts);
+	inet_ntop(client->family, client->addr, f->client_ip, sizeof(f->client_ip));
+	inet_ntop(server->family, server->addr, f->server_ip, sizeof(f->server_ip));
+	f->client_port = client->port;
+	f->server_port = server->port;
+	f->start = f->now = *ts;
+	f->pcap_file = pcap_file;
+	f->app_proto = d->name;
+	f->partial = partial;
+	s->info.client_port = client->port;
+	s->info.server_port = server->port;
+	s->info.partial = partial;
+	s->d = d;
+	s->sink = output_session_open(t->out, f);
+	s->st = s->sink ? d->create(&s->info, s->sink) : NULL;
+	if (!s->st) {
+		output_session_close(s->sink);
+		free(s);
+		return NULL;
+	}
+	session_link(t, s);
+	return s;
+}
+
+void session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
+{
+	s->flow.bytes[dir] += len;
+	s->d->data(s->st, dir, buf, len);
+}
+
+void session_gap(struct session *s, enum dir dir, size_t missing)
+{
+	s->flow.gaps++;
+	s->flow.gap_bytes += missing;
+	s->d->gap(s->st, dir, missing);
+}
+
+void session_close(struct session_table *t, struct session *s, enum end_reason why)
+{
+	s->flow.end_reason = why;
+	s->d->end(s->st, why);
+	s->d->destroy(s->st);
+	output_session_close(s->sink);
+	session_unlink(t, s);
+	free(s);
+}
+
+void session_close_all(struct session_table *t, enum end_reason why)
+{
+	while (t->head)
+		session_close(t, t->head, why);
+}
