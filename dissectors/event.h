@@ -67,6 +67,7 @@ struct ev_message_begin {
 	const char *command; /* "RETR", "TOP", "XTND XMIT" */
 	uint32_t number;     /* 0 when the command carried none */
 	enum dir dir;        /* who sent the body */
+	int64_t announced;   /* size the server announced ("+OK n octets"), or -1 */
 };
 
 struct ev_message_data {

@@ -222,8 +222,6 @@ static void pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
 	c->argoff = sp ? kwlen + 1 : n;
 	p->qlen++;
 	p->qbytes += n;
-	if (c->id == POP3_CMD_UNKNOWN)
-		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, line, n);
 }
 
 static struct bytes pop3_arg(const struct pop3_pending *c)
@@ -352,10 +350,24 @@ static void pop3_reply_quit(struct pop3 *p, const struct pop3_reply *r)
 		pop3_set_phase(p, POP3_PH_UPDATE);
 }
 
-static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c)
+/*
+ * The size in "+OK 1234 octets" (RFC 1939 suggests it for RETR). Evidence only:
+ * servers count differently (Exchange reports compressed sizes), so it never
+ * frames the data.
+ */
+static int64_t pop3_announced_size(const struct pop3_reply *r)
+{
+	uint32_t n;
+	if (r->line.n <= 3 || !bytes_to_u32(r->line.p + 3, r->line.n - 3, &n))
+		return -1;
+	return n;
+}
+
+static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
 	struct event ev = { .type = EV_MESSAGE_BEGIN };
 	struct bytes arg = pop3_arg(c);
+	ev.u.message_begin.announced = c->id == POP3_CMD_RETR ? pop3_announced_size(r) : -1;
 	ev.u.message_begin.command = pop3_cmds[c->id].keyword;
 	ev.u.message_begin.dir = DIR_TO_CLIENT;
 	if (!bytes_to_u32(arg.p, arg.n, &ev.u.message_begin.number))
@@ -372,6 +384,9 @@ static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c)
 static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
 	p->commands++;
+	/* Known only now: a queued line may turn out to be a SASL response instead. */
+	if (c->id == POP3_CMD_UNKNOWN)
+		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
 	if (c->id != POP3_CMD_PASS)
 		pop3_flush_rejected_user(p);
 	switch (c->id) {
@@ -393,7 +408,7 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 		return false;
 	enum pop3_ml ml = pop3_cmds[c->id].ml;
 	if (ml == ML_BODY) {
-		pop3_begin_body(p, c);
+		pop3_begin_body(p, c, r);
 		return true;
 	}
 	if (ml == ML_ALWAYS || (ml == ML_NOARG && !pop3_has_arg(c))) {
@@ -669,7 +684,8 @@ static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, si
 		pop3_set_phase(p, POP3_PH_TLS);
 		return;
 	}
-	pop3_anomaly(p, ANOM_TLS_NO_HELLO, dir, buf, len);
+	(void)buf;
+	pop3_anomaly(p, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
 	p->tls = false;
 	pop3_set_phase(p, p->authenticated ? POP3_PH_TRANSACTION : POP3_PH_AUTHORIZATION);
 }

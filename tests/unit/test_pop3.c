@@ -1,0 +1,395 @@
+/*
+ * test_pop3.c - the POP3 dissector, driven by scripted conversations. Every
+ * script runs in every chunking (evlog.c), so each test also proves that the
+ * parser gives the same events whatever the segment boundaries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "evlog.h"
+
+#define RUN(steps) evlog_run(&pop3_dissector, steps, sizeof(steps) / sizeof(steps[0]), 0)
+
+static void user_pass_login_reports_cleartext_password_and_success(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK POP3 ready\r\n"),
+		C("USER alice\r\n"), S("+OK\r\n"),
+		C("PASS  open sesame \r\n"), S("+OK logged in\r\n"),
+		C("QUIT\r\n"), S("+OK bye\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=alice pass= open sesame  cleartext=1 result=success reply=+OK logged in\n");
+	evlog_expect(log, "session proto=pop3 state=UPDATE user=alice auth=1 tls=0 encrypted=0 quit=1 commands=3");
+	free(log);
+}
+
+static void failed_then_successful_pass_are_two_attempts(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"),
+		C("USER bob\r\n"), S("+OK\r\n"), C("PASS wrong\r\n"), S("-ERR [AUTH] bad password\r\n"),
+		C("USER bob\r\n"), S("+OK\r\n"), C("PASS right\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=bob pass=wrong cleartext=1 result=failure reply=-ERR [AUTH] bad password\n");
+	evlog_expect(log, "auth mech=USER user=bob pass=right cleartext=1 result=success");
+	assert_int_equal(evlog_count(log, "auth "), 2);
+	free(log);
+}
+
+static void rejected_user_without_pass_is_one_failed_attempt(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER nobody\r\n"), S("-ERR no such user\r\n"),
+		C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=nobody pass=- cleartext=0 result=failure reply=-ERR no such user\n");
+	assert_int_equal(evlog_count(log, "auth "), 1);
+	free(log);
+}
+
+static void pass_binds_to_latest_user_command_when_pipelined(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"),
+		C("USER first\r\nUSER second\r\nPASS pw\r\nSTAT\r\nQUIT\r\n"),
+		S("+OK\r\n+OK\r\n+OK in\r\n+OK 2 320\r\n+OK bye\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=second pass=pw cleartext=1 result=success");
+	evlog_expect(log, "commands=5");
+	free(log);
+}
+
+static void retr_is_dot_unstuffed_without_terminator(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+		C("RETR 2\r\n"),
+		S("+OK 40 octets\r\nSubject: x\r\n\r\n..hidden\r\n...\r\n.\rodd\r\nend\r\n.\r\n"),
+		C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=RETR n=2 announced=40\n");
+	evlog_expect(log, "message_end complete=1 size=38 data=Subject: x\\r\\n\\r\\n.hidden\\r\\n..\\r\\n\\rodd\\r\\nend\\r\\n\n");
+	evlog_expect(log, "retrieved=1");
+	free(log);
+}
+
+static void bare_lf_terminator_ends_the_message(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\n"), C("RETR 1\n"), S("+OK\nline one\n.dot\n.\n"),
+		C("NOOP\n"), S("+OK\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=1 size=13 data=line one\\ndot\\n\n");
+	evlog_expect(log, "anomaly pop3.bare_lf");
+	evlog_expect(log, "commands=2");
+	free(log);
+}
+
+static void top_and_empty_body_and_err_reply(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("TOP 3 0\r\n"), S("+OK\r\nFrom: a\r\n\r\n.\r\n"),
+		C("RETR 9\r\n"), S("-ERR no such message\r\n"),
+		C("RETR 4\r\n"), S("+OK\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=TOP n=3 announced=-1\nmessage_end complete=1 size=11 data=From: a\\r\\n\\r\\n\n");
+	evlog_expect(log, "message_begin cmd=RETR n=4 announced=-1\nmessage_end complete=1 size=0 data=\n");
+	assert_int_equal(evlog_count(log, "message_begin"), 2);
+	free(log);
+}
+
+static void list_and_uidl_are_multiline_only_without_argument(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"),
+		C("LIST\r\n"), S("+OK 2 messages\r\n1 120\r\n2 200\r\n.\r\n"),
+		C("LIST 2\r\n"), S("+OK 2 200\r\n"),
+		C("UIDL\r\n"), S("+OK\r\n1 abc\r\n2 def\r\n.\r\n"),
+		C("UIDL 1\r\n"), S("+OK 1 abc\r\n"),
+		C("LIST\r\n"), S("-ERR not now\r\n"),
+		C("RETR 1\r\n"), S("+OK\r\nbody\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect_not(log, "anomaly");
+	evlog_expect(log, "message_end complete=1 size=6 data=body\\r\\n\n");
+	evlog_expect(log, "commands=6");
+	free(log);
+}
+
+static void capa_lists_capabilities_latest_wins(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"),
+		C("CAPA\r\n"), S("+OK\r\nTOP\r\nUSER\r\nSTLS\r\n.\r\n"),
+		C("CAPA\r\n"), S("+OK\r\nTOP\r\nSASL PLAIN LOGIN\r\nPIPELINING\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "caps=TOP|SASL PLAIN LOGIN|PIPELINING\n");
+	free(log);
+}
+
+static void apop_digest_is_parsed_from_the_right(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+		C("APOP mrose smith c4c9334bac560ecc979e58001b3e22fb\r\n"), S("-ERR permission denied\r\n"),
+		C("APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"), S("+OK maildrop has 1 message\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=APOP user=mrose smith pass=- cleartext=0 result=failure reply=-ERR permission denied challenge=<1896.697170952@dbc.mtview.ca.us> response=c4c9334bac560ecc979e58001b3e22fb\n");
+	evlog_expect(log, "auth mech=APOP user=mrose pass=- cleartext=0 result=success");
+	evlog_expect(log, "apop=<1896.697170952@dbc.mtview.ca.us>");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void apop_with_bad_digest_is_an_anomaly(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("APOP bob C4C9334BAC560ECC979E58001B3E22FB\r\n"), S("-ERR\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "anomaly pop3.apop_bad_digest");
+	evlog_expect(log, "anomaly pop3.apop_without_timestamp");
+	free(log);
+}
+
+static void auth_plain_initial_response_reveals_password(void **unused)
+{
+	(void)unused;
+	/* base64("\0tim\0tanstaaftanstaaf") */
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n"), S("+OK\r\n"),
+		C("STAT\r\n"), S("+OK 0 0\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=PLAIN user=tim pass=tanstaaftanstaaf cleartext=1 result=success");
+	evlog_expect(log, "state=TRANSACTION user=tim auth=1");
+	free(log);
+}
+
+static void auth_login_takes_user_and_password_from_responses(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("AUTH LOGIN\r\n"), S("+ VXNlcm5hbWU6\r\n"),
+		C("YWxpY2U=\r\n"), S("+ UGFzc3dvcmQ6\r\n"), C("d29uZGVybGFuZA==\r\n"),
+		S("-ERR [AUTH] Authentication failed.\r\n"),
+		C("AUTH PLAIN\r\n"), S("+ \r\n"), C("*\r\n"), S("-ERR cancelled\r\n"),
+		C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=LOGIN user=alice pass=wonderland cleartext=1 result=failure reply=-ERR [AUTH] Authentication failed.\n");
+	evlog_expect(log, "auth mech=PLAIN user= pass=- cleartext=0 result=failure reply=-ERR cancelled\n");
+	evlog_expect(log, "commands=3");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void auth_login_pipelined_responses_are_not_commands(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("AUTH LOGIN\r\nYWxpY2U=\r\nd29uZGVybGFuZA==\r\nSTAT\r\n"),
+		S("+ VXNlcm5hbWU6\r\n+ UGFzc3dvcmQ6\r\n+OK\r\n+OK 1 10\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=LOGIN user=alice pass=wonderland cleartext=1 result=success");
+	evlog_expect(log, "commands=2");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void bad_base64_in_sasl_is_an_anomaly_not_a_crash(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("AUTH PLAIN !!!notbase64\r\n"), S("-ERR\r\n"),
+		C("AUTH PLAIN AGZvbw==\r\n"), S("-ERR\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "anomaly sasl.bad_base64");
+	evlog_expect(log, "anomaly sasl.malformed");
+	assert_int_equal(evlog_count(log, "auth mech=PLAIN"), 2);
+	free(log);
+}
+
+static void stls_stops_parsing_when_tls_follows(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("STLS\r\n"), S("+OK begin TLS\r\n"),
+		C("\x16\x03\x01\x00\x05hello"), S("\x16\x03\x03\x00\x02hi"),
+		C("USER x\r\nPASS y\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "tls cmd=STLS result=success\n");
+	evlog_expect(log, "tls=1");
+	evlog_expect_not(log, "auth ");
+	free(log);
+}
+
+static void stls_without_tls_resumes_text_parsing(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("STLS\r\n"), S("+OK\r\n"),
+		C("USER x\r\n"), S("+OK\r\n"), C("PASS y\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "anomaly pop3.stls_without_tls");
+	evlog_expect(log, "auth mech=USER user=x pass=y cleartext=1 result=success");
+	evlog_expect(log, "tls=0");
+	free(log);
+}
+
+static void implicit_tls_is_an_encrypted_session(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		C("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), S("\x16\x03\x03\x00\x40"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "encrypted=1");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void capture_ending_mid_message_marks_it_incomplete(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\n"), S("+OK\r\n"), C("PASS b\r\n"), S("+OK\r\n"),
+		C("RETR 1\r\n"), S("+OK\r\nhalf a mess"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=0 size=11 data=half a mess\n");
+	evlog_expect(log, "anomaly pop3.message_truncated");
+	free(log);
+}
+
+static void pass_without_reply_is_reported_with_unknown_result(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\n"), S("+OK\r\n"), C("PASS secret\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=a pass=secret cleartext=1 result=unknown reply=\n");
+	assert_int_equal(evlog_count(log, "auth "), 1);
+	free(log);
+}
+
+static void overlong_line_is_bounded_and_parsing_continues(void **unused)
+{
+	(void)unused;
+	static char longline[20000];
+	memset(longline, 'A', sizeof(longline) - 3);
+	memcpy(longline + sizeof(longline) - 3, "\r\n", 2);
+	struct step s[] = {
+		S("+OK ready\r\n"),
+		{ DIR_TO_SERVER, longline, sizeof(longline) - 1 },
+		S("-ERR what\r\n"),
+		C("USER z\r\n"), S("+OK\r\n"), C("PASS q\r\n"), S("+OK\r\n"),
+	};
+	char *log = evlog_run(&pop3_dissector, s, sizeof(s) / sizeof(s[0]), 0);
+	evlog_expect(log, "anomaly pop3.request_too_long");
+	evlog_expect(log, "auth mech=USER user=z pass=q cleartext=1 result=success");
+	free(log);
+}
+
+static void unexpected_and_invalid_replies_are_anomalies(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), S("+OK nobody asked\r\n"), C("NOOP\r\n"), S("GARBAGE\r\n+OK\r\n"),
+		C("XYZZY\r\n"), S("-ERR unknown\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "anomaly pop3.unexpected_reply");
+	evlog_expect(log, "anomaly pop3.invalid_reply dir=1 sample=GARBAGE\n");
+	evlog_expect(log, "anomaly pop3.unknown_command dir=0 sample=XYZZY\n");
+	evlog_expect(log, "commands=2");
+	free(log);
+}
+
+static void dele_counts_only_when_quit_commits(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+		C("DELE 1\r\nDELE 2\r\nRSET\r\nDELE 3\r\nQUIT\r\n"),
+		S("+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "state=UPDATE");
+	evlog_expect(log, "deleted=1");
+	free(log);
+}
+
+static void nul_and_8bit_bytes_survive_in_user_names(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), { DIR_TO_SERVER, "USER a\0b\xe9\r\n", 11 }, S("+OK\r\n"),
+		C("PASS \xff\xfe\r\n"), S("-ERR\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=a\\x00b\\xe9 pass=\\xff\\xfe cleartext=1 result=failure");
+	evlog_expect(log, "anomaly pop3.nul_in_line");
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(user_pass_login_reports_cleartext_password_and_success),
+		cmocka_unit_test(failed_then_successful_pass_are_two_attempts),
+		cmocka_unit_test(rejected_user_without_pass_is_one_failed_attempt),
+		cmocka_unit_test(pass_binds_to_latest_user_command_when_pipelined),
+		cmocka_unit_test(retr_is_dot_unstuffed_without_terminator),
+		cmocka_unit_test(bare_lf_terminator_ends_the_message),
+		cmocka_unit_test(top_and_empty_body_and_err_reply),
+		cmocka_unit_test(list_and_uidl_are_multiline_only_without_argument),
+		cmocka_unit_test(capa_lists_capabilities_latest_wins),
+		cmocka_unit_test(apop_digest_is_parsed_from_the_right),
+		cmocka_unit_test(apop_with_bad_digest_is_an_anomaly),
+		cmocka_unit_test(auth_plain_initial_response_reveals_password),
+		cmocka_unit_test(auth_login_takes_user_and_password_from_responses),
+		cmocka_unit_test(auth_login_pipelined_responses_are_not_commands),
+		cmocka_unit_test(bad_base64_in_sasl_is_an_anomaly_not_a_crash),
+		cmocka_unit_test(stls_stops_parsing_when_tls_follows),
+		cmocka_unit_test(stls_without_tls_resumes_text_parsing),
+		cmocka_unit_test(implicit_tls_is_an_encrypted_session),
+		cmocka_unit_test(capture_ending_mid_message_marks_it_incomplete),
+		cmocka_unit_test(pass_without_reply_is_reported_with_unknown_result),
+		cmocka_unit_test(overlong_line_is_bounded_and_parsing_continues),
+		cmocka_unit_test(unexpected_and_invalid_replies_are_anomalies),
+		cmocka_unit_test(dele_counts_only_when_quit_commits),
+		cmocka_unit_test(nul_and_8bit_bytes_survive_in_user_names),
+	};
+	return cmocka_run_group_tests_name("pop3", tests, NULL, NULL);
+}
