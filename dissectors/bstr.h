@@ -62,6 +62,16 @@ static inline bool bytes_has_prefix_ci(const uint8_t *p, size_t n, const char *w
 	return n >= wn && strncasecmp((const char *)p, w, wn) == 0;
 }
 
+/* True when the ASCII word w occurs in p[0..n), compared case-insensitively. */
+static inline bool memmem_ci(const uint8_t *p, size_t n, const char *w)
+{
+	size_t wn = strlen(w);
+	for (size_t i = 0; i + wn <= n; i++)
+		if (strncasecmp((const char *)p + i, w, wn) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Parses a decimal number at the start of p[0..n) (after any spaces). Returns
  * false when there is none or it overflows 32 bits.

@@ -471,9 +471,28 @@ static void pop3_continuation(struct pop3 *p, const struct lb_line *l)
 	}
 }
 
+/*
+ * The first server line is the greeting, even when a client spoke first
+ * (protocol-notes §9). But a capture may lack the greeting while the client's
+ * first command is there: then a first line that reads like a reply (no
+ * <timestamp>, no "POP", no "ready") answers that command instead.
+ */
+static bool pop3_first_line_is_greeting(struct pop3 *p, const struct pop3_reply *r)
+{
+	if (p->qlen == 0)
+		return true;
+	const char *hints[] = { "<", "pop", "ready", "server", "service", "welcome" };
+	for (size_t i = 0; i < ARRAY_LEN(hints); i++)
+		if (memmem_ci(r->line.p, r->line.n, hints[i]))
+			return true;
+	pop3_anomaly(p, ANOM_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
+	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
+	return false;
+}
+
 static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 {
-	if (p->phase == POP3_PH_GREETING) {
+	if (p->phase == POP3_PH_GREETING && pop3_first_line_is_greeting(p, r)) {
 		pop3_greeting(p, r);
 		return;
 	}

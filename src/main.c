@@ -209,11 +209,9 @@ static void print_summary(const struct capture *cap, const struct session_table 
 			(unsigned long long)cs.ipv6);
 }
 
-int main(int argc, char **argv)
+static int run(const struct options *opt)
 {
-	struct options o;
-	parse_options(&o, argc, argv);
-
+	const struct options o = *opt;
 	struct capture *cap = capture_open(o.inputs, o.n_inputs);
 	if (!cap)
 		return EXIT_INPUT;
@@ -241,10 +239,18 @@ int main(int argc, char **argv)
 	if (fp != stdout)
 		ok = fclose(fp) == 0 && ok;
 	capture_close(cap);
-	free(o.inputs);
 	if (!ok) {
 		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));
 		return EXIT_INPUT;
 	}
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	parse_options(&o, argc, argv);
+	int rc = run(&o);
+	free(o.inputs);
+	return rc;
 }

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the built popsift binary on real captures.
+
+Every test runs the real path (pcap -> link layer -> libnids -> dissector ->
+JSON) and asserts concrete events. Usage: test_e2e.py POPSIFT_BINARY [NAME...]
+Prints one line per test and closes with 'N passed, N failed'.
+"""
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CAPS = os.path.join(HERE, "captures")
+SAMPLES = os.path.join(ROOT, "samples")
+POPSIFT = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def cap(name):
+    return os.path.join(CAPS, name)
+
+
+def run(*args, stdin=None, check_json=True):
+    """Runs popsift; returns (exit code, events, stderr). Every stdout line must be JSON."""
+    p = subprocess.run([POPSIFT, *args], input=stdin, capture_output=True, timeout=600)
+    events = []
+    if check_json:
+        for line in p.stdout.decode("utf-8").splitlines():
+            events.append(json.loads(line))
+    return p.returncode, events, p.stderr.decode("utf-8", "replace"), p.stdout
+
+
+def events(*args):
+    code, evs, err, _ = run("-q", *args)
+    assert code == 0, f"exit {code}: {err}"
+    return evs
+
+
+def of_type(evs, t):
+    return [e for e in evs if e["event_type"] == t]
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+# ---- real captures from other projects' test suites ------------------------
+
+@test
+def suricata_02_failed_then_successful_pass_and_the_6668_octet_retr():
+    evs = events("--show-passwords", "-r", cap("suricata-verify-pop3-02.pcap"))
+    auths = [(a["auth"]["username"], a["auth"]["password"], a["auth"]["result"])
+             for a in of_type(evs, "auth")]
+    expect(auths == [("test@tt.com", "123456", "failure"), ("test", "123456", "success")], auths)
+    msgs = of_type(evs, "message")
+    expect(len(msgs) == 1, msgs)
+    m = msgs[0]["message"]
+    # The server announces 6668 octets and then sends one more CRLF before the
+    # terminator: a client holds 6670 octets (protocol-notes §1: the CRLF before
+    # "." belongs to the message). popsift reports both.
+    expect(m["command"] == "RETR" and m["number"] == 5 and m["announced_size"] == 6668, m)
+    expect(m["size"] == 6670 and m["complete"] is True, m)
+    sigs = [a["alert"]["signature"] for a in of_type(evs, "alert")]
+    expect(sigs == ["cleartext-password", "auth-failed", "cleartext-password"], sigs)
+    sessions = of_type(evs, "session")
+    expect([s["session"]["end_reason"] for s in sessions] == ["quit", "quit"], sessions)
+    expect(all(e["flow_id"] == msgs[0]["flow_id"] for e in evs[4:]), "flow_id differs within a session")
+
+
+@test
+def suricata_pop3_has_49_tops():
+    evs = events("-r", cap("suricata-verify-pop3.pcap"))
+    tops = [m for m in of_type(evs, "message") if m["message"]["command"] == "TOP"]
+    expect(len(tops) == 49, len(tops))
+    expect(all(t["message"]["complete"] for t in tops), "a TOP incomplete")
+
+
+@test
+def zeek_pop3_auth_plain_failure_then_success_and_three_retrs():
+    evs = events("--show-passwords", "-r", cap("zeek-pop3.pcap"))
+    auths = [(a["auth"]["mechanism"], a["auth"]["password"], a["auth"]["result"]) for a in of_type(evs, "auth")]
+    expect(auths[0] == ("PLAIN", "napier", "failure"), auths)
+    expect(("PLAIN", "napier123", "success") in auths, auths)
+    msgs = [m["message"] for m in of_type(evs, "message")]
+    expect([m["number"] for m in msgs] == [1, 2, 3] and all(m["complete"] for m in msgs), msgs)
+    caps = of_type(evs, "session")[0]["session"]["capabilities"]
+    expect("SASL PLAIN" in caps and "STLS" in caps, caps)
+
+
+@test
+def suricata_xoauth2_reveals_user_and_bearer_token():
+    evs = events("--show-passwords", "-r", cap("suricata-verify-pop3-auth-01.pcap"))
+    a = of_type(evs, "auth")[0]["auth"]
+    expect(a["mechanism"] == "XOAUTH2" and a["username"] == "joe.speedboat" and a["cleartext"], a)
+    expect(a["password"] == "AAAAAAAAAAAAAAAAAAAAAAAAAAAA" and a["result"] == "success", a)
+
+
+@test
+def redis_pings_give_no_events():
+    code, evs, err, out = run("-q", "-r", cap("zeek-redis-50-pings.pcap"))
+    expect(code == 0 and out == b"", (code, out))
+
+
+@test
+def stls_is_reported_and_parsing_stops():
+    for name in ("zeek-pop3-starttls.pcap", "ndpi-pop3-stls.pcap"):
+        evs = events("-r", cap(name))
+        tls = of_type(evs, "tls")
+        expect(len(tls) == 1 and tls[0]["tls"]["result"] == "success", (name, tls))
+        s = of_type(evs, "session")[0]["session"]
+        expect(s["tls"] is True and s["anomalies"] == [], (name, s))
+
+
+@test
+def pop3s_from_the_first_byte_is_an_encrypted_session():
+    evs = events("-p", "995", "-r", cap("ndpi-pops.pcapng"))
+    s = of_type(evs, "session")
+    expect(len(s) == 1 and s[0]["session"]["encrypted"] is True, s)
+    expect(s[0]["session"]["anomalies"] == [], s)
+
+
+@test
+def passwords_only_with_show_passwords():
+    _, _, _, out = run("-q", "-r", cap("suricata-verify-pop3-02.pcap"))
+    expect(b"123456" not in out and b'"password"' not in out, "password leaked")
+    _, _, _, out = run("-q", "--show-passwords", "-r", cap("suricata-verify-pop3-02.pcap"))
+    expect(b'"password":"123456"' in out, "password missing with --show-passwords")
+
+
+@test
+def non_utf8_bytes_are_escaped_and_output_is_valid_json():
+    evs = events("-r", cap("suricata-verify-pop3-02.pcap"))
+    g = of_type(evs, "session")[0]["session"]["greeting"]
+    expect(g.startswith("+OK \\xd3") and "CMailServer" in g, g)
+
+
+@test
+def envelope_matches_the_contract():
+    evs = events("-r", cap("zeek-pop3.pcap"))
+    for e in evs:
+        for k in ("timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip",
+                  "dest_port", "proto", "app_proto", "pcap_file"):
+            expect(k in e, (k, e))
+        expect(e["dest_port"] == 110 and e["proto"] == "TCP" and e["app_proto"] == "pop3", e)
+        expect(e["timestamp"].endswith("Z") and len(e["timestamp"]) == 27, e["timestamp"])
+        expect(e[e["event_type"]] is not None, e)
+
+
+# ---- the project's own dovecot captures (samples/) -------------------------
+
+def stored_sums():
+    sums = {}
+    with open(os.path.join(SAMPLES, "dovecot-messages", "SHA256SUMS")) as f:
+        for line in f:
+            digest, name = line.split()
+            sums[name] = digest
+    return sums
+
+
+@test
+def dovecot_every_retrieved_message_matches_the_stored_file():
+    sums = stored_sums()
+    for name, digest in sums.items():
+        with open(os.path.join(SAMPLES, "dovecot-messages", name), "rb") as f:
+            expect(hashlib.sha256(f.read()).hexdigest() == digest, f"SHA256SUMS stale for {name}")
+    evs = events("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
+    users = {}
+    for e in evs:
+        if e["event_type"] == "auth" and e["auth"]["result"] == "success":
+            users[e["flow_id"]] = e["auth"]["username"]
+    seen = 0
+    for e in of_type(evs, "message"):
+        m = e["message"]
+        if m["command"] != "RETR":
+            continue
+        name = f'{users[e["flow_id"]]}-{m["number"]}.eml'
+        expect(m["sha256"] == sums[name], (name, m))
+        expect(m["complete"] is True, m)
+        seen += 1
+    expect(seen >= 5, seen)
+
+
+@test
+def dovecot_user_pass_and_apop_success_and_failure():
+    evs = events("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
+    got = [(a["auth"]["mechanism"], a["auth"]["username"], a["auth"]["result"]) for a in of_type(evs, "auth")]
+    for want in [("USER", "alice", "failure"), ("USER", "alice", "success"),
+                 ("APOP", "alice", "success"), ("APOP", "alice", "failure"), ("USER", "bob", "success")]:
+        expect(want in got, (want, got))
+    sigs = [a["alert"]["signature"] for a in of_type(evs, "alert")]
+    expect("apop-failed" in sigs and "cleartext-password" in sigs, sigs)
+    for s in of_type(evs, "session"):
+        expect(s["session"]["apop_timestamp"].startswith("<"), s)
+
+
+@test
+def dovecot_top_is_reported_as_top():
+    evs = events("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
+    tops = [m["message"] for m in of_type(evs, "message") if m["message"]["command"] == "TOP"]
+    expect(len(tops) >= 1 and all(t["complete"] for t in tops), tops)
+
+
+# ---- inputs and errors -----------------------------------------------------
+
+@test
+def missing_file_is_one_clear_error_and_exit_2():
+    code, _, err, out = run("-r", "/nonexistent/x.pcap", check_json=False)
+    expect(code == 2 and out == b"", (code, out))
+    lines = err.strip().splitlines()
+    expect(len(lines) == 1 and "/nonexistent/x.pcap" in lines[0] and "No such file" in lines[0], err)
+
+
+@test
+def a_file_that_is_not_a_capture_is_exit_2_and_names_it():
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        f.write(b"this is not a capture at all\n" * 10)
+        f.flush()
+        code, _, err, out = run("-r", f.name, check_json=False)
+    expect(code == 2 and out == b"" and f.name in err, (code, err))
+
+
+@test
+def a_bad_second_file_fails_before_any_output():
+    code, _, err, out = run("-r", cap("zeek-pop3.pcap"), "-r", "/nonexistent/y.pcap", check_json=False)
+    expect(code == 2 and out == b"", (code, out[:100]))
+
+
+@test
+def usage_errors_exit_1():
+    for args in ([], ["-r"], ["--bogus"], ["-p", "0", "-r", "x"], ["stray"]):
+        code, _, err, out = run(*args, check_json=False)
+        expect(code == 1 and out == b"" and "popsift:" in err, (args, code, err))
+
+
+@test
+def help_mentions_every_option():
+    code, _, _, out = run("--help", check_json=False)
+    text = out.decode()
+    for opt in ("--read", "--output", "--ports", "--max-streams", "--show-passwords",
+                "--transactions", "--quiet", "--help", "--version"):
+        expect(opt in text, opt)
+    expect(code == 0, code)
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return data[:24], data[24:]
+
+
+def split_records(body):
+    recs, off = [], 0
+    while off < len(body):
+        incl = struct.unpack("<I", body[off + 8:off + 12])[0]
+        recs.append(body[off:off + 16 + incl])
+        off += 16 + incl
+    return recs
+
+
+@test
+def truncated_capture_warns_and_reports_what_came_before():
+    header, body = read_pcap(cap("zeek-pop3.pcap"))
+    recs = split_records(body)
+    with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
+        f.write(header + b"".join(recs[:-3]) + recs[-3][:30])
+        f.flush()
+        code, evs, err, _ = run("-r", f.name)
+    expect(code == 0, (code, err))
+    expect("warning" in err and f.name in err, err)
+    expect(len(of_type(evs, "message")) == 3, "messages before the cut lost")
+
+
+@test
+def rotated_capture_in_two_files_is_one_session():
+    header, body = read_pcap(cap("suricata-verify-pop3-02.pcap"))
+    recs = split_records(body)
+    cut = len(recs) - 12  # inside the second session's RETR
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.pcap"), os.path.join(d, "b.pcap")
+        open(a, "wb").write(header + b"".join(recs[:cut]))
+        open(b, "wb").write(header + b"".join(recs[cut:]))
+        evs = events("-r", a, "-r", b)
+    whole = events("-r", cap("suricata-verify-pop3-02.pcap"))
+    strip = lambda evs: [{k: v for k, v in e.items() if k != "pcap_file"} for e in evs]
+    expect(strip(evs) == strip(whole), "split capture differs from the whole one")
+    expect(len(of_type(evs, "session")) == 2, "a session was split")
+    expect(evs[-1]["pcap_file"].endswith("b.pcap"), evs[-1]["pcap_file"])
+
+
+@test
+def standard_input_is_read_with_dash():
+    with open(cap("zeek-pop3.pcap"), "rb") as f:
+        code, evs, err, _ = run("-q", "-r", "-", stdin=f.read())
+    expect(code == 0 and len(of_type(evs, "message")) == 3, (code, err))
+
+
+@test
+def output_file_gets_the_events():
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "ev.json")
+        code, evs, err, stdout = run("-q", "-o", out, "-r", cap("zeek-pop3.pcap"))
+        expect(code == 0 and stdout == b"", (code, err))
+        lines = [json.loads(l) for l in open(out)]
+        expect(len(of_type(lines, "session")) == 5, len(lines))
+        code, _, err, _ = run("-q", "-o", os.path.join(d, "no/such/dir/x"), "-r", cap("zeek-pop3.pcap"), check_json=False)
+        expect(code == 2 and "no/such/dir/x" in err, (code, err))
+
+
+@test
+def summary_on_stderr_unless_quiet():
+    _, _, err, _ = run("-r", cap("zeek-pop3.pcap"))
+    expect("5 TCP sessions followed" in err, err)
+    _, _, err, _ = run("-q", "-r", cap("zeek-pop3.pcap"))
+    expect(err == "", err)
+
+
+def main():
+    global POPSIFT
+    POPSIFT = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    passed = failed = 0
+    for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
+        try:
+            fn()
+            print(f"ok   e2e {fn.__name__}")
+            passed += 1
+        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
+            print(f"FAIL e2e {fn.__name__}: {type(exc).__name__}: {exc}"[:2000])
+            failed += 1
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

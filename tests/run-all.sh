@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test suite against the build tree given (build/san for `make check`:
+# AddressSanitizer + UndefinedBehaviorSanitizer), then prints one closing line:
+# 'N passed, N failed' over all suites. Exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build/san}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0 failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Counts a suite's own closing line ('<suite>: N passed, N failed').
+count() {
+  local line p f
+  line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+}
+
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  if "$t" >"$log" 2>&1; then
+    n=$(grep -cE '^\[       OK \]' "$log")
+    echo "ok   unit $name ($n tests)"
+    passed=$((passed + n))
+  else
+    cat "$log"
+    n_ok=$(grep -cE '^\[       OK \]' "$log")
+    n_fail=$(grep -cE '^\[  FAILED  \] [a-z]' "$log")
+    echo "FAIL unit $name"
+    passed=$((passed + n_ok)); failed=$((failed + (n_fail > 0 ? n_fail : 1)))
+  fi
+done
+
+for suite in tests/e2e/test_e2e.py tests/e2e/golden.py; do
+  python3 "$suite" "$BUILD/popsift" >"$log" 2>&1
+  rc=$?
+  grep -v '^ok ' "$log"
+  before=$failed
+  count
+  if [ $rc -ne 0 ] && [ $failed -eq $before ]; then failed=$((failed + 1)); fi
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
