@@ -60,6 +60,17 @@ struct ev_auth {
 	struct bytes reply;    /* the server's status line deciding the outcome */
 	struct bytes challenge; /* APOP: the greeting's <timestamp> */
 	struct bytes response;  /* APOP: the digest as sent */
+	struct bytes authzid;   /* SASL authorization identity, when sent */
+	struct bytes realm;     /* DIGEST-MD5 realm, NTLM domain */
+	struct bytes workstation; /* NTLM workstation */
+	/*
+	 * Offline-crackable material for challenge-response logins: one line in
+	 * the format named by hash_format ("hashcat" with hashcat_mode, "john"
+	 * for John the Ripper's dmd5, "scram" for popsift's documented record).
+	 */
+	struct bytes hash;
+	const char *hash_format;
+	int hashcat_mode;       /* meaningful when hash_format is "hashcat" */
 };
 
 /* A message body streamed as it arrives: begin, any number of data spans, end. */
@@ -107,6 +118,7 @@ struct ev_session {
 	struct bytes username;
 	bool authenticated;
 	bool tls;
+	bool sasl_layer; /* a SASL security layer wrapped the rest of the connection */
 	bool quit;      /* the client's QUIT was acknowledged */
 	bool encrypted; /* the connection was TLS from its first byte */
 	const char *state; /* protocol state at the end, e.g. "TRANSACTION" */

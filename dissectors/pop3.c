@@ -53,6 +53,7 @@ enum pop3_phase {
 	POP3_PH_UPDATE,        /* QUIT acknowledged in TRANSACTION: deletions committed */
 	POP3_PH_TLS_PENDING,   /* STLS accepted; the next bytes decide */
 	POP3_PH_TLS,           /* encrypted: nothing more to read */
+	POP3_PH_SASL_LAYER,    /* a SASL security layer wraps the rest: not text */
 	POP3_PH_COUNT
 };
 
@@ -63,6 +64,7 @@ static const char *const pop3_phase_names[] = {
 	[POP3_PH_UPDATE] = "UPDATE",
 	[POP3_PH_TLS_PENDING] = "TLS",
 	[POP3_PH_TLS] = "TLS",
+	[POP3_PH_SASL_LAYER] = "SASL-LAYER",
 };
 _Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of step");
 
@@ -125,6 +127,13 @@ struct pop3 {
 	bool authenticated, tls, quit, encrypted;
 	uint32_t commands, retrieved, deleted;
 };
+
+/* False once the rest of the connection is encrypted or wrapped. */
+static bool pop3_is_text(const struct pop3 *p)
+{
+	return p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS &&
+	       p->phase != POP3_PH_SASL_LAYER;
+}
 
 /* ---- small emitters --------------------------------------------------- */
 
@@ -302,6 +311,16 @@ static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct
 	a.reply = r->line;
 	if (!pop3_is_lower_hex32(a.response))
 		pop3_anomaly(p, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
+	/* hashcat -m 20, md5($salt.$pass): "digest:<timestamp>", brackets included. */
+	uint8_t line[POP3_GREETING_MAX + 64];
+	if (p->apop_ts.n && a.response.n <= 64) {
+		memcpy(line, a.response.p, a.response.n);
+		line[a.response.n] = ':';
+		memcpy(line + a.response.n + 1, p->apop_ts.p, p->apop_ts.n);
+		a.hash = bytes_of(line, a.response.n + 1 + p->apop_ts.n);
+		a.hash_format = "hashcat";
+		a.hashcat_mode = 20;
+	}
 	if (p->apop_ts.n == 0)
 		pop3_anomaly(p, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
 	pop3_emit_auth(p, &a);
@@ -320,8 +339,11 @@ static void pop3_reply_auth(struct pop3 *p, struct pop3_pending *c, const struct
 	a.result = pop3_result(r);
 	a.reply = r->line;
 	pop3_emit_auth(p, &a);
-	if (r->status == POP3_ST_OK)
+	if (r->status == POP3_ST_OK) {
 		pop3_logged_in(p, a.username);
+		if (sasl_security_layer(p->sasl))
+			pop3_set_phase(p, POP3_PH_SASL_LAYER);
+	}
 	sasl_free(p->sasl);
 	p->sasl = NULL;
 	p->sasl_owed = 0;
@@ -645,7 +667,7 @@ static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 
 static void pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
-	while (len > 0 && p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS) {
+	while (len > 0 && pop3_is_text(p)) {
 		if (p->srv == POP3_SRV_BODY) {
 			size_t used = pop3_body_scan(p, buf, len);
 			buf += used;
@@ -680,7 +702,7 @@ static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 
 static void pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
-	while (len > 0 && p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS) {
+	while (len > 0 && pop3_is_text(p)) {
 		struct lb_line l;
 		if (linebuf_take(&p->lb[DIR_TO_SERVER], &buf, &len, &l) != LB_LINE)
 			break;
@@ -712,7 +734,7 @@ static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, si
 static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 {
 	struct pop3 *p = st;
-	if (len == 0 || p->phase == POP3_PH_TLS)
+	if (len == 0 || p->phase == POP3_PH_TLS || p->phase == POP3_PH_SASL_LAYER)
 		return;
 	if (!p->seen_bytes) {
 		p->seen_bytes = true;
@@ -786,6 +808,7 @@ static void pop3_end(void *st, enum end_reason why)
 	s->username = bstr_bytes(&p->session_user);
 	s->authenticated = p->authenticated;
 	s->tls = p->tls;
+	s->sasl_layer = p->phase == POP3_PH_SASL_LAYER;
 	s->quit = p->quit;
 	s->encrypted = p->encrypted;
 	s->state = pop3_phase_names[p->phase];

@@ -216,6 +216,12 @@ void sasl_describe(const struct sasl *s, struct ev_auth *a)
 	a->cleartext = s->cleartext;
 }
 
+bool sasl_security_layer(const struct sasl *s)
+{
+	(void)s;
+	return false;
+}
+
 void sasl_free(struct sasl *s)
 {
 	if (!s)

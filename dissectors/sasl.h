@@ -7,6 +7,7 @@
 #ifndef POPSIFT_SASL_H
 #define POPSIFT_SASL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,8 +24,19 @@ struct sasl *sasl_start(const uint8_t *mech, size_t n, struct event_sink *sink);
 void sasl_client(struct sasl *s, const uint8_t *b64, size_t n);
 /* A server challenge: the text after "+ ". */
 void sasl_server(struct sasl *s, const uint8_t *b64, size_t n);
-/* Fills mechanism, username, password, has_password and cleartext of *a. */
+/*
+ * Fills what the exchange revealed into *a: mechanism, username, password,
+ * has_password, cleartext, authzid, realm, workstation, and hash/hash_format/
+ * hashcat_mode for challenge-response mechanisms. Pointers stay valid until
+ * sasl_free().
+ */
 void sasl_describe(const struct sasl *s, struct ev_auth *a);
+/*
+ * True when the exchange negotiated a SASL security layer (GSSAPI, or
+ * DIGEST-MD5 with qop auth-int or auth-conf): after a successful final reply
+ * the connection is no longer text (RFC 4422 §3.7).
+ */
+bool sasl_security_layer(const struct sasl *s);
 void sasl_free(struct sasl *s);
 
 #endif

@@ -105,8 +105,20 @@ void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a
 		json_object_set_new(b, "reply", json_bytes(a->reply));
 	if (a->challenge.n)
 		json_object_set_new(b, "challenge", json_bytes(a->challenge));
+	if (a->authzid.n)
+		json_object_set_new(b, "authzid", json_bytes(a->authzid));
+	if (a->realm.n)
+		json_object_set_new(b, "realm", json_bytes(a->realm));
+	if (a->workstation.n)
+		json_object_set_new(b, "workstation", json_bytes(a->workstation));
 	if (j->show_passwords && a->has_password)
 		json_object_set_new(b, "password", json_bytes(a->password));
+	if (j->show_passwords && a->hash.n) {
+		json_object_set_new(b, "hash", json_bytes(a->hash));
+		json_object_set_new(b, "hash_format", json_string(a->hash_format));
+		if (strcmp(a->hash_format, "hashcat") == 0)
+			json_object_set_new(b, "hashcat_mode", json_integer(a->hashcat_mode));
+	}
 	json_emit(j, f, "auth", b);
 }
 
@@ -127,6 +139,8 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 	json_object_set_new(b, "command", json_string(m->command));
 	json_object_set_new(b, "number", json_integer(m->number));
 	json_object_set_new(b, "size", json_integer((json_int_t)m->size));
+	if (m->announced >= 0)
+		json_object_set_new(b, "announced_size", json_integer(m->announced));
 	json_object_set_new(b, "sha256", json_string(m->sha256));
 	json_object_set_new(b, "complete", json_boolean(m->complete));
 	if (m->path)
@@ -188,6 +202,7 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	json_object_set_new(b, "authenticated", json_boolean(s->authenticated));
 	json_object_set_new(b, "tls", json_boolean(s->tls));
 	json_object_set_new(b, "encrypted", json_boolean(s->encrypted));
+	json_object_set_new(b, "sasl_layer", json_boolean(s->sasl_layer));
 	json_object_set_new(b, "state", json_string(s->state));
 	json_object_set_new(b, "commands", json_integer(s->commands));
 	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));

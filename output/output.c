@@ -87,6 +87,7 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	s->msg.command = b->command;
 	s->msg.number = b->number;
 	s->msg.dir = b->dir;
+	s->msg.announced = b->announced;
 	s->in_message = true;
 }
 

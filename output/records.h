@@ -16,6 +16,7 @@ struct message_record {
 	uint32_t number;
 	enum dir dir;
 	uint64_t size;
+	int64_t announced; /* the server's "+OK n octets", or -1 */
 	char sha256[65];
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */

@@ -74,6 +74,18 @@ static void log_auth(struct evlog *l, const struct ev_auth *a)
 		logf_(l, "-");
 	logf_(l, " cleartext=%d result=%s reply=", a->cleartext, auth_result_name(a->result));
 	log_bytes(l, a->reply);
+	const struct { const char *k; struct bytes v; } extra[] = {
+		{ "authzid", a->authzid }, { "realm", a->realm }, { "workstation", a->workstation },
+		{ "hash", a->hash },
+	};
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		if (!extra[i].v.n)
+			continue;
+		logf_(l, " %s=", extra[i].k);
+		log_bytes(l, extra[i].v);
+	}
+	if (a->hash.n)
+		logf_(l, " hash_format=%s mode=%d", a->hash_format, a->hashcat_mode);
 	if (a->challenge.n || a->response.n) {
 		logf_(l, " challenge=");
 		log_bytes(l, a->challenge);
@@ -87,8 +99,8 @@ static void log_session(struct evlog *l, const struct ev_session *s)
 {
 	logf_(l, "session proto=%s state=%s user=", s->app_proto, s->state);
 	log_bytes(l, s->username);
-	logf_(l, " auth=%d tls=%d encrypted=%d quit=%d commands=%u retrieved=%u deleted=%u apop=",
-	      s->authenticated, s->tls, s->encrypted, s->quit, s->commands, s->messages_retrieved,
+	logf_(l, " auth=%d tls=%d sasl_layer=%d encrypted=%d quit=%d commands=%u retrieved=%u deleted=%u apop=",
+	      s->authenticated, s->tls, s->sasl_layer, s->encrypted, s->quit, s->commands, s->messages_retrieved,
 	      s->messages_deleted);
 	log_bytes(l, s->apop_timestamp);
 	logf_(l, " caps=");

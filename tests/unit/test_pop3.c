@@ -26,7 +26,7 @@ static void user_pass_login_reports_cleartext_password_and_success(void **unused
 	};
 	char *log = RUN(s);
 	evlog_expect(log, "auth mech=USER user=alice pass= open sesame  cleartext=1 result=success reply=+OK logged in\n");
-	evlog_expect(log, "session proto=pop3 state=UPDATE user=alice auth=1 tls=0 encrypted=0 quit=1 commands=3");
+	evlog_expect(log, "session proto=pop3 state=UPDATE user=alice auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=3");
 	free(log);
 }
 
@@ -158,7 +158,7 @@ static void apop_digest_is_parsed_from_the_right(void **unused)
 		C("APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"), S("+OK maildrop has 1 message\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=APOP user=mrose smith pass=- cleartext=0 result=failure reply=-ERR permission denied challenge=<1896.697170952@dbc.mtview.ca.us> response=c4c9334bac560ecc979e58001b3e22fb\n");
+	evlog_expect(log, "auth mech=APOP user=mrose smith pass=- cleartext=0 result=failure reply=-ERR permission denied hash=c4c9334bac560ecc979e58001b3e22fb:<1896.697170952@dbc.mtview.ca.us> hash_format=hashcat mode=20 challenge=<1896.697170952@dbc.mtview.ca.us> response=c4c9334bac560ecc979e58001b3e22fb\n");
 	evlog_expect(log, "auth mech=APOP user=mrose pass=- cleartext=0 result=success");
 	evlog_expect(log, "apop=<1896.697170952@dbc.mtview.ca.us>");
 	evlog_expect_not(log, "anomaly");
