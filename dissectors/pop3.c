@@ -749,6 +749,10 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 		if (p->phase == POP3_PH_TLS)
 			return;
 	}
+	if (p->quit && dir == DIR_TO_SERVER) {
+		pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
+		return;
+	}
 	if (dir == DIR_TO_SERVER)
 		pop3_client_data(p, buf, len);
 	else
@@ -759,7 +763,9 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 static void pop3_gap(void *st, enum dir dir, size_t missing)
 {
 	struct pop3 *p = st;
-	(void)missing;
+	char sample[32];
+	int n = snprintf(sample, sizeof(sample), "%zu bytes", missing);
+	pop3_anomaly(p, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
 	linebuf_reset(&p->lb[dir]);
 	p->resync[dir] = true;
 	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_BODY) {

@@ -325,6 +325,15 @@ def summary_on_stderr_unless_quiet():
     expect(err == "", err)
 
 
+@test
+def docs_events_md_lists_every_anomaly_id():
+    import re
+    ids = re.findall(r'ANOMALY\(\w+, "([^"]+)"', open(os.path.join(ROOT, "dissectors", "anomalies.def")).read())
+    doc = open(os.path.join(ROOT, "docs", "events.md")).read()
+    missing = [i for i in ids if f"`{i}`" not in doc]
+    expect(ids and not missing, missing)
+
+
 def main():
     global POPSIFT
     POPSIFT = os.path.abspath(sys.argv[1])

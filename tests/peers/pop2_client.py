@@ -20,12 +20,14 @@ The client tracks the folder and current message number the same way the server 
 (1 after HELO/FOLD, READ n sets it, ACKS/ACKD advance, NACK does not) so that saved
 messages are labelled like the server's retrieval log.
 
-Each retrieved message is written to OUTDIR/NN-FOLDER-MSG.eml (NN: retrieval ordinal in
-this session, so a NACKed message fetched twice gives two files) and a TSV line goes to
-stdout:  folder msg size received sha256 status  (status complete|truncated).
+With --out, each retrieved message is written to OUTDIR/NN-FOLDER-MSG.eml (NN: retrieval
+ordinal in this session, so a NACKed message fetched twice gives two files; a cut one
+holds the partial data).  Either way one TSV line per RETR goes to stdout:
+  folder msg size received sha256 status        (status: complete | truncated)
 
-Exit status: 0 all actions done; 2 the server answered "-"; 3 the server closed the
-connection early (including in the middle of message data); 1 anything else unexpected.
+Exit status: 0 all actions done; 3 the server answered "-"; 4 the server closed the
+connection early (including in the middle of message data); 1 anything else unexpected;
+2 usage error (argparse).
 """
 
 import argparse
@@ -125,10 +127,11 @@ class Client:
         data = self.rfile.read(self.size) if self.size else b""
         status = "complete" if len(data) == self.size else "truncated"
         self.retrieved += 1
-        name = f"{self.retrieved:02d}-{self.folder}-{self.cur}.eml"
-        os.makedirs(self.args.out, exist_ok=True)
-        with open(os.path.join(self.args.out, name), "wb") as f:
-            f.write(data)
+        if self.args.out:
+            name = f"{self.retrieved:02d}-{self.folder}-{self.cur}.eml"
+            os.makedirs(self.args.out, exist_ok=True)
+            with open(os.path.join(self.args.out, name), "wb") as f:
+                f.write(data)
         print("\t".join([self.folder, str(self.cur), str(self.size), str(len(data)),
                          hashlib.sha256(data).hexdigest(), status]), flush=True)
         if status == "truncated":
@@ -165,10 +168,11 @@ def main():
     ap.add_argument("actions", nargs="*",
                     help="fold:NAME read read:N retr acks ackd nack quit")
     ap.add_argument("-p", "--port", type=int, default=109)
-    ap.add_argument("-o", "--out", default=".", help="directory for retrieved messages")
+    ap.add_argument("-o", "--out", help="directory for retrieved messages (default: don't save)")
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("-v", "--verbose", action="store_true", help="trace the dialogue on stderr")
-    args = ap.parse_args()
+    # intermixed: options may follow the action list
+    args = ap.parse_intermixed_args()
 
     try:
         client = Client(args)
@@ -180,10 +184,10 @@ def main():
             client.run(args.actions)
         except ServerError as e:
             print(f"pop2_client: server error: {e}", file=sys.stderr)
-            return 2
+            return 3
         except ServerClosed as e:
             print(f"pop2_client: {e}", file=sys.stderr)
-            return 3
+            return 4
         except (Protocol, ValueError, OSError) as e:
             print(f"pop2_client: {e}", file=sys.stderr)
             return 1
