@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "hashes.h"
 #include "json.h"
 
 struct output {
@@ -48,7 +49,10 @@ struct output *output_open(const struct output_config *cfg)
 
 bool output_flush(struct output *o)
 {
-	return fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
+	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
+	if (o->cfg.hashes)
+		ok = fflush(o->cfg.hashes) == 0 && !ferror(o->cfg.hashes) && ok;
+	return ok;
 }
 
 bool output_close(struct output *o)
@@ -69,6 +73,7 @@ unsigned long output_events_written(const struct output *o)
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
 	json_auth(s->o->json, s->flow, a);
+	hashes_write(s->o->cfg.hashes, a);
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX];
 	size_t n = alerts_for_auth(a, alerts);
 	for (size_t i = 0; i < n; i++)

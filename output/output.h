@@ -18,6 +18,7 @@ struct output_config {
 	FILE *fp;            /* where events go; stays the caller's */
 	bool show_passwords; /* include secrets in auth events */
 	bool transactions;   /* write a command event per request/reply */
+	FILE *hashes;        /* --hashes: crackable lines go here; NULL for none */
 };
 
 struct output;

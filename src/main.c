@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../output/hashes.h"
 #include "../output/output.h"
 #include "capture.h"
 #include "reasm.h"
@@ -35,6 +36,7 @@ struct options {
 	const char **inputs;
 	size_t n_inputs;
 	const char *output;
+	const char *hashes;
 	uint8_t port_map[65536 / 8];
 	unsigned max_streams;
 	bool show_passwords;
@@ -65,6 +67,11 @@ static const char usage_text[] =
 	"      --show-passwords   include cleartext passwords and tokens in auth events\n"
 	"                         (they are never written otherwise)\n"
 	"      --transactions     also write a command event per request and reply\n"
+	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
+	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
+	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
+	"                         popsift's record); created with mode 0600, never\n"
+	"                         through a symlink; failed logins included\n"
 	"  -q, --quiet            no summary on standard error at the end\n"
 	"\n"
 	"  -h, --help             this help\n"
@@ -130,7 +137,7 @@ static void add_input(struct options *o, const char *path)
 	o->inputs[o->n_inputs++] = path;
 }
 
-enum { OPT_SHOW_PASSWORDS = 256, OPT_TRANSACTIONS, OPT_MAX_STREAMS };
+enum { OPT_SHOW_PASSWORDS = 256, OPT_TRANSACTIONS, OPT_MAX_STREAMS, OPT_HASHES };
 
 static void parse_options(struct options *o, int argc, char **argv)
 {
@@ -141,6 +148,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
 		{ "show-passwords", no_argument, NULL, OPT_SHOW_PASSWORDS },
 		{ "transactions", no_argument, NULL, OPT_TRANSACTIONS },
+		{ "hashes", required_argument, NULL, OPT_HASHES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -162,6 +170,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 			break;
 		case OPT_SHOW_PASSWORDS: o->show_passwords = true; break;
 		case OPT_TRANSACTIONS: o->transactions = true; break;
+		case OPT_HASHES: o->hashes = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("popsift %s\n", POPSIFT_VERSION); exit(0);
 		case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
@@ -219,8 +228,14 @@ static int run(const struct options *opt)
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
 	setvbuf(fp, outbuf, _IOFBF, sizeof(outbuf)); /* offline: buffered, not per line */
 
+	FILE *hashes = NULL;
+	if (o.hashes && !(hashes = hashes_open(o.hashes))) {
+		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", o.hashes,
+			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
+		return EXIT_INPUT;
+	}
 	struct output_config oc = { .fp = fp, .show_passwords = o.show_passwords,
-				    .transactions = o.transactions };
+				    .transactions = o.transactions, .hashes = hashes };
 	struct output *out = output_open(&oc);
 	struct session_table sessions;
 	session_table_init(&sessions, out);
@@ -238,6 +253,8 @@ static int run(const struct options *opt)
 	bool ok = output_close(out);
 	if (fp != stdout)
 		ok = fclose(fp) == 0 && ok;
+	if (hashes)
+		ok = fclose(hashes) == 0 && ok;
 	capture_close(cap);
 	if (!ok) {
 		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));

@@ -211,6 +211,32 @@ def dovecot_top_is_reported_as_top():
     expect(len(tops) >= 1 and all(t["complete"] for t in tops), tops)
 
 
+@test
+def hashes_file_holds_crackable_apop_lines_that_recompute_from_the_password():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "hashes.txt")
+        events("--hashes", path, "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
+        expect(os.stat(path).st_mode & 0o777 == 0o600, oct(os.stat(path).st_mode))
+        lines = open(path).read().splitlines()
+    expect(len(lines) == 2, lines)
+    # hashcat -m 20: md5($salt.$pass) written as digest:<timestamp>
+    for line, secret in zip(lines, ("wonderland", "wrong-secret")):
+        digest, salt = line.split(":", 1)
+        expect(salt.startswith("<") and salt.endswith(">"), line)
+        expect(hashlib.md5((salt + secret).encode()).hexdigest() == digest, (line, secret))
+
+
+@test
+def hashes_file_refuses_a_symlink():
+    with tempfile.TemporaryDirectory() as d:
+        target, link = os.path.join(d, "target"), os.path.join(d, "link")
+        open(target, "w").write("keep me\n")
+        os.symlink(target, link)
+        code, _, err, out = run("--hashes", link, "-r", cap("zeek-pop3.pcap"), check_json=False)
+        expect(code == 2 and "symbolic link" in err and out == b"", (code, err))
+        expect(open(target).read() == "keep me\n", "symlink target was written")
+
+
 # ---- inputs and errors -----------------------------------------------------
 
 @test
