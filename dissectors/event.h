@@ -78,7 +78,8 @@ struct ev_message_begin {
 	const char *command; /* "RETR", "TOP", "XTND XMIT" */
 	uint32_t number;     /* 0 when the command carried none */
 	enum dir dir;        /* who sent the body */
-	int64_t announced;   /* size the server announced ("+OK n octets"), or -1 */
+	int64_t announced;   /* size the server announced ("+OK n octets", POP2 "=ccc"), or -1 */
+	struct bytes folder; /* POP2: the folder the message is in (empty: none given) */
 };
 
 struct ev_message_data {
@@ -115,6 +116,8 @@ struct ev_session {
 	struct bytes apop_timestamp;
 	const struct bytes *capabilities;
 	size_t n_capabilities;
+	const struct bytes *folders; /* POP2: folders visited (HELO's INBOX first) */
+	size_t n_folders;
 	struct bytes username;
 	bool authenticated;
 	bool tls;

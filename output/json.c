@@ -138,6 +138,8 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 	json_t *b = json_object();
 	json_object_set_new(b, "command", json_string(m->command));
 	json_object_set_new(b, "number", json_integer(m->number));
+	if (m->folder_n)
+		json_object_set_new(b, "folder", json_bytes(bytes_of(m->folder, m->folder_n)));
 	json_object_set_new(b, "size", json_integer((json_int_t)m->size));
 	if (m->announced >= 0)
 		json_object_set_new(b, "announced_size", json_integer(m->announced));
@@ -197,6 +199,12 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	for (size_t i = 0; i < s->n_capabilities; i++)
 		json_array_append_new(caps, json_bytes(s->capabilities[i]));
 	json_object_set_new(b, "capabilities", caps);
+	if (s->n_folders) {
+		json_t *folders = json_array();
+		for (size_t i = 0; i < s->n_folders; i++)
+			json_array_append_new(folders, json_bytes(s->folders[i]));
+		json_object_set_new(b, "folders", folders);
+	}
 	if (s->username.n)
 		json_object_set_new(b, "username", json_bytes(s->username));
 	json_object_set_new(b, "authenticated", json_boolean(s->authenticated));

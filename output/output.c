@@ -93,6 +93,9 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	s->msg.number = b->number;
 	s->msg.dir = b->dir;
 	s->msg.announced = b->announced;
+	s->msg.folder_n = b->folder.n < RECORD_FOLDER_MAX ? b->folder.n : RECORD_FOLDER_MAX;
+	if (s->msg.folder_n)
+		memcpy(s->msg.folder, b->folder.p, s->msg.folder_n);
 	s->in_message = true;
 }
 

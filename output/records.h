@@ -11,6 +11,8 @@
 
 #include "../dissectors/event.h"
 
+#define RECORD_FOLDER_MAX 256
+
 struct message_record {
 	const char *command;
 	uint32_t number;
@@ -20,6 +22,8 @@ struct message_record {
 	char sha256[65];
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */
+	uint8_t folder[RECORD_FOLDER_MAX];
+	size_t folder_n;  /* 0: no folder (POP3) */
 };
 
 struct alert_record {

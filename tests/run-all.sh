@@ -37,7 +37,7 @@ for t in "$BUILD"/tests/test_*; do
   fi
 done
 
-for suite in tests/e2e/test_e2e.py tests/e2e/golden.py; do
+for suite in tests/e2e/test_*.py tests/e2e/golden.py; do
   python3 "$suite" "$BUILD/popsift" >"$log" 2>&1
   rc=$?
   grep -v '^ok ' "$log"
