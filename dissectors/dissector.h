@@ -23,6 +23,7 @@ enum end_reason {
 	END_TIMEOUT,
 	END_CAPTURE_END,
 	END_EVICTED, /* the stream table was full and this stream was dropped */
+	END_REUSED,  /* a new connection (SYN) reused the 4-tuple */
 	END_REASON_COUNT
 };
 
@@ -48,5 +49,6 @@ struct dissector {
 };
 
 extern const struct dissector pop3_dissector;
+extern const struct dissector pop2_dissector;
 
 #endif

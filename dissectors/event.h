@@ -125,6 +125,7 @@ struct ev_session {
 	bool quit;      /* the client's QUIT was acknowledged */
 	bool encrypted; /* the connection was TLS from its first byte */
 	const char *state; /* protocol state at the end, e.g. "TRANSACTION" */
+	bool state_inferred; /* deduced from replies (mid-stream start or a gap), not seen */
 	uint32_t commands;
 	uint32_t messages_retrieved;
 	uint32_t messages_deleted;

@@ -52,6 +52,7 @@ static const char *const end_reason_names[] = {
 	[END_TIMEOUT] = "timeout",
 	[END_CAPTURE_END] = "capture-end",
 	[END_EVICTED] = "evicted",
+	[END_REUSED] = "port-reuse",
 };
 _Static_assert(ARRAY_LEN(end_reason_names) == END_REASON_COUNT, "end reason names out of step");
 

@@ -28,7 +28,7 @@
 #define POP3_CAPA_LINE_MAX 512
 
 enum pop3_cmd_id {
-#define POP3_CMD(id, kw, ml) POP3_CMD_##id,
+#define POP3_CMD(id, kw, ml, tr) POP3_CMD_##id,
 #include "pop3_cmds.def"
 #undef POP3_CMD
 	POP3_CMD_COUNT
@@ -39,8 +39,9 @@ enum pop3_ml { ML_NEVER, ML_ALWAYS, ML_NOARG, ML_BODY };
 static const struct pop3_cmd_row {
 	const char *keyword;
 	enum pop3_ml ml;
+	bool transaction; /* valid only in TRANSACTION (RFC 1939 §5) */
 } pop3_cmds[] = {
-#define POP3_CMD(id, kw, ml) [POP3_CMD_##id] = { kw, ml },
+#define POP3_CMD(id, kw, ml, tr) [POP3_CMD_##id] = { kw, ml, tr },
 #include "pop3_cmds.def"
 #undef POP3_CMD
 };
@@ -104,6 +105,10 @@ struct pop3 {
 	enum pop3_phase phase;
 	enum pop3_srv srv;
 	enum pop3_body body;
+	bool body_holed;        /* bytes of the message in flight were lost */
+	bool body_unsure;       /* begun while replies may be matched to the wrong commands */
+	bool misaligned;        /* a gap hid replies of a pipelining client: until its queue
+				   drains, a reply may belong to another command */
 	struct linebuf lb[DIR_COUNT];
 	bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
 	bool seen_bytes;
@@ -125,6 +130,9 @@ struct pop3 {
 	struct bytes caps_view[POP3_CAPA_MAX];
 
 	bool authenticated, tls, quit, encrypted;
+	bool state_inferred;    /* the phase was deduced from replies, not seen */
+	bool gapped;            /* bytes of this session were lost */
+	bool pipelining;        /* seen: the client sent commands before earlier ones were answered */
 	uint32_t commands, retrieved, deleted;
 };
 
@@ -397,6 +405,24 @@ static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct
 	sink_emit(p->sink, &ev);
 	p->srv = POP3_SRV_BODY;
 	p->body = POP3_BODY_BOL;
+	p->body_unsure = p->misaligned;
+}
+
+/*
+ * A TRANSACTION-only command answered +OK while we believed AUTHORIZATION in a
+ * session not wholly seen: the login was missed (capture started late, or a
+ * gap ate it). The session is
+ * authenticated after all (RFC 1939 §5), as Zeek infers too.
+ */
+static void pop3_infer_transaction(struct pop3 *p, const struct pop3_pending *c)
+{
+	if (p->phase != POP3_PH_AUTHORIZATION || !pop3_cmds[c->id].transaction)
+		return;
+	if (!p->info->partial && !p->gapped)
+		return; /* the whole session was seen: a server's oddity, not a missed login */
+	p->state_inferred = true;
+	p->authenticated = true;
+	pop3_set_phase(p, POP3_PH_TRANSACTION);
 }
 
 /*
@@ -409,6 +435,7 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 	/* Known only now: a queued line may turn out to be a SASL response instead. */
 	if (c->id == POP3_CMD_UNKNOWN)
 		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
+
 	if (c->id != POP3_CMD_PASS)
 		pop3_flush_rejected_user(p);
 	switch (c->id) {
@@ -428,6 +455,7 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 	}
 	if (r->status != POP3_ST_OK)
 		return false;
+	pop3_infer_transaction(p, c);
 	enum pop3_ml ml = pop3_cmds[c->id].ml;
 	if (ml == ML_BODY) {
 		pop3_begin_body(p, c, r);
@@ -439,6 +467,32 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 	}
 	return false;
 }
+
+static void pop3_end_multiline(struct pop3 *p)
+{
+	p->srv = POP3_SRV_STATUS;
+	pop3_pending_free(p, &p->cur);
+}
+
+static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
+{
+	struct event ev = { .type = EV_MESSAGE_DATA };
+	ev.u.message_data.p = s;
+	ev.u.message_data.n = n;
+	sink_emit(p->sink, &ev);
+}
+
+static void pop3_body_end(struct pop3 *p, bool complete)
+{
+	struct event ev = { .type = EV_MESSAGE_END };
+	ev.u.message_end.complete = complete && !p->body_holed && !p->body_unsure;
+	p->body_holed = p->body_unsure = false;
+	sink_emit(p->sink, &ev);
+	p->retrieved++;
+	pop3_end_multiline(p);
+}
+
+static void pop3_drop_answered(struct pop3 *p);
 
 /* ---- the server side -------------------------------------------------- */
 
@@ -522,19 +576,18 @@ static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 		pop3_anomaly(p, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
 		return;
 	}
+	if (p->qlen > 1 && !p->sasl)
+		p->pipelining = true; /* an answer arrived while later commands already waited */
 	struct pop3_pending c = pop3_q_pop(p);
 	if (pop3_on_reply(p, &c, r))
 		p->cur = c;
 	else
 		pop3_pending_free(p, &c);
+	if (p->qlen == 0)
+		p->misaligned = false; /* nothing owed: replies line up again */
 	pop3_head_changed(p);
 }
 
-static void pop3_end_multiline(struct pop3 *p)
-{
-	p->srv = POP3_SRV_STATUS;
-	pop3_pending_free(p, &p->cur);
-}
 
 static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
 {
@@ -571,6 +624,29 @@ static bool pop3_is_continuation(const struct lb_line *l)
 	return l->n >= 1 && l->p[0] == '+' && (l->n == 1 || l->p[1] == ' ');
 }
 
+/*
+ * A line of a message that lost bytes to a gap (read line by line from then on,
+ * so the decision does not depend on chunking). The terminator may have been
+ * lost too: a status line while other commands wait for replies ends the
+ * message, since a client sends its next command only after the last one was
+ * answered, unless it pipelines. Returns false when the line is a reply.
+ */
+static bool pop3_holed_body_line(struct pop3 *p, const struct lb_line *l)
+{
+	if (l->n == 1 && l->p[0] == '.') {
+		pop3_body_end(p, false);
+		return true;
+	}
+	if (p->qlen > 0 && pop3_status_of(l) != POP3_ST_NONE) {
+		pop3_body_end(p, false);
+		return false;
+	}
+	size_t skip = l->n > 0 && l->p[0] == '.';
+	pop3_body_data(p, l->p + skip, l->n - skip);
+	pop3_body_data(p, (const uint8_t *)"\r\n" + l->bare_lf, 2 - l->bare_lf);
+	return true;
+}
+
 static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->truncated)
@@ -581,8 +657,12 @@ static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 		pop3_ml_line(p, l);
 		return;
 	}
+	if (p->srv == POP3_SRV_BODY && pop3_holed_body_line(p, l))
+		return;
 	struct pop3_reply r = { pop3_status_of(l), bytes_of(l->p, l->n) };
 	if (r.status != POP3_ST_NONE) {
+		if (p->resync[DIR_TO_CLIENT] && p->gapped)
+			pop3_drop_answered(p); /* commands sent since the gap are known now */
 		p->resync[DIR_TO_CLIENT] = false;
 		pop3_status(p, &r);
 	} else if (pop3_is_continuation(l) && p->phase != POP3_PH_GREETING) {
@@ -593,23 +673,6 @@ static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 }
 
 /* ---- the message body: streaming dot-unstuffing ---------------------- */
-
-static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
-{
-	struct event ev = { .type = EV_MESSAGE_DATA };
-	ev.u.message_data.p = s;
-	ev.u.message_data.n = n;
-	sink_emit(p->sink, &ev);
-}
-
-static void pop3_body_end(struct pop3 *p, bool complete)
-{
-	struct event ev = { .type = EV_MESSAGE_END };
-	ev.u.message_end.complete = complete;
-	sink_emit(p->sink, &ev);
-	p->retrieved++;
-	pop3_end_multiline(p);
-}
 
 /*
  * Reads message bytes up to and including the terminating "." line (CRLF or
@@ -668,7 +731,7 @@ static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 static void pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
 	while (len > 0 && pop3_is_text(p)) {
-		if (p->srv == POP3_SRV_BODY) {
+		if (p->srv == POP3_SRV_BODY && !p->body_holed) {
 			size_t used = pop3_body_scan(p, buf, len);
 			buf += used;
 			len -= used;
@@ -694,6 +757,12 @@ static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 		p->sasl_owed--;
 		sasl_client(p->sasl, l->p, l->n);
 		return;
+	}
+	if (p->resync[DIR_TO_SERVER]) {
+		const uint8_t *sp = memchr(l->p, ' ', l->n);
+		if (pop3_lookup(l->p, sp ? (size_t)(sp - l->p) : l->n) == POP3_CMD_UNKNOWN)
+			return; /* the tail of a line cut by a gap or the capture start */
+		p->resync[DIR_TO_SERVER] = false;
 	}
 	pop3_q_push(p, l->p, l->n);
 	if (p->qlen == 1)
@@ -759,23 +828,66 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 		pop3_server_data(p, buf, len);
 }
 
-/* Bytes lost: end a message in flight and skip to a line that can be trusted. */
+/*
+ * Replies lost in a server-side gap. A client that has not pipelined sends a
+ * command only after the previous one was answered, so every pending command
+ * but the newest was answered inside the hole: they end with no reply seen.
+ */
+static void pop3_drop_answered(struct pop3 *p)
+{
+	if (p->pipelining && (p->qlen > 0 || p->srv != POP3_SRV_STATUS))
+		p->misaligned = true; /* which replies the hole held cannot be known */
+	if (p->pipelining || p->sasl)
+		return;
+	const struct pop3_reply none = { POP3_ST_NONE, BYTES_NONE };
+	while (p->qlen > 1) {
+		struct pop3_pending c = pop3_q_pop(p);
+		pop3_on_reply(p, &c, &none);
+		pop3_pending_free(p, &c);
+	}
+}
+
+/*
+ * Bytes lost. Inside a message the message goes on (what follows the hole is
+ * still its data) but can no longer be complete, and the position within a
+ * line is unknown: the terminator is recognised only after the next LF.
+ * Elsewhere, skip to the next line that can be trusted (a status line from the
+ * server, a known command from the client).
+ */
 static void pop3_gap(void *st, enum dir dir, size_t missing)
 {
 	struct pop3 *p = st;
 	char sample[32];
 	int n = snprintf(sample, sizeof(sample), "%zu bytes", missing);
 	pop3_anomaly(p, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
+	p->gapped = true;
+	if (!pop3_is_text(p))
+		return;
 	linebuf_reset(&p->lb[dir]);
-	p->resync[dir] = true;
+	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_STATUS)
+		pop3_drop_answered(p);
+	else if (dir == DIR_TO_CLIENT && p->pipelining)
+		p->misaligned = true;
+	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_STATUS && p->qlen > 0 &&
+	    pop3_cmds[pop3_q_at(p, 0)->id].ml == ML_BODY) {
+		/* The hole swallowed the +OK of the RETR/TOP waiting: what follows is its body. */
+		struct pop3_pending c = pop3_q_pop(p);
+		p->commands++;
+		const struct pop3_reply lost = { POP3_ST_OK, BYTES_NONE };
+		pop3_begin_body(p, &c, &lost);
+		p->cur = c;
+	}
 	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_BODY) {
-		struct event ev = { .type = EV_MESSAGE_END };
-		ev.u.message_end.complete = false;
-		sink_emit(p->sink, &ev);
-		p->retrieved++;
+		p->body_holed = true;
+		return;
+	}
+	p->resync[dir] = true;
+	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_LINES)
 		pop3_end_multiline(p);
-	} else if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_LINES) {
-		pop3_end_multiline(p);
+	if (dir == DIR_TO_SERVER && !p->sasl) {
+		/* A lost command still gets its reply: keep replies matched in order. */
+		pop3_q_push(p, (const uint8_t *)"", 0);
+		pop3_q_at(p, p->qlen - 1)->id = POP3_CMD_LOST;
 	}
 }
 
@@ -785,11 +897,7 @@ static void pop3_end(void *st, enum end_reason why)
 	(void)why;
 	if (p->srv == POP3_SRV_BODY) {
 		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
-		struct event ev = { .type = EV_MESSAGE_END };
-		ev.u.message_end.complete = false;
-		sink_emit(p->sink, &ev);
-		p->retrieved++;
-		pop3_end_multiline(p);
+		pop3_body_end(p, false);
 	} else if (p->srv == POP3_SRV_LINES) {
 		pop3_end_multiline(p);
 	}
@@ -818,6 +926,7 @@ static void pop3_end(void *st, enum end_reason why)
 	s->quit = p->quit;
 	s->encrypted = p->encrypted;
 	s->state = pop3_phase_names[p->phase];
+	s->state_inferred = p->state_inferred;
 	s->commands = p->commands;
 	s->messages_retrieved = p->retrieved;
 	s->messages_deleted = p->phase == POP3_PH_UPDATE ? p->deleted : 0;
@@ -834,6 +943,17 @@ static void *pop3_create(const struct session_info *info, struct event_sink *sin
 	p->phase = POP3_PH_GREETING;
 	for (int d = 0; d < DIR_COUNT; d++)
 		linebuf_init(&p->lb[d], POP3_LINE_MAX);
+	if (info->partial) {
+		/*
+		 * Picked up mid-stream: no greeting will come, and the first bytes may
+		 * be the middle of a line or of a message. Trust only a status line
+		 * (server) or a known command (client); the phase is learned from
+		 * replies (Zeek's guessing mode).
+		 */
+		p->phase = POP3_PH_AUTHORIZATION;
+		p->state_inferred = true;
+		p->resync[DIR_TO_SERVER] = p->resync[DIR_TO_CLIENT] = true;
+	}
 	return p;
 }
 

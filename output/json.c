@@ -212,6 +212,8 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	json_object_set_new(b, "encrypted", json_boolean(s->encrypted));
 	json_object_set_new(b, "sasl_layer", json_boolean(s->sasl_layer));
 	json_object_set_new(b, "state", json_string(s->state));
+	if (s->state_inferred)
+		json_object_set_new(b, "state_inferred", json_true());
 	json_object_set_new(b, "commands", json_integer(s->commands));
 	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));
 	json_object_set_new(b, "messages_deleted", json_integer(s->messages_deleted));

@@ -97,7 +97,7 @@ static void capture_packet(struct capture *c, const struct capture_input *in,
 		reasm_ipv4(&h->ts, ip, iplen, in->path);
 		break;
 	case LL_IPV6:
-		c->st.ipv6++;
+		reasm_ipv6(&h->ts, ip, iplen, in->path);
 		break;
 	case LL_TRUNCATED:
 		c->st.truncated++;

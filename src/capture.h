@@ -11,7 +11,6 @@
 struct capture_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t ipv6;          /* IPv6 packets (not followed yet) */
 	uint64_t other;         /* neither IPv4 nor IPv6 */
 	uint64_t truncated;     /* frames cut inside their link-layer header */
 	unsigned files;

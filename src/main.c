@@ -188,10 +188,17 @@ static FILE *open_output(const char *path)
 	if (!path || strcmp(path, "-") == 0)
 		return stdout;
 	FILE *fp = fopen(path, "w");
-	if (!fp) {
+	if (!fp)
 		fprintf(stderr, "popsift: cannot write events to '%s': %s\n", path, strerror(errno));
-		exit(EXIT_INPUT);
-	}
+	return fp;
+}
+
+static FILE *open_hashes(const char *path)
+{
+	FILE *fp = hashes_open(path);
+	if (!fp)
+		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path,
+			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
 	return fp;
 }
 
@@ -208,59 +215,82 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		cs.files, cs.files == 1 ? "" : "s", (unsigned long long)cs.packets,
 		(unsigned long long)cs.bytes, (unsigned long long)t->opened_total,
 		output_events_written(out));
-	if (rs.nids_warnings || rs.evicted || rs.short_fragments || cs.truncated || cs.ipv6)
+	fprintf(stderr,
+		"popsift: %llu picked up mid-stream, %llu bytes lost in gaps, %llu ended by port "
+		"reuse, %llu IPv6 packets, %llu libnids warnings\n",
+		(unsigned long long)rs.midstream, (unsigned long long)rs.gap_bytes,
+		(unsigned long long)rs.port_reuse, (unsigned long long)rs.ipv6,
+		(unsigned long long)rs.nids_warnings);
+	if (rs.evicted || rs.short_fragments || cs.truncated || rs.ipv6_fragments || rs.ipv6_unmapped)
 		fprintf(stderr,
-			"popsift: %llu libnids warnings, %llu streams evicted (table full: raise "
-			"--max-streams), %llu short fragments dropped, %llu truncated frames, "
-			"%llu IPv6 packets not followed\n",
-			(unsigned long long)rs.nids_warnings, (unsigned long long)rs.evicted,
-			(unsigned long long)rs.short_fragments, (unsigned long long)cs.truncated,
-			(unsigned long long)cs.ipv6);
+			"popsift: warning: %llu streams evicted (table full: raise --max-streams), "
+			"%llu short IPv4 fragments dropped, %llu truncated frames, %llu IPv6 "
+			"fragments and %llu IPv6 packets over the address limit not analysed\n",
+			(unsigned long long)rs.evicted, (unsigned long long)rs.short_fragments,
+			(unsigned long long)cs.truncated, (unsigned long long)rs.ipv6_fragments,
+			(unsigned long long)rs.ipv6_unmapped);
 }
 
-static int run(const struct options *opt)
+/*
+ * libnids' byte counters are rebased past 1 GiB. POPSIFT_TEST_REBASE_AT lowers
+ * the threshold so a test can prove the rebase on a small capture.
+ */
+static int rebase_threshold(void)
 {
-	const struct options o = *opt;
-	struct capture *cap = capture_open(o.inputs, o.n_inputs);
-	if (!cap)
-		return EXIT_INPUT;
-	FILE *fp = open_output(o.output);
+	const char *v = getenv("POPSIFT_TEST_REBASE_AT");
+	long n = v ? strtol(v, NULL, 10) : 0;
+	return n > 0 && n < (1L << 30) ? (int)n : 1 << 30;
+}
+
+/* Analyses the inputs; returns the exit status. Everything opened is closed. */
+static int analyse(const struct options *o, struct capture *cap, FILE *fp, FILE *hashes)
+{
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
 	setvbuf(fp, outbuf, _IOFBF, sizeof(outbuf)); /* offline: buffered, not per line */
-
-	FILE *hashes = NULL;
-	if (o.hashes && !(hashes = hashes_open(o.hashes))) {
-		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", o.hashes,
-			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
-		return EXIT_INPUT;
-	}
-	struct output_config oc = { .fp = fp, .show_passwords = o.show_passwords,
-				    .transactions = o.transactions, .hashes = hashes };
+	struct output_config oc = { .fp = fp, .show_passwords = o->show_passwords,
+				    .transactions = o->transactions, .hashes = hashes };
 	struct output *out = output_open(&oc);
 	struct session_table sessions;
 	session_table_init(&sessions, out);
-	struct reasm_config rc = { .port_map = o.port_map, .max_streams = o.max_streams,
-				   .sessions = &sessions };
+	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
+				   .sessions = &sessions, .rebase_at = rebase_threshold() };
 	char err[256];
 	if (!out || !reasm_init(&rc, err, sizeof(err))) {
 		fprintf(stderr, "popsift: %s\n", out ? err : "out of memory");
+		output_close(out);
 		return EXIT_INTERNAL;
 	}
 	capture_run(cap);
 	reasm_finish();
-	if (!o.quiet)
+	if (!o->quiet)
 		print_summary(cap, &sessions, out);
-	bool ok = output_close(out);
-	if (fp != stdout)
-		ok = fclose(fp) == 0 && ok;
-	if (hashes)
-		ok = fclose(hashes) == 0 && ok;
-	capture_close(cap);
-	if (!ok) {
+	if (!output_close(out)) {
 		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));
 		return EXIT_INPUT;
 	}
 	return 0;
+}
+
+static int run(const struct options *o)
+{
+	struct capture *cap = capture_open(o->inputs, o->n_inputs);
+	if (!cap)
+		return EXIT_INPUT;
+	FILE *fp = open_output(o->output);
+	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
+	int rc = EXIT_INPUT;
+	if (fp && (hashes || !o->hashes))
+		rc = analyse(o, cap, fp, hashes);
+	if (fp && fp != stdout && fclose(fp) != 0 && rc == 0) {
+		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
+		rc = EXIT_INPUT;
+	}
+	if (hashes && fclose(hashes) != 0 && rc == 0) {
+		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, strerror(errno));
+		rc = EXIT_INPUT;
+	}
+	capture_close(cap);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -1,12 +1,26 @@
 /*
- * reasm.c - drives libnids from popsift's own packet loop (libnids-notes.md).
+ * reasm.c - drives libnids from popsift's own packet loop (libnids-notes.md),
+ * and mends what libnids loses.
  *
  * The only file that includes nids.h. libnids is initialised once on a
  * pcap_open_dead(DLT_RAW) handle, so it never opens an interface or a socket,
  * and fed IPv4 packets whose link layer popsift already stripped; sessions
  * therefore continue across consecutive capture files. Checksums are not
- * verified (loopback and offloaded captures carry wrong ones), libnids' syslog
+ * verified (loopback and offloaded captures carry wrong ones); libnids' syslog
  * and port-scan detection are replaced by counters.
+ *
+ * What libnids 1.26 drops, and what this file does about it:
+ * - a connection whose handshake is not in the capture: a synthetic SYN,
+ *   SYN-ACK and ACK derived from the first data packet (session `partial`);
+ * - a hole (a segment the capture lost) stalls that direction for good: when
+ *   the peer acknowledged past it, or data piles up behind it, or the capture
+ *   ends, a filler segment closes the hole; its bytes reach the session as a
+ *   gap, never as data;
+ * - a new SYN on a 4-tuple still in the table is ignored: the old session is
+ *   ended and its stream freed first (end_reason `port-reuse`);
+ * - IPv6: translated to synthetic IPv4 (ipmap.c) and mapped back for events;
+ * - its int byte counters overflow past 2 GiB: they are rebased in time;
+ * - a full stream table evicts silently: counted, warned once.
  *
  * libnids' callbacks carry no user pointer, so this file keeps the engine's
  * state in statics: the one place in popsift with global mutable state.
@@ -21,9 +35,43 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ipmap.h"
+#include "ipv4.h"
+
 #define REASM_SNAPLEN 262144
 #define IP_MF 0x2000
 #define IP_OFFMASK 0x1fff
+#define FILL_CHUNK 32768            /* bytes per synthetic filler segment */
+#define HOLE_QUEUE_LIMIT 32768      /* queued bytes behind a hole before we stop waiting */
+#define REBASE_AT (1 << 30)         /* keep libnids' int counters far from overflow */
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+
+/*
+ * libnids' out-of-order queue entry (libnids 1.26 tcp.h; nids.h only declares
+ * the pointer). Read-only here: the sequence number of the first queued segment
+ * bounds a filler, so it never overwrites data the capture does have.
+ */
+struct skbuff {
+	struct skbuff *next;
+	struct skbuff *prev;
+	void *data;
+	u_int len;
+	u_int truesize;
+	u_int urg_ptr;
+	char fin;
+	char urg;
+	u_int seq;
+	u_int ack;
+};
+
+/* A TCP segment's header fields, read once per packet. */
+struct seg {
+	struct tuple4 t; /* as sent: source is the sender */
+	uint32_t seq, ack;
+	uint8_t flags;
+	size_t payload;
+};
 
 static struct {
 	struct reasm_config cfg;
@@ -31,6 +79,9 @@ static struct {
 	struct pcap_pkthdr hdr; /* libnids keeps a pointer to it, even in nids_exit() */
 	const char *pcap_file;
 	pcap_t *dead;
+	bool synthetic_handshake; /* the JUST_EST now being reported is ours */
+	bool warned_full;
+	uint8_t pkt[IPMAP_PACKET_MAX]; /* synthesised and translated packets */
 } R;
 
 static bool port_followed(uint16_t port)
@@ -54,15 +105,16 @@ static void reasm_nids_nomem(char *where)
 	exit(3);
 }
 
-static void reasm_endpoints(const struct tuple4 *a, struct endpoint *c, struct endpoint *s)
+static void reasm_endpoint(uint32_t addr, uint16_t port, struct endpoint *e)
 {
-	memset(c, 0, sizeof(*c));
-	memset(s, 0, sizeof(*s));
-	c->family = s->family = AF_INET;
-	memcpy(c->addr, &a->saddr, 4);
-	memcpy(s->addr, &a->daddr, 4);
-	c->port = a->source;
-	s->port = a->dest;
+	memset(e, 0, sizeof(*e));
+	e->port = port;
+	if (ipmap_lookup(addr, e->addr)) {
+		e->family = AF_INET6;
+		return;
+	}
+	e->family = AF_INET;
+	memcpy(e->addr, &addr, 4);
 }
 
 static void reasm_established(struct tcp_stream *ts)
@@ -70,9 +122,10 @@ static void reasm_established(struct tcp_stream *ts)
 	if (!port_followed(ts->addr.dest))
 		return;
 	struct endpoint c, s;
-	reasm_endpoints(&ts->addr, &c, &s);
+	reasm_endpoint(ts->addr.saddr, ts->addr.source, &c);
+	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &s);
 	struct session *sess = session_open(R.cfg.sessions, session_pick(ts->addr.dest), &c, &s,
-					    &R.hdr.ts, R.pcap_file, false);
+					    &R.hdr.ts, R.pcap_file, R.synthetic_handshake);
 	if (!sess)
 		reasm_nids_nomem("session");
 	sess->stream = ts;
@@ -80,6 +133,7 @@ static void reasm_established(struct tcp_stream *ts)
 	ts->client.collect++;
 	ts->server.collect++;
 	R.stats.tcp_streams++;
+	R.stats.midstream += R.synthetic_handshake;
 }
 
 /* ts->server holds what the client sent, ts->client what the server sent. */
@@ -89,9 +143,20 @@ static void reasm_data(struct tcp_stream *ts, struct session *s)
 	enum dir dir = h == &ts->server ? DIR_TO_SERVER : DIR_TO_CLIENT;
 	size_t held = (size_t)(h->count - h->offset);
 	size_t n = (size_t)h->count_new;
+	const uint8_t *p = (const uint8_t *)h->data + (held - n);
+	size_t *fill = &s->gap_fill[dir];
 	s->flow.now = R.hdr.ts;
 	s->flow.pcap_file = R.pcap_file;
-	session_data(s, dir, (const uint8_t *)h->data + (held - n), n);
+	if (*fill) {
+		/* Our filler arrives first, in order: it stands for bytes the capture lost. */
+		size_t k = n < *fill ? n : *fill;
+		*fill -= k;
+		session_gap(s, dir, k);
+		p += k;
+		n -= k;
+	}
+	if (n)
+		session_data(s, dir, p, n);
 }
 
 static void reasm_closed(struct tcp_stream *ts, struct session *s, enum end_reason why)
@@ -101,38 +166,35 @@ static void reasm_closed(struct tcp_stream *ts, struct session *s, enum end_reas
 	session_close(R.cfg.sessions, s, why);
 }
 
+static void reasm_evicted(struct tcp_stream *ts, struct session *s)
+{
+	R.stats.evicted++;
+	if (!R.warned_full) {
+		R.warned_full = true;
+		fprintf(stderr, "popsift: warning: more than %u concurrent TCP streams: the oldest "
+				"are ended early (end_reason \"evicted\"); raise --max-streams\n",
+			R.cfg.max_streams);
+	}
+	reasm_closed(ts, s, END_EVICTED);
+}
+
 static void reasm_tcp(struct tcp_stream *ts, void **unused)
 {
 	(void)unused;
 	struct session *s = ts->user;
-	switch (ts->nids_state) {
-	case NIDS_JUST_EST:
+	if (ts->nids_state == NIDS_JUST_EST) {
 		reasm_established(ts);
 		return;
-	case NIDS_DATA:
-		if (s)
-			reasm_data(ts, s);
+	}
+	if (!s)
 		return;
-	case NIDS_CLOSE:
-		if (s)
-			reasm_closed(ts, s, END_FIN);
-		return;
-	case NIDS_RESET:
-		if (s)
-			reasm_closed(ts, s, END_RST);
-		return;
-	case NIDS_TIMED_OUT:
-		if (s) {
-			R.stats.evicted++;
-			reasm_closed(ts, s, END_EVICTED);
-		}
-		return;
-	case NIDS_EXITING:
-		if (s)
-			reasm_closed(ts, s, END_CAPTURE_END);
-		return;
-	default:
-		return;
+	switch (ts->nids_state) {
+	case NIDS_DATA: reasm_data(ts, s); break;
+	case NIDS_CLOSE: reasm_closed(ts, s, END_FIN); break;
+	case NIDS_RESET: reasm_closed(ts, s, END_RST); break;
+	case NIDS_TIMED_OUT: reasm_evicted(ts, s); break;
+	case NIDS_EXITING: reasm_closed(ts, s, END_CAPTURE_END); break;
+	default: break;
 	}
 }
 
@@ -161,13 +223,251 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 	}
 	nids_register_chksum_ctl(&no_checksums, 1);
 	nids_register_tcp((void *)reasm_tcp); /* after nids_init(), which resets callbacks */
+	ipmap_init();
 	return true;
 }
 
+static void reasm_feed(const uint8_t *ip, size_t len)
+{
+	R.hdr.caplen = R.hdr.len = (bpf_u_int32)len;
+	R.stats.ip_packets++;
+	nids_pcap_handler(NULL, &R.hdr, (u_char *)ip);
+}
+
+/* Builds and feeds one IPv4/TCP segment (no options but a window scale on SYNs). */
+static void reasm_inject(const struct tuple4 *t, uint32_t seq, uint32_t ack, uint8_t flags,
+			 size_t payload)
+{
+	uint8_t *p = R.pkt;
+	size_t thl = flags & TCP_SYN ? 24 : 20;
+	size_t total = 20 + thl + payload;
+	memset(p, 0, 20 + thl);
+	p[0] = 0x45;
+	put_be16(p + 2, (uint16_t)total);
+	p[8] = 64;
+	p[9] = IPPROTO_TCP;
+	memcpy(p + 12, &t->saddr, 4);
+	memcpy(p + 16, &t->daddr, 4);
+	ipv4_set_checksum(p);
+	uint8_t *tcp = p + 20;
+	put_be16(tcp, t->source);
+	put_be16(tcp + 2, t->dest);
+	put_be32(tcp + 4, seq);
+	put_be32(tcp + 8, ack);
+	tcp[12] = (uint8_t)(thl / 4 << 4);
+	tcp[13] = flags;
+	put_be16(tcp + 14, 65535);
+	if (flags & TCP_SYN) {
+		/* Window scale 14: the synthetic peer accepts whatever the capture holds. */
+		tcp[20] = 3, tcp[21] = 3, tcp[22] = 14, tcp[23] = 1;
+	}
+	memset(tcp + thl, 0, payload);
+	reasm_feed(p, total);
+}
+
+static struct tuple4 reasm_reverse(const struct tuple4 *t)
+{
+	return (struct tuple4){ t->dest, t->source, t->daddr, t->saddr };
+}
+
 /*
- * Feeds libnids only what it needs: TCP to or from a followed port, and every
+ * The first data packet of a connection libnids does not know: feed it the
+ * handshake it missed, derived from this packet's sequence numbers, so the rest
+ * of the connection is reassembled from here on (libnids-notes, "Mid-stream").
+ */
+static void reasm_pickup(const struct seg *g)
+{
+	bool from_client = port_followed(g->t.dest);
+	struct tuple4 c = from_client ? g->t : reasm_reverse(&g->t);
+	struct tuple4 s = reasm_reverse(&c);
+	uint32_t cisn = from_client ? g->seq - 1 : g->ack - 1;
+	uint32_t sisn = from_client ? g->ack - 1 : g->seq - 1;
+	R.synthetic_handshake = true;
+	reasm_inject(&c, cisn, 0, TCP_SYN, 0);
+	reasm_inject(&s, sisn, cisn + 1, TCP_SYN | TCP_ACK, 0);
+	reasm_inject(&c, cisn + 1, sisn + 1, TCP_ACK, 0);
+	R.synthetic_handshake = false;
+}
+
+static struct tcp_stream *reasm_find(const struct tuple4 *t, bool *from_client)
+{
+	struct tuple4 k = *t;
+	struct tcp_stream *ts = nids_find_tcp_stream(&k);
+	if (ts) {
+		*from_client = ts->addr.source == t->source && ts->addr.saddr == t->saddr;
+		return ts;
+	}
+	k = reasm_reverse(t);
+	ts = nids_find_tcp_stream(&k);
+	*from_client = false;
+	return ts;
+}
+
+/* A new SYN where an old connection still stands: the old one is over. */
+static void reasm_port_reuse(struct tcp_stream *ts)
+{
+	struct session *s = ts->user;
+	if (s) {
+		s->flow.now = R.hdr.ts;
+		ts->user = NULL;
+		session_close(R.cfg.sessions, s, END_REUSED);
+	}
+	R.stats.port_reuse++;
+	nids_free_tcp_stream(ts);
+}
+
+/*
+ * Closes the hole in half `h` (bytes sent by the peer half `snd`) up to
+ * `upto`, with a filler segment whose bytes the session sees as a gap.
+ * libnids drops a segment that ends before the receiver's last ACK or starts
+ * beyond its window, so both are opened for the filler and restored after.
+ */
+static void reasm_fill(struct tcp_stream *ts, struct half_stream *h, uint32_t upto)
+{
+	struct half_stream *snd = h == &ts->client ? &ts->server : &ts->client;
+	enum dir dir = h == &ts->server ? DIR_TO_SERVER : DIR_TO_CLIENT;
+	struct tuple4 t = dir == DIR_TO_SERVER ? ts->addr : reasm_reverse(&ts->addr);
+	struct session *s = ts->user;
+	uint32_t expected = snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count;
+	while (s && ts->user == s && SEQ_LT(expected, upto)) {
+		uint32_t len = upto - expected < FILL_CHUNK ? upto - expected : FILL_CHUNK;
+		u_int saved_ack = h->ack_seq, saved_scale = h->wscale;
+		u_short saved_window = h->window;
+		h->ack_seq = expected;
+		h->window = 65535;
+		h->wscale = 1 << 14;
+		s->gap_fill[dir] += len;
+		R.stats.gap_bytes += len;
+		reasm_inject(&t, expected, snd->ack_seq, TCP_ACK, len);
+		if (ts->user != s)
+			return; /* the filler released a FIN behind the hole: stream gone */
+		h->ack_seq = SEQ_GT(saved_ack, h->ack_seq) ? saved_ack : h->ack_seq;
+		h->window = saved_window;
+		h->wscale = saved_scale;
+		uint32_t now = snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count;
+		if (now == expected)
+			return; /* libnids refused the filler: give up rather than loop */
+		expected = now;
+	}
+}
+
+/*
+ * A hole stalls half h when data is queued behind it. It is real (the capture
+ * lost it, no retransmission will come) once the receiver acknowledged past
+ * it; and waiting any longer would cost data once the queue grows (libnids
+ * drops a queue over 64 KB). With `at_end` nothing more will come: fill anyway.
+ */
+static void reasm_check_hole(struct tcp_stream *ts, struct half_stream *h, bool at_end)
+{
+	struct half_stream *snd = h == &ts->client ? &ts->server : &ts->client;
+	for (int guard = 0; guard < 1024 && ts->user && h->list; guard++) {
+		uint32_t expected = snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count;
+		uint32_t next = ((struct skbuff *)h->list)->seq;
+		bool acked = SEQ_GT(h->ack_seq, expected);
+		if (!at_end && !acked && h->rmem_alloc < HOLE_QUEUE_LIMIT)
+			return;
+		if (!SEQ_GT(next, expected))
+			return;
+		reasm_fill(ts, h, next);
+		if (ts->user && h->list && ((struct skbuff *)h->list)->seq == next &&
+		    snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count == expected)
+			return; /* no progress */
+	}
+}
+
+/*
+ * libnids counts bytes in ints. Long before they overflow, move the origin:
+ * the unconsumed bytes and the next expected sequence number stay the same.
+ */
+static void reasm_rebase(struct half_stream *h, struct half_stream *snd)
+{
+	if (h->count < R.cfg.rebase_at || h->offset <= 0)
+		return;
+	int k = h->offset;
+	h->count -= k;
+	h->offset = 0;
+	snd->first_data_seq += (u_int)k;
+	R.stats.rebased++;
+}
+
+/* Reads the TCP header of an unfragmented IPv4 packet; false if it is not one. */
+static bool reasm_parse(const uint8_t *ip, size_t len, size_t ihl, struct seg *g)
+{
+	if (len < ihl + 20)
+		return false;
+	const uint8_t *tcp = ip + ihl;
+	size_t thl = (size_t)(tcp[12] >> 4) * 4;
+	if (thl < 20 || len < ihl + thl)
+		return false;
+	memcpy(&g->t.saddr, ip + 12, 4);
+	memcpy(&g->t.daddr, ip + 16, 4);
+	g->t.source = (uint16_t)(tcp[0] << 8 | tcp[1]);
+	g->t.dest = (uint16_t)(tcp[2] << 8 | tcp[3]);
+	g->seq = get_be32(tcp + 4);
+	g->ack = get_be32(tcp + 8);
+	g->flags = tcp[13];
+	g->payload = len - ihl - thl;
+	return true;
+}
+
+/* Before libnids sees a segment: port reuse, mid-stream pickup, counter rebase. */
+static void reasm_before(const struct seg *g)
+{
+	bool from_client;
+	struct tcp_stream *ts = reasm_find(&g->t, &from_client);
+	bool syn_only = (g->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	if (ts && syn_only && ts->client.first_data_seq != g->seq + 1)
+		reasm_port_reuse(ts);
+	else if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)))
+		reasm_pickup(g);
+	else if (ts && ts->user) {
+		reasm_rebase(&ts->server, &ts->client);
+		reasm_rebase(&ts->client, &ts->server);
+	}
+}
+
+/* After libnids took a segment: a hole it now waits on may need closing. */
+static void reasm_after(const struct seg *g)
+{
+	bool from_client;
+	struct tcp_stream *ts = reasm_find(&g->t, &from_client);
+	if (!ts || !ts->user)
+		return;
+	reasm_check_hole(ts, &ts->client, false);
+	if (ts->user)
+		reasm_check_hole(ts, &ts->server, false);
+}
+
+/*
+ * libnids' ip_fragment.c reads the 8 bytes after a fragment's IP header even
+ * when the fragment is shorter (a last fragment may legitimately carry fewer):
+ * such a fragment is fed from a zero-padded copy, so the over-read stays in
+ * our buffer and nothing is lost. A fragment cut short by the capture is dropped.
+ */
+static void reasm_fragment(const uint8_t *ip, size_t caplen, size_t total, size_t ihl)
+{
+	if (total > caplen) {
+		R.stats.short_fragments++;
+		return;
+	}
+	if (total >= ihl + 8) {
+		reasm_feed(ip, caplen);
+		return;
+	}
+	static uint8_t padded[64 + 16];
+	if (total > 64) {
+		R.stats.short_fragments++;
+		return;
+	}
+	memset(padded, 0, sizeof(padded));
+	memcpy(padded, ip, total);
+	reasm_feed(padded, total);
+}
+
+/*
+ * Feeds libnids what it needs: TCP to or from a followed port, and every
  * fragment (whose ports are unknown until reassembly). Fragments too short to
- * hold their headers are dropped here: libnids reads past their end.
+ * hold their headers are padded (reasm_fragment).
  */
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file)
 {
@@ -182,41 +482,58 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 		R.stats.skipped++;
 		return;
 	}
-	if (frag & (IP_MF | IP_OFFMASK)) {
-		if (total > caplen || total < ihl + 8) {
-			R.stats.short_fragments++;
-			return;
-		}
-	} else {
-		if (caplen < ihl + 4) {
-			R.stats.skipped++;
-			return;
-		}
-		uint16_t sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
-		uint16_t dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
-		if (!port_followed(sport) && !port_followed(dport)) {
-			R.stats.skipped++;
-			return;
-		}
-	}
 	if (caplen > total)
 		caplen = total; /* link-layer padding after the IP packet */
 	R.hdr.ts = *ts;
-	R.hdr.caplen = R.hdr.len = (bpf_u_int32)caplen;
 	R.pcap_file = pcap_file;
-	R.stats.ip_packets++;
-	nids_pcap_handler(NULL, &R.hdr, (u_char *)ip);
+	if (frag & (IP_MF | IP_OFFMASK)) {
+		reasm_fragment(ip, caplen, total, ihl);
+		return;
+	}
+	struct seg g;
+	if (!reasm_parse(ip, caplen, ihl, &g) || (!port_followed(g.t.source) && !port_followed(g.t.dest))) {
+		R.stats.skipped++;
+		return;
+	}
+	reasm_before(&g);
+	reasm_feed(ip, caplen);
+	reasm_after(&g);
+}
+
+void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file)
+{
+	size_t len;
+	switch (ipmap_v6_to_v4(ip6, caplen, R.pkt, &len)) {
+	case IPMAP_OK: break;
+	case IPMAP_FRAGMENT: R.stats.ipv6_fragments++; return;
+	case IPMAP_FULL: R.stats.ipv6_unmapped++; return;
+	default: R.stats.skipped++; return;
+	}
+	/* R.pkt is reused by the synthetic segments: translate into a buffer of our own. */
+	static uint8_t v4[IPMAP_PACKET_MAX];
+	memcpy(v4, R.pkt, len);
+	R.stats.ipv6++;
+	reasm_ipv4(ts, v4, len, pcap_file);
 }
 
 void reasm_finish(void)
 {
 	struct session_table *t = R.cfg.sessions;
+	/* Data queued behind a hole is real: deliver it before ending. */
+	for (struct session *s = t->head, *next; s; s = next) {
+		next = s->next;
+		struct tcp_stream *ts = s->stream;
+		reasm_check_hole(ts, &ts->client, true);
+		if (ts->user)
+			reasm_check_hole(ts, &ts->server, true);
+	}
 	for (struct session *s = t->head; s; s = s->next) {
 		s->flow.now = R.hdr.ts;
 		((struct tcp_stream *)s->stream)->user = NULL;
 	}
 	session_close_all(t, END_CAPTURE_END);
 	nids_exit();
+	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);
 	R.dead = NULL;

@@ -15,6 +15,7 @@
 struct reasm_config {
 	const uint8_t *port_map; /* 65536 bits: server ports followed */
 	unsigned max_streams;    /* concurrent TCP streams held */
+	int rebase_at;           /* rebase libnids' byte counters past this (tests lower it) */
 	struct session_table *sessions;
 };
 
@@ -25,12 +26,21 @@ struct reasm_stats {
 	uint64_t tcp_streams;    /* connections followed */
 	uint64_t nids_warnings;  /* anomalies libnids reported */
 	uint64_t evicted;        /* streams dropped because the table was full */
+	uint64_t midstream;      /* connections picked up without their handshake */
+	uint64_t port_reuse;     /* connections ended by a new SYN on their 4-tuple */
+	uint64_t gap_bytes;      /* bytes the capture lost, filled and reported as gaps */
+	uint64_t ipv6;           /* IPv6 TCP packets translated */
+	uint64_t ipv6_fragments; /* IPv6 fragments (not reassembled) */
+	uint64_t ipv6_unmapped;  /* IPv6 packets dropped: too many distinct addresses */
+	uint64_t rebased;        /* counter rebases (streams past 1 GiB in one direction) */
 };
 
 /* Initialises libnids once; false with a message in err on failure. */
 bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen);
 /* One IPv4 packet of `caplen` captured bytes seen at `ts` in `pcap_file`. */
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file);
+/* One IPv6 packet: translated to synthetic IPv4 and fed like the others. */
+void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file);
 /* End of input: every open session ends with `capture-end`, then libnids exits. */
 void reasm_finish(void);
 void reasm_get_stats(struct reasm_stats *st);

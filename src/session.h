@@ -19,6 +19,7 @@ struct session {
 	void *st;
 	struct event_sink *sink;
 	void *stream;                  /* the reassembler's handle for this connection */
+	size_t gap_fill[DIR_COUNT];    /* reassembler: filler bytes still to come, reported as a gap */
 	struct session *prev, *next;   /* open sessions, oldest first */
 };
 

@@ -3,8 +3,8 @@
 Usage: digest-md5-session.py HOST PORT USER PASSWORD EXPECTED-RETR-1-FILE
 
 curl 7.88 cannot do DIGEST-MD5 against dovecot: it reads `algorithm=` up to the next comma,
-gets `"md5-sess"` with the quotes dovecot puts around it, and cancels with `*`. No other
-DIGEST-MD5-capable POP3 client is in Debian's main set, so this one speaks RFC 2831 itself:
+gets `"md5-sess"` with the quotes dovecot puts around it, and cancels with `*`. mpop (GNU SASL)
+can do it, but would be one more package to install; this client speaks RFC 2831 itself:
 CAPA, AUTH DIGEST-MD5, response, empty answer to rspauth, RETR 1, QUIT.
 """
 import base64

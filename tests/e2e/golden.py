@@ -61,8 +61,8 @@ def main():
             passed += 1
         else:
             print(f"FAIL golden {name}:")
-            for d in list(difflib.unified_diff(want, got, "expected", "got", lineterm=""))[:40]:
-                print("    " + d[:400])
+            for d in list(difflib.unified_diff(want, got, "expected", "got", lineterm=""))[:12]:
+                print("    " + d[:300])
             failed += 1
     if not update:
         print(f"golden: {passed} passed, {failed} failed")

@@ -123,8 +123,13 @@ class Client:
         if self.size is None:
             raise Protocol("RETR before any =ccc reply")
         self.send("RETR")
+        if self.size == 0:
+            # No current message, so no data follows: RFC 937 servers answer "-" and
+            # close.  reply() raises ServerError on "-", ServerClosed on EOF and
+            # Protocol on anything else, so this never returns.
+            self.reply("-")
         # Exactly ccc octets follow, with no terminator; read() returns short on EOF.
-        data = self.rfile.read(self.size) if self.size else b""
+        data = self.rfile.read(self.size)
         status = "complete" if len(data) == self.size else "truncated"
         self.retrieved += 1
         if self.args.out:

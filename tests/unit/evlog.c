@@ -168,6 +168,10 @@ static char *run_once(const struct dissector *d, const struct step *steps, size_
 	assert_non_null(st);
 	unsigned state = seed;
 	for (size_t i = 0; i < n; i++) {
+		if (!steps[i].s) {
+			d->gap(st, steps[i].dir, steps[i].n);
+			continue;
+		}
 		size_t len = steps[i].n ? steps[i].n : strlen(steps[i].s);
 		size_t off = 0;
 		while (off < len) {
@@ -196,7 +200,7 @@ char *evlog_run(const struct dissector *d, const struct step *steps, size_t n, i
 	char *ref = run_once(d, steps, n, partial, cut_whole, 0, 0);
 	size_t longest = 0;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = steps[i].n ? steps[i].n : strlen(steps[i].s);
+		size_t len = steps[i].s ? (steps[i].n ? steps[i].n : strlen(steps[i].s)) : 0;
 		longest = len > longest ? len : longest;
 	}
 	char *other = run_once(d, steps, n, partial, cut_bytes, 0, 0);

@@ -13,12 +13,14 @@
 
 struct step {
 	enum dir dir;
-	const char *s; /* string literal; use step_n for bytes with NULs */
+	const char *s; /* string literal; NULL for a gap of n bytes */
 	size_t n;      /* 0: strlen(s) */
 };
 
 #define C(str) { DIR_TO_SERVER, (str), sizeof(str) - 1 }
 #define S(str) { DIR_TO_CLIENT, (str), sizeof(str) - 1 }
+/* A gap: n bytes of direction d were lost on the wire. */
+#define GAP(d, bytes) { (d), NULL, (bytes) }
 
 /*
  * Runs `steps` through dissector d in every chunking; fails the test if any two

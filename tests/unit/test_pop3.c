@@ -363,6 +363,102 @@ static void nul_and_8bit_bytes_survive_in_user_names(void **unused)
 	free(log);
 }
 
+static void gap_inside_a_message_keeps_what_follows_but_not_complete(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("RETR 1\r\n"), S("+OK\r\nline one\r\nli"), GAP(DIR_TO_CLIENT, 100),
+		S("ne three\r\n..four\r\n.\r\n"), C("STAT\r\n"), S("+OK 1 10\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=0 size=29 data=line one\\r\\nline three\\r\\n.four\\r\\n\n");
+	evlog_expect(log, "anomaly stream.gap dir=1 sample=100 bytes\n");
+	evlog_expect(log, "commands=2");
+	free(log);
+}
+
+static void gap_that_ate_the_terminator_ends_the_message_at_the_next_reply(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("RETR 1\r\n"), S("+OK\r\nbody\r\n"), GAP(DIR_TO_CLIENT, 3),
+		C("QUIT\r\n"), S("+OK bye\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=0 size=6 data=body\\r\\n\n");
+	evlog_expect(log, "quit=1");
+	free(log);
+}
+
+static void gap_that_ate_a_retr_reply_line_starts_the_message_anyway(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("RETR 4\r\n"), GAP(DIR_TO_CLIENT, 40),
+		S("rest of it\r\n.\r\n"), C("NOOP\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=RETR n=4 announced=-1\nmessage_end complete=0 size=12 data=rest of it\\r\\n\n");
+	evlog_expect_not(log, "unexpected_reply");
+	free(log);
+}
+
+static void gap_hiding_replies_of_a_serial_client_keeps_replies_aligned(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\n"), S("+OK\r\n"), C("PASS b\r\n"), S("+OK in\r\n"),
+		C("STAT\r\n"), GAP(DIR_TO_CLIENT, 12), C("RETR 1\r\n"),
+		S("+OK 5 octets\r\nhello\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=RETR n=1 announced=5\nmessage_end complete=1 size=7 data=hello\\r\\n\n");
+	free(log);
+}
+
+static void gap_in_the_client_stream_keeps_replies_aligned(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\n"), S("+OK\r\n"), GAP(DIR_TO_SERVER, 13),
+		S("+OK logged in\r\n"), C("RETR 1\r\n"), S("+OK\r\nx\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=1 size=3 data=x\\r\\n\n");
+	evlog_expect(log, "state=TRANSACTION user= auth=1");
+	evlog_expect_not(log, "unexpected_reply");
+	free(log);
+}
+
+static void pipelined_replies_after_a_gap_are_not_called_complete(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("RETR 1\r\nRETR 2\r\nRETR 3\r\n"),
+		S("+OK\r\none\r\n.\r\n"), GAP(DIR_TO_CLIENT, 20),
+		S("+OK\r\nthree\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_end complete=1 size=5 data=one\\r\\n\n");
+	evlog_expect(log, "message_end complete=0 size=7 data=three\\r\\n\n");
+	free(log);
+}
+
+static void midstream_pickup_trusts_only_whole_lines_and_infers_the_state(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("f a message\r\n.\r\n"), C("T 3\r\nRETR 2\r\n"), S("+OK\r\nabc\r\n.\r\n"),
+		C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	char *log = evlog_run(&pop3_dissector, s, sizeof(s) / sizeof(s[0]), 1);
+	evlog_expect(log, "message_begin cmd=RETR n=2");
+	evlog_expect(log, "message_end complete=1 size=5 data=abc\\r\\n\n");
+	evlog_expect(log, "state=UPDATE user= auth=1");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +486,13 @@ int main(void)
 		cmocka_unit_test(unexpected_and_invalid_replies_are_anomalies),
 		cmocka_unit_test(dele_counts_only_when_quit_commits),
 		cmocka_unit_test(nul_and_8bit_bytes_survive_in_user_names),
+		cmocka_unit_test(gap_inside_a_message_keeps_what_follows_but_not_complete),
+		cmocka_unit_test(gap_that_ate_the_terminator_ends_the_message_at_the_next_reply),
+		cmocka_unit_test(gap_that_ate_a_retr_reply_line_starts_the_message_anyway),
+		cmocka_unit_test(gap_hiding_replies_of_a_serial_client_keeps_replies_aligned),
+		cmocka_unit_test(gap_in_the_client_stream_keeps_replies_aligned),
+		cmocka_unit_test(pipelined_replies_after_a_gap_are_not_called_complete),
+		cmocka_unit_test(midstream_pickup_trusts_only_whole_lines_and_infers_the_state),
 	};
 	return cmocka_run_group_tests_name("pop3", tests, NULL, NULL);
 }
