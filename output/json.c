@@ -32,6 +32,11 @@ void json_close(struct json_out *j)
 	free(j);
 }
 
+void json_set_fp(struct json_out *j, FILE *fp)
+{
+	j->fp = fp;
+}
+
 void json_format_time(const struct timeval *tv, char *buf, size_t n)
 {
 	struct tm tm;

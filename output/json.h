@@ -16,6 +16,8 @@ struct json_out;
 /* `fp` stays the caller's. Returns NULL only when out of memory. */
 struct json_out *json_open(FILE *fp, bool show_passwords);
 void json_close(struct json_out *j);
+/* Writes to fp from now on (after the output file was reopened). */
+void json_set_fp(struct json_out *j, FILE *fp);
 
 void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a);
 void json_alert(struct json_out *j, const struct flow *f, const struct alert_record *a);

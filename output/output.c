@@ -55,6 +55,13 @@ bool output_flush(struct output *o)
 	return ok;
 }
 
+void output_set_fp(struct output *o, FILE *fp)
+{
+	output_flush(o);
+	o->cfg.fp = fp;
+	json_set_fp(o->json, fp);
+}
+
 bool output_close(struct output *o)
 {
 	if (!o)

@@ -28,6 +28,8 @@ struct output *output_open(const struct output_config *cfg);
 /* Flushes; returns false when writing failed (e.g. disk full). */
 bool output_close(struct output *o);
 bool output_flush(struct output *o);
+/* Flushes, then writes events to fp (SIGHUP after logrotate moved the file). */
+void output_set_fp(struct output *o, FILE *fp);
 
 /* `flow` must outlive the session; NULL only when out of memory. */
 struct event_sink *output_session_open(struct output *o, const struct flow *flow);

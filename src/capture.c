@@ -1,17 +1,25 @@
 /*
- * capture.c - opens capture files (pcap and pcapng, through libpcap) and runs
- * the packet loop: strip the link layer, hand IPv4 to the reassembler. One
- * libnids instance spans all files, so a connection that continues in the next
- * file of a rotated capture stays one session.
+ * capture.c - opens capture files (pcap and pcapng, through libpcap) or a live
+ * interface, and runs the packet loop: strip the link layer, hand IP packets to
+ * the reassembler, tick the idle sweep, answer signals (live: SIGINT/SIGTERM
+ * stop, SIGHUP reopens the output, SIGUSR1 reports). One libnids instance spans
+ * all files, so a connection that continues in the next file of a rotated
+ * capture stays one session.
+ *
+ * Signal flags are the only statics here: a handler can do nothing else safely.
  */
 #include "capture.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pcap/pcap.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "linklayer.h"
 #include "reasm.h"
@@ -26,7 +34,15 @@ struct capture {
 	struct capture_input *in;
 	size_t n;
 	struct capture_stats st;
+	const struct capture_hooks *hooks;
+	time_t last_tick;
 };
+
+#define LIVE_SNAPLEN 262144          /* offloaded (GRO/TSO) frames exceed 64 KB */
+#define LIVE_BUFFER (32 * 1024 * 1024) /* kernel buffer: bursts of multi-MB messages */
+
+static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
+static pcap_t *live_handle; /* for pcap_breakloop() from the signal handler */
 
 /* libpcap's messages for a missing file are terse; say which file and why. */
 static bool capture_open_one(struct capture_input *in, const char *path)
@@ -85,19 +101,28 @@ struct capture *capture_open(const char *const *paths, size_t n)
 	return c;
 }
 
+static void capture_tick(struct capture *c, time_t now)
+{
+	if (now == c->last_tick || !c->hooks || !c->hooks->tick)
+		return;
+	c->last_tick = now;
+	c->hooks->tick(c->hooks->ctx, now);
+}
+
 static void capture_packet(struct capture *c, const struct capture_input *in,
 			   const struct pcap_pkthdr *h, const uint8_t *frame)
 {
 	const uint8_t *ip;
 	size_t iplen;
+	capture_tick(c, h->ts.tv_sec);
 	c->st.packets++;
 	c->st.bytes += h->caplen;
 	switch (ll_strip(in->dlt, frame, h->caplen, &ip, &iplen)) {
 	case LL_IPV4:
-		reasm_ipv4(&h->ts, ip, iplen, in->path);
+		reasm_ipv4(&h->ts, ip, iplen, c->st.live ? NULL : in->path);
 		break;
 	case LL_IPV6:
-		reasm_ipv6(&h->ts, ip, iplen, in->path);
+		reasm_ipv6(&h->ts, ip, iplen, c->st.live ? NULL : in->path);
 		break;
 	case LL_TRUNCATED:
 		c->st.truncated++;
@@ -124,7 +149,7 @@ static void capture_read(struct capture *c, struct capture_input *in)
 	c->st.files++;
 }
 
-void capture_run(struct capture *c)
+static void capture_run_files(struct capture *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct capture_input *in = &c->in[i];
@@ -142,6 +167,180 @@ void capture_run(struct capture *c)
 	}
 }
 
+static void capture_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sig_hup = 1;
+	else if (sig == SIGUSR1)
+		sig_usr1 = 1;
+	else
+		sig_stop = 1;
+	if (live_handle)
+		pcap_breakloop(live_handle);
+}
+
+static void capture_signals(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = capture_on_signal;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void capture_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *frame)
+{
+	struct capture *c = (struct capture *)user;
+	capture_packet(c, &c->in[0], h, frame);
+}
+
+static void capture_kernel_stats(struct capture *c)
+{
+	struct pcap_stat ps;
+	if (pcap_stats(c->in[0].p, &ps) == 0) {
+		c->st.kernel_received = ps.ps_recv;
+		c->st.kernel_dropped = ps.ps_drop;
+		c->st.iface_dropped = ps.ps_ifdrop;
+	}
+}
+
+/* Live: until a stop signal; signals interrupt the wait (pcap_breakloop). */
+static bool capture_run_live(struct capture *c)
+{
+	capture_signals();
+	while (!sig_stop) {
+		int n = pcap_dispatch(c->in[0].p, 512, capture_live_packet, (u_char *)c);
+		if (n == PCAP_ERROR) {
+			fprintf(stderr, "popsift: capture on '%s' failed: %s\n", c->in[0].path,
+				pcap_geterr(c->in[0].p));
+			return false;
+		}
+		if (sig_hup && c->hooks->reopen) {
+			sig_hup = 0;
+			c->hooks->reopen(c->hooks->ctx);
+		}
+		if (sig_usr1 && c->hooks->report) {
+			sig_usr1 = 0;
+			capture_kernel_stats(c);
+			c->hooks->report(c->hooks->ctx);
+		}
+		capture_tick(c, time(NULL));
+	}
+	capture_kernel_stats(c);
+	return true;
+}
+
+bool capture_run(struct capture *c, const struct capture_hooks *hooks)
+{
+	c->hooks = hooks;
+	if (c->st.live)
+		return capture_run_live(c);
+	capture_run_files(c);
+	return true;
+}
+
+/* The port filter: followed TCP ports, plus what BPF cannot judge by port. */
+static char *capture_filter(const struct live_config *lc)
+{
+	size_t cap = 256 + 24 * 64 + (lc->filter ? strlen(lc->filter) : 0);
+	char *f = malloc(cap);
+	if (!f)
+		return NULL;
+	size_t n = (size_t)snprintf(f, cap, "((tcp and (");
+	int ports = 0;
+	for (unsigned p = 1; p < 65536 && n + 32 < cap; p++) {
+		if (!(lc->port_map[p >> 3] & (1u << (p & 7))))
+			continue;
+		n += (size_t)snprintf(f + n, cap - n, "%sport %u", ports++ ? " or " : "", p);
+	}
+	/* IPv4 fragments carry no ports; IPv6 with extension headers hides them. */
+	n += (size_t)snprintf(f + n, cap - n, ")) or (ip[6:2] & 0x3fff != 0) or (ip6 and ip6[6] != 6))");
+	if (lc->filter && *lc->filter)
+		snprintf(f + n, cap - n, " and (%s)", lc->filter);
+	return f;
+}
+
+static bool capture_set_filter(pcap_t *p, const struct live_config *lc)
+{
+	char *expr = capture_filter(lc);
+	struct bpf_program prog;
+	bool ok = expr && pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok) {
+		ok = pcap_setfilter(p, &prog) == 0;
+		pcap_freecode(&prog);
+	}
+	if (!ok)
+		fprintf(stderr, "popsift: invalid capture filter (-f '%s'): %s\n",
+			lc->filter ? lc->filter : "", pcap_geterr(p));
+	free(expr);
+	return ok;
+}
+
+/* -Z: like tcpdump, give up root once the capture is open. */
+static bool capture_drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		fprintf(stderr, "popsift: -Z %s: no such user\n", user);
+		return false;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "popsift: -Z %s: cannot change to that user: %s\n", user, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static pcap_t *capture_activate(const struct live_config *lc)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_create(lc->iface, err);
+	if (!p) {
+		fprintf(stderr, "popsift: cannot capture on '%s': %s\n", lc->iface, err);
+		return NULL;
+	}
+	pcap_set_snaplen(p, LIVE_SNAPLEN);
+	pcap_set_promisc(p, lc->promisc);
+	pcap_set_immediate_mode(p, 1);
+	pcap_set_buffer_size(p, LIVE_BUFFER);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		fprintf(stderr, "popsift: cannot capture on '%s': %s%s\n", lc->iface, pcap_geterr(p),
+			rc == PCAP_ERROR_PERM_DENIED ? " (run as root or give the binary CAP_NET_RAW)" : "");
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct capture *capture_open_live(const struct live_config *lc)
+{
+	pcap_t *p = capture_activate(lc);
+	if (!p)
+		return NULL;
+	if (!capture_set_filter(p, lc) || (lc->user && !capture_drop_privileges(lc->user))) {
+		pcap_close(p);
+		return NULL;
+	}
+	struct capture *c = calloc(1, sizeof(*c));
+	c->in = c ? calloc(1, sizeof(*c->in)) : NULL;
+	if (!c || !c->in) {
+		free(c);
+		pcap_close(p);
+		return NULL;
+	}
+	c->n = 1;
+	c->in[0] = (struct capture_input){ .path = lc->iface, .p = p, .dlt = pcap_datalink(p) };
+	c->st.live = true;
+	live_handle = p;
+	if (!ll_supported(c->in[0].dlt))
+		fprintf(stderr, "popsift: warning: '%s' has link type %s, which popsift does not decode\n",
+			lc->iface, pcap_datalink_val_to_name(c->in[0].dlt));
+	return c;
+}
+
 void capture_get_stats(const struct capture *c, struct capture_stats *st)
 {
 	*st = c->st;
@@ -151,6 +350,8 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
+	if (c->st.live)
+		live_handle = NULL;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->in[i].p)
 			pcap_close(c->in[i].p);

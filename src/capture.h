@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct capture_stats {
 	uint64_t packets;
@@ -15,9 +16,29 @@ struct capture_stats {
 	uint64_t truncated;     /* frames cut inside their link-layer header */
 	unsigned files;
 	unsigned truncated_files; /* files that ended mid-packet */
+	bool live;
+	uint64_t kernel_received; /* live: pcap_stats() */
+	uint64_t kernel_dropped;  /* live: dropped by the kernel (buffer full) */
+	uint64_t iface_dropped;   /* live: dropped by the interface */
 };
 
 struct capture;
+
+/* What the packet loop asks of the rest of popsift between packets. */
+struct capture_hooks {
+	void (*reopen)(void *ctx);          /* SIGHUP: reopen the output file */
+	void (*report)(void *ctx);          /* SIGUSR1: print the statistics */
+	void (*tick)(void *ctx, time_t now); /* about once a second of capture time */
+	void *ctx;
+};
+
+struct live_config {
+	const char *iface;      /* "any" for all interfaces */
+	const char *filter;     /* user BPF, ANDed with the port filter; may be NULL */
+	const uint8_t *port_map;
+	bool promisc;
+	const char *user;       /* -Z: drop to this user once the capture is open */
+};
 
 /*
  * Opens every input in order ("-" is standard input) before anything is read,
@@ -25,8 +46,17 @@ struct capture;
  * line naming the file and the reason on failure.
  */
 struct capture *capture_open(const char *const *paths, size_t n);
-/* Reads every packet of every input, in order, into the reassembler. */
-void capture_run(struct capture *c);
+/*
+ * Opens a live capture (snaplen 262144 for offloaded frames, immediate mode, a
+ * 32 MB kernel buffer) with the port filter, then drops privileges if asked.
+ * Returns NULL after printing one line that says what to do.
+ */
+struct capture *capture_open_live(const struct live_config *lc);
+/*
+ * Reads every packet of every input, in order, into the reassembler; live,
+ * until SIGINT or SIGTERM. Returns false if a live capture failed.
+ */
+bool capture_run(struct capture *c, const struct capture_hooks *hooks);
 void capture_get_stats(const struct capture *c, struct capture_stats *st);
 void capture_close(struct capture *c);
 

@@ -31,10 +31,16 @@
 #define DEFAULT_PORTS "109,110,1109"
 #define DEFAULT_MAX_STREAMS 65536
 #define OUTPUT_BUFFER (1 << 20)
+#define DEFAULT_IDLE_TIMEOUT 600
 
 struct options {
 	const char **inputs;
 	size_t n_inputs;
+	const char *iface;
+	const char *filter;
+	const char *user;
+	bool promisc;
+	unsigned idle_timeout;
 	const char *output;
 	const char *hashes;
 	uint8_t port_map[65536 / 8];
@@ -46,6 +52,7 @@ struct options {
 
 static const char usage_text[] =
 	"Usage: popsift [OPTIONS] -r FILE [-r FILE ...]\n"
+	"       popsift [OPTIONS] -i IFACE [-f FILTER] [-Z USER]\n"
 	"\n"
 	"Passive analyzer of POP3 and POP2 sessions in packet captures. Reassembles\n"
 	"TCP with libnids, follows each session through its states and writes one\n"
@@ -57,10 +64,19 @@ static const char usage_text[] =
 	"                         files, read in order as one capture (a session that\n"
 	"                         continues in the next file stays one session);\n"
 	"                         '-' reads standard input\n"
+	"  -i, --interface IFACE  capture live on IFACE ('any' for all); until SIGINT or\n"
+	"                         SIGTERM, which end every open session and exit 0;\n"
+	"                         SIGHUP reopens the -o file (logrotate), SIGUSR1\n"
+	"                         prints the statistics; output is line-buffered\n"
+	"  -f, --filter EXPR      BPF filter ANDed with the port filter (live only)\n"
+	"      --promisc          put the interface in promiscuous mode (live only)\n"
+	"  -Z, --user USER        drop root to USER once the capture is open (live only)\n"
 	"  -p, --ports LIST       server ports to follow, comma-separated\n"
 	"                         (default " DEFAULT_PORTS ": POP2, POP3, KPOP)\n"
 	"      --max-streams N    TCP connections held open at once before the oldest\n"
 	"                         is evicted (reported, never silent); default %u\n"
+	"      --idle-timeout SEC end a session silent for SEC seconds of capture time\n"
+	"                         (end_reason \"timeout\"); default %u\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE      write events to FILE instead of standard output\n"
@@ -85,7 +101,7 @@ static const char usage_text[] =
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, usage_text, DEFAULT_MAX_STREAMS);
+	fprintf(fp, usage_text, DEFAULT_MAX_STREAMS, DEFAULT_IDLE_TIMEOUT);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
@@ -137,12 +153,24 @@ static void add_input(struct options *o, const char *path)
 	o->inputs[o->n_inputs++] = path;
 }
 
-enum { OPT_SHOW_PASSWORDS = 256, OPT_TRANSACTIONS, OPT_MAX_STREAMS, OPT_HASHES };
+enum {
+	OPT_SHOW_PASSWORDS = 256,
+	OPT_TRANSACTIONS,
+	OPT_MAX_STREAMS,
+	OPT_HASHES,
+	OPT_PROMISC,
+	OPT_IDLE_TIMEOUT,
+};
 
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'Z' },
+		{ "promisc", no_argument, NULL, OPT_PROMISC },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'p' },
 		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
@@ -156,12 +184,20 @@ static void parse_options(struct options *o, int argc, char **argv)
 	};
 	memset(o, 0, sizeof(*o));
 	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	parse_ports(o, DEFAULT_PORTS);
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":r:o:p:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': add_input(o, optarg); break;
+		case 'i': o->iface = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'Z': o->user = optarg; break;
+		case OPT_PROMISC: o->promisc = true; break;
+		case OPT_IDLE_TIMEOUT:
+			o->idle_timeout = (unsigned)parse_number(optarg, "--idle-timeout", 1, 7 * 86400);
+			break;
 		case 'o': o->output = optarg; break;
 		case 'p': parse_ports(o, optarg); break;
 		case 'q': o->quiet = true; break;
@@ -179,8 +215,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s' (captures are given with -r)", argv[optind]);
-	if (o->n_inputs == 0)
-		die_usage("no input: give a capture with -r FILE");
+	if (o->n_inputs == 0 && !o->iface)
+		die_usage("no input: give a capture with -r FILE, or an interface with -i IFACE");
+	if (o->n_inputs && o->iface)
+		die_usage("-r and -i cannot be combined: read files or capture live, not both");
+	if (!o->iface && (o->filter || o->user || o->promisc))
+		die_usage("-f, -Z and --promisc apply to live capture (-i IFACE) only");
 }
 
 static FILE *open_output(const char *path)
@@ -209,10 +249,15 @@ static void print_summary(const struct capture *cap, const struct session_table 
 	struct reasm_stats rs;
 	capture_get_stats(cap, &cs);
 	reasm_get_stats(&rs);
+	char what[64];
+	if (cs.live)
+		snprintf(what, sizeof(what), "live capture");
+	else
+		snprintf(what, sizeof(what), "%u file%s", cs.files, cs.files == 1 ? "" : "s");
 	fprintf(stderr,
-		"popsift: %u file%s, %llu packets, %llu bytes; %llu TCP sessions followed; "
+		"popsift: %s, %llu packets, %llu bytes; %llu TCP sessions followed; "
 		"%lu events written\n",
-		cs.files, cs.files == 1 ? "" : "s", (unsigned long long)cs.packets,
+		what, (unsigned long long)cs.packets,
 		(unsigned long long)cs.bytes, (unsigned long long)t->opened_total,
 		output_events_written(out));
 	fprintf(stderr,
@@ -221,6 +266,11 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		(unsigned long long)rs.midstream, (unsigned long long)rs.gap_bytes,
 		(unsigned long long)rs.port_reuse, (unsigned long long)rs.ipv6,
 		(unsigned long long)rs.nids_warnings);
+	if (cs.live)
+		fprintf(stderr, "popsift: kernel: %llu packets received, %llu dropped (buffer full), "
+				"%llu dropped by the interface\n",
+			(unsigned long long)cs.kernel_received, (unsigned long long)cs.kernel_dropped,
+			(unsigned long long)cs.iface_dropped);
 	if (rs.evicted || rs.short_fragments || cs.truncated || rs.ipv6_fragments || rs.ipv6_unmapped)
 		fprintf(stderr,
 			"popsift: warning: %llu streams evicted (table full: raise --max-streams), "
@@ -242,12 +292,52 @@ static int rebase_threshold(void)
 	return n > 0 && n < (1L << 30) ? (int)n : 1 << 30;
 }
 
-/* Analyses the inputs; returns the exit status. Everything opened is closed. */
-static int analyse(const struct options *o, struct capture *cap, FILE *fp, FILE *hashes)
+/* What the packet loop calls back into, between packets. */
+struct run_ctx {
+	const struct options *o;
+	struct capture *cap;
+	struct session_table *sessions;
+	struct output *out;
+	FILE *fp;
+};
+
+/* SIGHUP: logrotate moved the -o file; continue in a new one of the same name. */
+static void on_reopen(void *ctx)
+{
+	struct run_ctx *r = ctx;
+	if (!r->o->output || strcmp(r->o->output, "-") == 0)
+		return;
+	FILE *fp = fopen(r->o->output, "a");
+	if (!fp) {
+		fprintf(stderr, "popsift: warning: cannot reopen '%s': %s; still writing to the old file\n",
+			r->o->output, strerror(errno));
+		return;
+	}
+	setvbuf(fp, NULL, _IOLBF, 0);
+	output_set_fp(r->out, fp);
+	fclose(r->fp);
+	r->fp = fp;
+}
+
+static void on_report(void *ctx)
+{
+	struct run_ctx *r = ctx;
+	print_summary(r->cap, r->sessions, r->out);
+}
+
+static void on_tick(void *ctx, time_t now)
+{
+	struct run_ctx *r = ctx;
+	reasm_expire(now, r->o->idle_timeout);
+}
+
+/* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
+static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes)
 {
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
-	setvbuf(fp, outbuf, _IOFBF, sizeof(outbuf)); /* offline: buffered, not per line */
-	struct output_config oc = { .fp = fp, .show_passwords = o->show_passwords,
+	/* Offline: buffered, not per line. Live: each event as it happens. */
+	setvbuf(*fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
+	struct output_config oc = { .fp = *fp, .show_passwords = o->show_passwords,
 				    .transactions = o->transactions, .hashes = hashes };
 	struct output *out = output_open(&oc);
 	struct session_table sessions;
@@ -260,27 +350,39 @@ static int analyse(const struct options *o, struct capture *cap, FILE *fp, FILE 
 		output_close(out);
 		return EXIT_INTERNAL;
 	}
-	capture_run(cap);
+	struct run_ctx r = { o, cap, &sessions, out, *fp };
+	struct capture_hooks hooks = { on_reopen, on_report, on_tick, &r };
+	bool captured = capture_run(cap, &hooks);
 	reasm_finish();
+	*fp = r.fp;
 	if (!o->quiet)
 		print_summary(cap, &sessions, out);
 	if (!output_close(out)) {
 		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));
 		return EXIT_INPUT;
 	}
-	return 0;
+	return captured ? 0 : EXIT_INPUT;
+}
+
+static struct capture *open_input(const struct options *o)
+{
+	if (!o->iface)
+		return capture_open(o->inputs, o->n_inputs);
+	struct live_config lc = { .iface = o->iface, .filter = o->filter, .port_map = o->port_map,
+				  .promisc = o->promisc, .user = o->user };
+	return capture_open_live(&lc);
 }
 
 static int run(const struct options *o)
 {
-	struct capture *cap = capture_open(o->inputs, o->n_inputs);
+	struct capture *cap = open_input(o);
 	if (!cap)
 		return EXIT_INPUT;
 	FILE *fp = open_output(o->output);
 	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
 	int rc = EXIT_INPUT;
 	if (fp && (hashes || !o->hashes))
-		rc = analyse(o, cap, fp, hashes);
+		rc = analyse(o, cap, &fp, hashes);
 	if (fp && fp != stdout && fclose(fp) != 0 && rc == 0) {
 		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
 		rc = EXIT_INPUT;

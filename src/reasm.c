@@ -516,6 +516,28 @@ void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, con
 	reasm_ipv4(ts, v4, len, pcap_file);
 }
 
+/*
+ * Ends sessions silent for `idle` seconds (libnids has no idle timeout of its
+ * own): their events are written now, not when the capture ends, and the
+ * stream's memory is returned. Called between packets, never from a callback.
+ */
+void reasm_expire(time_t now, unsigned idle)
+{
+	struct session_table *t = R.cfg.sessions;
+	for (struct session *s = t->head, *next; s; s = next) {
+		next = s->next;
+		if (s->flow.now.tv_sec + (time_t)idle > now)
+			continue;
+		struct tcp_stream *ts = s->stream;
+		ts->user = NULL;
+		s->flow.now.tv_sec = now;
+		s->flow.now.tv_usec = 0;
+		session_close(t, s, END_TIMEOUT);
+		nids_free_tcp_stream(ts);
+		R.stats.timed_out++;
+	}
+}
+
 void reasm_finish(void)
 {
 	struct session_table *t = R.cfg.sessions;

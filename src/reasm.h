@@ -33,6 +33,7 @@ struct reasm_stats {
 	uint64_t ipv6_fragments; /* IPv6 fragments (not reassembled) */
 	uint64_t ipv6_unmapped;  /* IPv6 packets dropped: too many distinct addresses */
 	uint64_t rebased;        /* counter rebases (streams past 1 GiB in one direction) */
+	uint64_t timed_out;      /* sessions ended by the idle timeout */
 };
 
 /* Initialises libnids once; false with a message in err on failure. */
@@ -41,6 +42,8 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen);
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file);
 /* One IPv6 packet: translated to synthetic IPv4 and fed like the others. */
 void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file);
+/* Ends every session idle for `idle` seconds at time `now` (end_reason timeout). */
+void reasm_expire(time_t now, unsigned idle);
 /* End of input: every open session ends with `capture-end`, then libnids exits. */
 void reasm_finish(void);
 void reasm_get_stats(struct reasm_stats *st);
