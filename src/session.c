@@ -20,7 +20,7 @@ static const struct {
 	{ 110, &pop3_dissector },  /* POP3 */
 	{ 1109, &pop3_dissector }, /* KPOP: Kerberos preamble, then POP3 */
 	{ 995, &pop3_dissector },  /* POP3S: reported as an encrypted session */
-	{ 109, &pop3_dissector },  /* POP2 */
+	{ 109, &pop2_dissector },  /* POP2 (RFC 937) */
 };
 
 const struct dissector *session_pick(uint16_t server_port)

@@ -108,6 +108,12 @@ static void log_session(struct evlog *l, const struct ev_session *s)
 		logf_(l, i ? "|" : "");
 		log_bytes(l, s->capabilities[i]);
 	}
+	if (s->n_folders)
+		logf_(l, " folders=");
+	for (size_t i = 0; i < s->n_folders; i++) {
+		logf_(l, i ? "|" : "");
+		log_bytes(l, s->folders[i]);
+	}
 	logf_(l, "\n");
 }
 
@@ -117,6 +123,7 @@ static void evlog_emit(struct event_sink *sink, const struct event *ev)
 	switch (ev->type) {
 	case EV_AUTH: log_auth(l, &ev->u.auth); break;
 	case EV_MESSAGE_BEGIN:
+		/* The folder is checked by test_pop2.c's own sink; logs stay POP3-shaped. */
 		logf_(l, "message_begin cmd=%s n=%u announced=%lld\n", ev->u.message_begin.command,
 		      ev->u.message_begin.number, (long long)ev->u.message_begin.announced);
 		l->msg_len = 0;
