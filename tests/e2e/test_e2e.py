@@ -227,6 +227,34 @@ def hashes_file_holds_crackable_apop_lines_that_recompute_from_the_password():
 
 
 @test
+def real_cram_md5_and_digest_md5_lines_recompute_from_the_password():
+    """dovecot + curl / an RFC 2831 client: the cracking lines are right."""
+    import base64
+    import hmac
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "hashes.txt")
+        events("--hashes", path, "-r", os.path.join(SAMPLES, "dovecot-sasl.pcap"))
+        lines = open(path).read().splitlines()
+    cram = [l for l in lines if l.startswith("$cram_md5$")]
+    dmd5 = [l for l in lines if l.startswith("$DIGEST-MD5$")]
+    expect(len(cram) == 1 and len(dmd5) == 1, lines)
+    # hashcat 10200: $cram_md5$b64(challenge)$b64("user hexdigest"), digest = HMAC-MD5(pw, challenge)
+    _, _, chal, resp = cram[0].split("$")
+    user, digest = base64.b64decode(resp).decode().split(" ")
+    want = hmac.new(b"wonderland", base64.b64decode(chal), "md5").hexdigest()
+    expect(user == "alice" and digest == want, (user, digest, want))
+    # John dmd5: $DIGEST-MD5$user$realm$nonce$digest_uri$cnonce$nc$qop$response (RFC 2831 §2.1.2.1)
+    f = dmd5[0].split("$")[2:]
+    user, realm, nonce, uri, cnonce, nc, qop, response = f[:8]
+    md5 = lambda b: hashlib.md5(b).digest()
+    hexmd5 = lambda b: hashlib.md5(b).hexdigest()
+    a1 = md5(f"{user}:{realm}:wonderland".encode()) + f":{nonce}:{cnonce}".encode()
+    a2 = f"AUTHENTICATE:{uri}".encode()
+    want = hexmd5(f"{hexmd5(a1)}:{nonce}:{nc}:{cnonce}:{qop}:{hexmd5(a2)}".encode())
+    expect(response == want, (response, want))
+
+
+@test
 def hashes_file_refuses_a_symlink():
     with tempfile.TemporaryDirectory() as d:
         target, link = os.path.join(d, "target"), os.path.join(d, "link")
