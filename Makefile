@@ -13,7 +13,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 
 CC         ?= cc
-PKGS       := libpcap jansson libcrypto
+PKGS       := libpcap jansson libcrypto gmime-3.0
 # Sanitizer builds (SAN=1) go to their own tree so they never mix with release objects.
 ifeq ($(SAN),1)
 BUILD      ?= build/san
@@ -96,5 +96,9 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# Fuzzing (make fuzz, make fuzz-smoke) and the benchmark (make bench) live beside their code.
+-include tests/fuzz/fuzz.mk
+-include bench/bench.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)

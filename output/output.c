@@ -35,12 +35,18 @@ struct out_session {
 
 struct output *output_open(const struct output_config *cfg)
 {
+	if (cfg->extract_dir || cfg->mbox_path) {
+		/* Replaced by output/extract.c (issue 5); refuse rather than ignore. */
+		fprintf(stderr, "popsift: -x/--mbox are not available in this build yet\n");
+		return NULL;
+	}
 	struct output *o = calloc(1, sizeof(*o));
 	if (!o)
 		return NULL;
 	o->cfg = *cfg;
 	o->json = json_open(cfg->fp, cfg->show_passwords);
 	if (!o->json) {
+		fprintf(stderr, "popsift: out of memory\n");
 		free(o);
 		return NULL;
 	}

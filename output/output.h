@@ -19,11 +19,17 @@ struct output_config {
 	bool show_passwords; /* include secrets in auth events */
 	bool transactions;   /* write a command event per request/reply */
 	FILE *hashes;        /* --hashes: crackable lines go here; NULL for none */
+	const char *extract_dir; /* -x: write every message here; NULL for none */
+	const char *mbox_path;   /* --mbox: append every message to this mbox; NULL for none */
 };
 
 struct output;
 struct out_session;
 
+/*
+ * Returns NULL when out of memory or when the extraction directory or mbox
+ * cannot be used (after one line on stderr naming it and saying why).
+ */
 struct output *output_open(const struct output_config *cfg);
 /* Flushes; returns false when writing failed (e.g. disk full). */
 bool output_close(struct output *o);

@@ -43,6 +43,8 @@ struct options {
 	unsigned idle_timeout;
 	const char *output;
 	const char *hashes;
+	const char *extract_dir;
+	const char *mbox;
 	uint8_t port_map[65536 / 8];
 	unsigned max_streams;
 	bool show_passwords;
@@ -83,6 +85,11 @@ static const char usage_text[] =
 	"      --show-passwords   include cleartext passwords and tokens in auth events\n"
 	"                         (they are never written otherwise)\n"
 	"      --transactions     also write a command event per request and reply\n"
+	"  -x, --extract DIR      write every retrieved message (POP3 RETR and TOP, POP2\n"
+	"                         RETR, XTND XMIT) to DIR exactly as the client received\n"
+	"                         it; the message event gives its path; files are mode\n"
+	"                         0600, never overwritten, never through a symlink\n"
+	"      --mbox FILE        also append every message to an mbox (mboxrd quoting)\n"
 	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
 	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
 	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
@@ -160,6 +167,7 @@ enum {
 	OPT_HASHES,
 	OPT_PROMISC,
 	OPT_IDLE_TIMEOUT,
+	OPT_MBOX,
 };
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -177,6 +185,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "show-passwords", no_argument, NULL, OPT_SHOW_PASSWORDS },
 		{ "transactions", no_argument, NULL, OPT_TRANSACTIONS },
 		{ "hashes", required_argument, NULL, OPT_HASHES },
+		{ "extract", required_argument, NULL, 'x' },
+		{ "mbox", required_argument, NULL, OPT_MBOX },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -188,7 +198,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	parse_ports(o, DEFAULT_PORTS);
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': add_input(o, optarg); break;
 		case 'i': o->iface = optarg; break;
@@ -207,6 +217,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case OPT_SHOW_PASSWORDS: o->show_passwords = true; break;
 		case OPT_TRANSACTIONS: o->transactions = true; break;
 		case OPT_HASHES: o->hashes = optarg; break;
+		case 'x': o->extract_dir = optarg; break;
+		case OPT_MBOX: o->mbox = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("popsift %s\n", POPSIFT_VERSION); exit(0);
 		case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
@@ -338,15 +350,18 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	/* Offline: buffered, not per line. Live: each event as it happens. */
 	setvbuf(*fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
 	struct output_config oc = { .fp = *fp, .show_passwords = o->show_passwords,
-				    .transactions = o->transactions, .hashes = hashes };
+				    .transactions = o->transactions, .hashes = hashes,
+				    .extract_dir = o->extract_dir, .mbox_path = o->mbox };
 	struct output *out = output_open(&oc);
+	if (!out)
+		return EXIT_INPUT; /* output_open said why */
 	struct session_table sessions;
 	session_table_init(&sessions, out);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold() };
 	char err[256];
-	if (!out || !reasm_init(&rc, err, sizeof(err))) {
-		fprintf(stderr, "popsift: %s\n", out ? err : "out of memory");
+	if (!reasm_init(&rc, err, sizeof(err))) {
+		fprintf(stderr, "popsift: %s\n", err);
 		output_close(out);
 		return EXIT_INTERNAL;
 	}
