@@ -50,5 +50,6 @@ struct dissector {
 
 extern const struct dissector pop3_dissector;
 extern const struct dissector pop2_dissector;
+extern const struct dissector kpop_dissector;
 
 #endif

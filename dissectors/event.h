@@ -71,6 +71,15 @@ struct ev_auth {
 	struct bytes hash;
 	const char *hash_format;
 	int hashcat_mode;       /* meaningful when hash_format is "hashcat" */
+	const char *response_code; /* RFC 2449/3206 code of the reply: "AUTH", "IN-USE", ... */
+	/*
+	 * Why a login failed: "credentials", "in-use" (the password was right,
+	 * the maildrop locked), "login-delay", "system", "cancelled", "unknown";
+	 * NULL unless result is failure.
+	 */
+	const char *failure;
+	bool stls_offered;      /* the server offered STLS, and this login went in clear */
+	struct bytes trusted_user; /* RPOP: the client-side user the server trusts by host */
 };
 
 /* A message body streamed as it arrives: begin, any number of data spans, end. */
@@ -98,9 +107,10 @@ struct ev_tls {
 
 /* One request/response pair (for --transactions). */
 struct ev_command {
-	struct bytes request; /* the command line, secrets already redacted */
-	struct bytes reply;   /* the status line */
-	bool success;
+	struct bytes request; /* the command line as sent */
+	size_t secret_at;     /* request bytes from here on are a secret (SIZE_MAX: none) */
+	struct bytes reply;   /* the status line; empty when the capture holds none */
+	enum auth_result result; /* success (+OK), failure (-ERR), unknown (no reply) */
 };
 
 struct ev_anomaly {
@@ -128,6 +138,7 @@ struct ev_session {
 	bool state_inferred; /* deduced from replies (mid-stream start or a gap), not seen */
 	uint32_t commands;
 	uint32_t messages_retrieved;
+	uint32_t messages_submitted; /* XTND XMIT */
 	uint32_t messages_deleted;
 };
 

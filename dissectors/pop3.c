@@ -12,10 +12,12 @@
  * a pipelining client sends many commands before the first answer and the reply
  * alone decides what happened (protocol-notes §3).
  */
+#include <ctype.h>
 #include <stdio.h>
 
 #include "bstr.h"
 #include "dissector.h"
+#include "kpop.h"
 #include "linebuf.h"
 #include "sasl.h"
 
@@ -86,6 +88,16 @@ enum pop3_body {
 
 enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
 
+/*
+ * XTND XMIT (qpopper): one command, two replies, and between them the client
+ * sends a dot-stuffed message (protocol-notes §8).
+ */
+enum pop3_xmit {
+	POP3_XMIT_NONE,
+	POP3_XMIT_BODY,   /* first +OK seen: client bytes are the message */
+	POP3_XMIT_RESULT  /* message ended: the next server status line is the verdict */
+};
+
 struct pop3_reply {
 	enum pop3_status status; /* NONE: the capture ended before the reply */
 	struct bytes line;       /* the whole status line */
@@ -105,6 +117,7 @@ struct pop3 {
 	enum pop3_phase phase;
 	enum pop3_srv srv;
 	enum pop3_body body;
+	enum pop3_xmit xmit;
 	bool body_holed;        /* bytes of the message in flight were lost */
 	bool body_unsure;       /* begun while replies may be matched to the wrong commands */
 	bool misaligned;        /* a gap hid replies of a pipelining client: until its queue
@@ -130,10 +143,14 @@ struct pop3 {
 	struct bytes caps_view[POP3_CAPA_MAX];
 
 	bool authenticated, tls, quit, encrypted;
+	bool stls_offered;      /* CAPA listed STLS */
+	struct kpop kpop;       /* the Kerberos preamble walker (KPOP, port 1109) */
+	bool kpop_reported;
+	bool kerberos;          /* a valid Kerberos preamble authenticated this session */
 	bool state_inferred;    /* the phase was deduced from replies, not seen */
 	bool gapped;            /* bytes of this session were lost */
 	bool pipelining;        /* seen: the client sent commands before earlier ones were answered */
-	uint32_t commands, retrieved, deleted;
+	uint32_t commands, retrieved, deleted, submitted;
 };
 
 /* False once the rest of the connection is encrypted or wrapped. */
@@ -155,8 +172,47 @@ static void pop3_anomaly(struct pop3 *p, enum anomaly id, enum dir dir, const ui
 	sink_emit(p->sink, &ev);
 }
 
+/*
+ * The response code of "-ERR [CODE/sub] text" (RFC 2449 §8, RFC 3206), copied
+ * into out; returns false when the reply has none.
+ */
+static bool pop3_resp_code(struct bytes reply, char *out, size_t n)
+{
+	const uint8_t *lb = memchr(reply.p, '[', reply.n < 8 ? reply.n : 8);
+	if (!lb)
+		return false;
+	const uint8_t *rb = memchr(lb, ']', reply.n - (size_t)(lb - reply.p));
+	size_t len = rb ? (size_t)(rb - lb - 1) : 0;
+	if (!rb || len == 0 || len >= n)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(lb[1 + i] >= 0x20 && lb[1 + i] < 0x7f ? toupper(lb[1 + i]) : '?');
+	out[len] = 0;
+	return true;
+}
+
+/* Tells a credential failure apart from a lock, a delay or a server fault. */
+static const char *pop3_failure_kind(const char *code)
+{
+	if (!code || strcmp(code, "AUTH") == 0)
+		return "credentials"; /* no code at all: most likely bad credentials too */
+	if (strcmp(code, "IN-USE") == 0)
+		return "in-use";
+	if (strcmp(code, "LOGIN-DELAY") == 0)
+		return "login-delay";
+	if (strncmp(code, "SYS/", 4) == 0 || strcmp(code, "SYS") == 0)
+		return "system";
+	return "unknown";
+}
+
 static void pop3_emit_auth(struct pop3 *p, struct ev_auth *a)
 {
+	char code[64];
+	if (a->reply.n && pop3_resp_code(a->reply, code, sizeof(code)))
+		a->response_code = code;
+	if (a->result == AUTH_RESULT_FAILURE && !a->failure)
+		a->failure = pop3_failure_kind(a->response_code);
+	a->stls_offered = p->stls_offered && !p->tls;
 	struct event ev = { .type = EV_AUTH };
 	ev.u.auth = *a;
 	sink_emit(p->sink, &ev);
@@ -285,8 +341,13 @@ static void pop3_reply_pass(struct pop3 *p, struct pop3_pending *c, const struct
 {
 	bstr_free(&p->rejected);
 	struct ev_auth a = { .mechanism = "USER", .cleartext = true, .has_password = true };
+	if (p->kerberos) {
+		/* KPOP: Kerberos authenticated; the PASS that follows is a dummy the server ignores. */
+		a = (struct ev_auth){ .mechanism = "KPOP" };
+	}
 	a.username = bstr_bytes(&p->user);
-	a.password = pop3_arg(c);
+	if (a.has_password)
+		a.password = pop3_arg(c);
 	a.result = pop3_result(r);
 	a.reply = r->line;
 	pop3_emit_auth(p, &a);
@@ -331,6 +392,23 @@ static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct
 	}
 	if (p->apop_ts.n == 0)
 		pop3_anomaly(p, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
+	pop3_emit_auth(p, &a);
+	if (r->status == POP3_ST_OK)
+		pop3_logged_in(p, a.username);
+}
+
+/*
+ * RPOP user (RFC 1081/1225): instead of a password, the server trusts the
+ * client host for the client-side user named. No secret crosses the wire.
+ */
+static void pop3_reply_rpop(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	bstr_free(&p->rejected);
+	struct ev_auth a = { .mechanism = "RPOP" };
+	a.username = bstr_bytes(&p->user);
+	a.trusted_user = pop3_arg(c);
+	a.result = pop3_result(r);
+	a.reply = r->line;
 	pop3_emit_auth(p, &a);
 	if (r->status == POP3_ST_OK)
 		pop3_logged_in(p, a.username);
@@ -426,23 +504,72 @@ static void pop3_infer_transaction(struct pop3 *p, const struct pop3_pending *c)
 }
 
 /*
+ * XTND XMIT's first +OK opens the client's submission (a message event from
+ * the client side); XTND XLST's +OK starts a multi-line listing. Returns true
+ * when a multi-line server reply follows.
+ */
+static bool pop3_reply_xtnd(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	struct bytes arg = pop3_arg(c);
+	if (r->status != POP3_ST_OK)
+		return false;
+	if (bytes_has_prefix_ci(arg.p, arg.n, "XLST")) {
+		p->srv = POP3_SRV_LINES;
+		return true;
+	}
+	if (!bytes_has_prefix_ci(arg.p, arg.n, "XMIT"))
+		return false;
+	struct event ev = { .type = EV_MESSAGE_BEGIN };
+	ev.u.message_begin.command = "XTND XMIT";
+	ev.u.message_begin.dir = DIR_TO_SERVER;
+	ev.u.message_begin.announced = -1;
+	sink_emit(p->sink, &ev);
+	p->xmit = POP3_XMIT_BODY;
+	p->body = POP3_BODY_BOL;
+	p->body_unsure = p->misaligned;
+	return false;
+}
+
+/*
  * Dispatches a reply (or its absence, at the end) to the handler of command c.
  * Returns true when a multi-line reply follows, so c must be kept until its end.
  */
+/* --transactions: the request with where its secret starts, and the reply. */
+static void pop3_emit_command(struct pop3 *p, const struct pop3_pending *c, const struct pop3_reply *r)
+{
+	struct event ev = { .type = EV_COMMAND };
+	ev.u.command.request = bytes_of(c->line, c->n);
+	ev.u.command.secret_at = SIZE_MAX;
+	if (c->id == POP3_CMD_PASS) {
+		ev.u.command.secret_at = c->argoff;
+	} else if (c->id == POP3_CMD_AUTH && pop3_has_arg(c)) {
+		const uint8_t *sp = memchr(c->line + c->argoff, ' ', c->n - c->argoff);
+		if (sp)
+			ev.u.command.secret_at = (size_t)(sp + 1 - c->line); /* the initial response */
+	}
+	ev.u.command.reply = r->line;
+	ev.u.command.result = pop3_result(r);
+	sink_emit(p->sink, &ev);
+}
+
 static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
 	p->commands++;
+	if (c->id != POP3_CMD_LOST)
+		pop3_emit_command(p, c, r);
 	/* Known only now: a queued line may turn out to be a SASL response instead. */
 	if (c->id == POP3_CMD_UNKNOWN)
 		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
 
-	if (c->id != POP3_CMD_PASS)
+	if (c->id != POP3_CMD_PASS && c->id != POP3_CMD_RPOP)
 		pop3_flush_rejected_user(p);
 	switch (c->id) {
 	case POP3_CMD_USER: pop3_reply_user(p, c, r); break;
 	case POP3_CMD_PASS: pop3_reply_pass(p, c, r); break;
 	case POP3_CMD_APOP: pop3_reply_apop(p, c, r); break;
 	case POP3_CMD_AUTH: pop3_reply_auth(p, c, r); break;
+	case POP3_CMD_RPOP: pop3_reply_rpop(p, c, r); break;
+	case POP3_CMD_XTND: return pop3_reply_xtnd(p, c, r);
 	case POP3_CMD_STLS: pop3_reply_stls(p, r); break;
 	case POP3_CMD_QUIT: pop3_reply_quit(p, r); break;
 	case POP3_CMD_DELE: p->deleted += r->status == POP3_ST_OK; break;
@@ -488,6 +615,12 @@ static void pop3_body_end(struct pop3 *p, bool complete)
 	ev.u.message_end.complete = complete && !p->body_holed && !p->body_unsure;
 	p->body_holed = p->body_unsure = false;
 	sink_emit(p->sink, &ev);
+	if (p->xmit == POP3_XMIT_BODY) {
+		/* The client's submission ended; the server's verdict is the next reply. */
+		p->xmit = POP3_XMIT_RESULT;
+		p->submitted++;
+		return;
+	}
 	p->retrieved++;
 	pop3_end_multiline(p);
 }
@@ -572,6 +705,10 @@ static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 		pop3_greeting(p, r);
 		return;
 	}
+	if (p->xmit == POP3_XMIT_RESULT) {
+		p->xmit = POP3_XMIT_NONE; /* "+OK Message sent" or "-ERR Unable to send" */
+		return;
+	}
 	if (p->qlen == 0) {
 		pop3_anomaly(p, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
 		return;
@@ -596,6 +733,8 @@ static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
 		return;
 	}
 	bstr_set(&p->caps[p->n_caps++], s, n, POP3_CAPA_LINE_MAX);
+	if (n == 4 && strncasecmp((const char *)s, "STLS", 4) == 0)
+		p->stls_offered = true;
 }
 
 /* One line of a multi-line reply other than a message. */
@@ -772,6 +911,12 @@ static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 static void pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
 	while (len > 0 && pop3_is_text(p)) {
+		if (p->xmit == POP3_XMIT_BODY) {
+			size_t used = pop3_body_scan(p, buf, len);
+			buf += used;
+			len -= used;
+			continue;
+		}
 		struct lb_line l;
 		if (linebuf_take(&p->lb[DIR_TO_SERVER], &buf, &len, &l) != LB_LINE)
 			break;
@@ -800,6 +945,29 @@ static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, si
 	pop3_set_phase(p, p->authenticated ? POP3_PH_TRANSACTION : POP3_PH_AUTHORIZATION);
 }
 
+/*
+ * The Kerberos preamble is over (or proved absent): record the outcome once,
+ * and give POP3 the client bytes the walker held while deciding.
+ */
+static void pop3_kpop_settled(struct pop3 *p)
+{
+	if (p->kpop.result == KPOP_RESULT_PENDING || p->kpop_reported)
+		return;
+	p->kpop_reported = true;
+	switch (p->kpop.result) {
+	case KPOP_RESULT_OK: p->kerberos = true; break;
+	case KPOP_RESULT_REFUSED: pop3_anomaly(p, ANOM_KPOP_REFUSED, DIR_TO_CLIENT, NULL, 0); break;
+	case KPOP_RESULT_MALFORMED: pop3_anomaly(p, ANOM_KPOP_MALFORMED, DIR_TO_SERVER, NULL, 0); break;
+	default:
+		if (p->kpop.expected)
+			pop3_anomaly(p, ANOM_KPOP_MISSING, DIR_TO_SERVER, NULL, 0);
+		break;
+	}
+	struct bytes held = kpop_held(&p->kpop);
+	if (held.n)
+		pop3_client_data(p, held.p, held.n);
+}
+
 static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 {
 	struct pop3 *p = st;
@@ -818,6 +986,14 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 		if (p->phase == POP3_PH_TLS)
 			return;
 	}
+	if (!kpop_passes(&p->kpop, dir)) {
+		size_t used = kpop_feed(&p->kpop, dir, buf, len);
+		buf += used;
+		len -= used;
+		pop3_kpop_settled(p);
+	}
+	if (len == 0 || !kpop_passes(&p->kpop, dir))
+		return;
 	if (p->quit && dir == DIR_TO_SERVER) {
 		pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
 		return;
@@ -895,8 +1071,10 @@ static void pop3_end(void *st, enum end_reason why)
 {
 	struct pop3 *p = st;
 	(void)why;
-	if (p->srv == POP3_SRV_BODY) {
-		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
+	kpop_end(&p->kpop);
+	pop3_kpop_settled(p);
+	if (p->srv == POP3_SRV_BODY || p->xmit == POP3_XMIT_BODY) {
+		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, p->xmit == POP3_XMIT_BODY ? DIR_TO_SERVER : DIR_TO_CLIENT, NULL, 0);
 		pop3_body_end(p, false);
 	} else if (p->srv == POP3_SRV_LINES) {
 		pop3_end_multiline(p);
@@ -914,7 +1092,7 @@ static void pop3_end(void *st, enum end_reason why)
 		p->caps_view[i] = bstr_bytes(&p->caps[i]);
 	struct event ev = { .type = EV_SESSION };
 	struct ev_session *s = &ev.u.session;
-	s->app_proto = "pop3";
+	s->app_proto = p->kpop.expected ? "kpop" : "pop3";
 	s->greeting = bstr_bytes(&p->greeting);
 	s->apop_timestamp = p->apop_ts;
 	s->capabilities = p->caps_view;
@@ -929,11 +1107,12 @@ static void pop3_end(void *st, enum end_reason why)
 	s->state_inferred = p->state_inferred;
 	s->commands = p->commands;
 	s->messages_retrieved = p->retrieved;
+	s->messages_submitted = p->submitted;
 	s->messages_deleted = p->phase == POP3_PH_UPDATE ? p->deleted : 0;
 	sink_emit(p->sink, &ev);
 }
 
-static void *pop3_create(const struct session_info *info, struct event_sink *sink)
+static void *pop3_create_any(const struct session_info *info, struct event_sink *sink, bool kpop)
 {
 	struct pop3 *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -943,7 +1122,10 @@ static void *pop3_create(const struct session_info *info, struct event_sink *sin
 	p->phase = POP3_PH_GREETING;
 	for (int d = 0; d < DIR_COUNT; d++)
 		linebuf_init(&p->lb[d], POP3_LINE_MAX);
+	kpop_init(&p->kpop, kpop);
 	if (info->partial) {
+		p->kpop.result = KPOP_RESULT_NOT_KPOP;
+		p->kpop_reported = true;
 		/*
 		 * Picked up mid-stream: no greeting will come, and the first bytes may
 		 * be the middle of a line or of a message. Trust only a status line
@@ -955,6 +1137,16 @@ static void *pop3_create(const struct session_info *info, struct event_sink *sin
 		p->resync[DIR_TO_SERVER] = p->resync[DIR_TO_CLIENT] = true;
 	}
 	return p;
+}
+
+static void *pop3_create(const struct session_info *info, struct event_sink *sink)
+{
+	return pop3_create_any(info, sink, false);
+}
+
+static void *kpop_create(const struct session_info *info, struct event_sink *sink)
+{
+	return pop3_create_any(info, sink, true);
 }
 
 static void pop3_destroy(void *st)
@@ -982,6 +1174,16 @@ static void pop3_destroy(void *st)
 const struct dissector pop3_dissector = {
 	.name = "pop3",
 	.create = pop3_create,
+	.data = pop3_data,
+	.gap = pop3_gap,
+	.end = pop3_end,
+	.destroy = pop3_destroy,
+};
+
+/* KPOP (port 1109): the same dissector, expecting a Kerberos preamble first. */
+const struct dissector kpop_dissector = {
+	.name = "kpop",
+	.create = kpop_create,
 	.data = pop3_data,
 	.gap = pop3_gap,
 	.end = pop3_end,

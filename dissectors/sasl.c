@@ -422,8 +422,10 @@ struct sasl *sasl_start(const uint8_t *mech, size_t n, struct event_sink *sink)
 void sasl_client(struct sasl *s, const uint8_t *b64, size_t n)
 {
 	s->responses++;
-	if (n == 1 && b64[0] == '*')
-		return; /* cancel (RFC 5034 §4); the server's -ERR ends the exchange */
+	if (n == 1 && b64[0] == '*') {
+		s->cancelled = true; /* RFC 5034 §4; the server's -ERR ends the exchange */
+		return;
+	}
 	struct sasl_msg m;
 	if (!sasl_decode(s, DIR_TO_SERVER, b64, n, &m))
 		return;
@@ -457,6 +459,8 @@ void sasl_describe(const struct sasl *s, struct ev_auth *a)
 	a->hash = bstr_bytes(&s->hash);
 	a->hash_format = s->hash.n ? s->hash_format : NULL;
 	a->hashcat_mode = s->hash.n ? s->hashcat_mode : -1;
+	if (s->cancelled)
+		a->failure = "cancelled"; /* read only when the result is a failure */
 }
 
 bool sasl_security_layer(const struct sasl *s)

@@ -41,6 +41,7 @@ struct sasl {
 	const char *hash_format;
 	int hashcat_mode;
 	bool cleartext;
+	bool cancelled;                /* the client answered "*" */
 	void *st; /* the mechanism's own state */
 };
 

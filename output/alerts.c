@@ -17,7 +17,17 @@ size_t alerts_for_auth(const struct ev_auth *a, struct alert_record out[ALERTS_P
 			.username = a->username,
 		};
 	}
-	if (a->result != AUTH_RESULT_FAILURE)
+	if (a->stls_offered && (a->cleartext || strcmp(a->mechanism, "APOP") == 0)) {
+		out[n++] = (struct alert_record){
+			.signature = "stls-offered-not-used",
+			.severity = 1,
+			.description = "the server offered STLS but the client logged in without it "
+				       "(misconfigured client, or STLS stripped on the path)",
+			.username = a->username,
+		};
+	}
+	/* [IN-USE], [LOGIN-DELAY], [SYS/...] and cancels are not wrong passwords. */
+	if (a->result != AUTH_RESULT_FAILURE || (a->failure && strcmp(a->failure, "credentials") != 0))
 		return n;
 	bool apop = strcmp(a->mechanism, "APOP") == 0;
 	out[n++] = (struct alert_record){

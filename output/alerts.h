@@ -8,7 +8,7 @@
 
 #include "records.h"
 
-#define ALERTS_PER_AUTH_MAX 2
+#define ALERTS_PER_AUTH_MAX 3
 
 /* Fills out[] with the alerts one login raises; returns how many. */
 size_t alerts_for_auth(const struct ev_auth *a, struct alert_record out[ALERTS_PER_AUTH_MAX]);

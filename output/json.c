@@ -108,6 +108,14 @@ void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a
 	json_object_set_new(b, "result", json_string(auth_result_name(a->result)));
 	if (a->reply.n || a->result != AUTH_RESULT_UNKNOWN)
 		json_object_set_new(b, "reply", json_bytes(a->reply));
+	if (a->response_code)
+		json_object_set_new(b, "response_code", json_string(a->response_code));
+	if (a->result == AUTH_RESULT_FAILURE && a->failure)
+		json_object_set_new(b, "failure", json_string(a->failure));
+	if (a->trusted_user.n)
+		json_object_set_new(b, "trusted_user", json_bytes(a->trusted_user));
+	if (a->stls_offered)
+		json_object_set_new(b, "stls_offered", json_true());
 	if (a->challenge.n)
 		json_object_set_new(b, "challenge", json_bytes(a->challenge));
 	if (a->authzid.n)
@@ -166,9 +174,21 @@ void json_tls(struct json_out *j, const struct flow *f, const struct ev_tls *t)
 void json_command(struct json_out *j, const struct flow *f, const struct ev_command *c)
 {
 	json_t *b = json_object();
-	json_object_set_new(b, "request", json_bytes(c->request));
-	json_object_set_new(b, "reply", json_bytes(c->reply));
-	json_object_set_new(b, "success", json_boolean(c->success));
+	struct bytes req = c->request;
+	bool redact = c->secret_at < req.n && !j->show_passwords;
+	if (redact)
+		req.n = c->secret_at;
+	json_t *r = json_bytes(req);
+	if (redact) {
+		/* The secret is replaced, its length not revealed. */
+		json_t *full = json_sprintf("%s<redacted>", json_string_value(r));
+		json_decref(r);
+		r = full;
+	}
+	json_object_set_new(b, "request", r);
+	if (c->reply.n)
+		json_object_set_new(b, "reply", json_bytes(c->reply));
+	json_object_set_new(b, "result", json_string(auth_result_name(c->result)));
 	json_emit(j, f, "command", b);
 }
 
@@ -222,6 +242,8 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	json_object_set_new(b, "commands", json_integer(s->commands));
 	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));
 	json_object_set_new(b, "messages_deleted", json_integer(s->messages_deleted));
+	if (s->messages_submitted)
+		json_object_set_new(b, "messages_submitted", json_integer(s->messages_submitted));
 	json_object_set_new(b, "bytes_toserver", json_integer((json_int_t)f->bytes[DIR_TO_SERVER]));
 	json_object_set_new(b, "bytes_toclient", json_integer((json_int_t)f->bytes[DIR_TO_CLIENT]));
 	const char *why = s->quit ? "quit" : end_reason_name(f->end_reason);

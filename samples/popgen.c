@@ -36,7 +36,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#define PG_EPOCH_SEC 1767225600u    /* 2026-01-01T00:00:00Z: the first packet's time */
+#define PG_EPOCH_SEC 1767225600u    /* 2026-01-01T00:00:00Z: time zero of the packet clock */
 #define PG_SNAPLEN 262144
 #define PG_HEADROOM 128             /* room for link + IP headers in front of the TCP header */
 #define PG_TCP_HDR_MAX 60
@@ -47,7 +47,7 @@
 #define PG_MAX_ATT 3                /* login attempts per session */
 #define PG_MAX_RECS (2 * PG_MAX_MSGS) /* RETR/TOP records per session */
 #define PG_HOSTS 4096               /* client hosts; ports are allocated per host */
-#define PG_CORPUS_MIN (8u << 20)
+#define PG_CORPUS_MIN (8u << 20)     /* corpus = msg_max + this: room for varied slices */
 #define PG_MSG_MAX_LIMIT (1u << 30)
 #define PG_WIN_SYN 64240
 #define PG_WIN 502                  /* x 128 (window scale 7) = 64256 */
@@ -463,8 +463,8 @@ static void pg_corpus_slice(const struct pg_corpus *c, struct pg_rng *r, size_t 
 {
 	size_t nstart, i, j;
 
-	if (need > c->len / 2)
-		need = c->len / 2;
+	if (need > c->len)      /* cannot happen: the corpus is built msg_max + 8 MiB long */
+		need = c->len;
 	nstart = pg_lower_bound(c->lines, c->nlines, (uint64_t)(c->len - need) + 1);
 	i = (size_t)pg_rng_below(r, nstart ? nstart : 1);
 	*a = c->lines[i];
@@ -819,7 +819,7 @@ static void pg_plan_greeting(struct pg_sess *s)
 	s->ts[0] = '\0';
 	if (s->auth.mech != PG_MECH_APOP && !pg_rng_pct(r, 40)) {
 		static const char *const plain[] = { "+OK POP3 server ready", "+OK Dovecot ready.",
-		                                     "+OK [RESP-CODES] mail.example.com POP3 ready" };
+		                                     "+OK mail.example.com Cyrus POP3 v2.4.17 server ready" };
 		snprintf(s->greeting, sizeof s->greeting, "%s", plain[v]);
 		return;
 	}
@@ -909,7 +909,8 @@ static void pg_msg_headers(struct pg_sess *s, unsigned num)
 	           pg_words[pg_rng_below(r, ARRAY_LEN(pg_words))], num, pg_rng_next(r), num);
 }
 
-/* Draws a target message size: log-uniform by powers of two (default) or uniform. */
+/* Draws a target message size: by default a random octave (power of two) between msg_min and
+ * msg_max, then uniform inside it (log-uniform without libm); or uniform over the range. */
 static uint64_t pg_msg_size(const struct pg_opts *o, struct pg_rng *r)
 {
 	unsigned lo = 63 - (unsigned)__builtin_clzll(o->msg_min);
@@ -921,9 +922,9 @@ static uint64_t pg_msg_size(const struct pg_opts *o, struct pg_rng *r)
 		return o->msg_min;
 	if (o->dist == PG_DIST_UNIFORM)
 		return pg_rng_range(r, o->msg_min, o->msg_max);
-	k = (unsigned)pg_rng_range(r, lo, hi);
-	v = (1ULL << k) + pg_rng_below(r, 1ULL << k);
-	return v < o->msg_min ? o->msg_min : v > o->msg_max ? o->msg_max : v;
+	k = (unsigned)pg_rng_range(r, lo, hi);   /* octave [2^k, 2^(k+1)), cut to [min, max] */
+	v = (1ULL << k) < o->msg_min ? o->msg_min : 1ULL << k;
+	return pg_rng_range(r, v, (2ULL << k) - 1 < o->msg_max ? (2ULL << k) - 1 : o->msg_max);
 }
 
 /* Builds message `num` (1-based): headers per session, body sliced from the corpus. */
@@ -1711,18 +1712,19 @@ static void pg_sess_start(struct pg_gen *g, struct pg_sess *s, bool pair_second)
 
 static void pg_manifest_header(FILE *f)
 {
-	fputs("#session\tclient\tserver\tmech\tuser\tpassword\tresult\tfailed_passwords\tflags\tgaps"
-	      "\t[cmd\tmsg\tsize\tsha256\twire]...\n", f);
+	fputs("#session\tclient\tserver\tmech\tuser\tpassword\tresult\tfailed_passwords\tapop_ts"
+	      "\tflags\tgaps\t[cmd\tmsg\tsize\tsha256\twire]...\n", f);
 }
 
-/* mech, user, password and result of the last attempt, earlier (failed) passwords. */
+/* mech, user, password and result of the last attempt, earlier (failed) passwords, and the
+ * greeting's APOP timestamp; all "-" with --midstream (none of it is on the wire). */
 static void pg_manifest_auth(FILE *f, const struct pg_gen *g, const struct pg_sess *s)
 {
 	const struct pg_auth *au = &s->auth;
 	const struct pg_attempt *last = &au->att[au->natt - 1];
 
 	if (g->o->midstream) {
-		fputs("-\t-\t-\t-\t-\t", f);
+		fputs("-\t-\t-\t-\t-\t-\t", f);
 		return;
 	}
 	fprintf(f, "%s\t%s\t%s\t%s\t", pg_mech_names[au->mech], au->user, last->pass,
@@ -1730,6 +1732,7 @@ static void pg_manifest_auth(FILE *f, const struct pg_gen *g, const struct pg_se
 	for (unsigned i = 0; i + 1 < au->natt; i++)
 		fprintf(f, "%s%s", i ? "," : "", au->att[i].pass);
 	fputs(au->natt > 1 ? "\t" : "-\t", f);
+	fprintf(f, "%s\t", s->ts[0] ? s->ts : "-");
 }
 
 static void pg_manifest_flags(FILE *f, const struct pg_gen *g, const struct pg_sess *s)
@@ -1740,8 +1743,6 @@ static void pg_manifest_flags(FILE *f, const struct pg_gen *g, const struct pg_s
 		fputs(",lower", f);
 	if (s->capa)
 		fputs(",capa", f);
-	if (s->ts[0])
-		fputs(",apop-ts", f);
 	if (g->o->short_mode)
 		fputs(",short", f);
 	if (g->o->midstream)
@@ -2076,8 +2077,7 @@ int main(int argc, char **argv)
 	g.o = &o;
 	pg_rng_seed(&g.rng, o.seed, 0);
 	if (!o.short_mode)
-		pg_corpus_build(&g.corpus, o.seed,
-		                o.msg_max + (1u << 20) > PG_CORPUS_MIN ? o.msg_max + (1u << 20) : PG_CORPUS_MIN);
+		pg_corpus_build(&g.corpus, o.seed, o.msg_max + PG_CORPUS_MIN);
 	pg_hosts_init(&g);
 	pg_out_open(&g);
 	pg_manifest_open(&g);

@@ -18,7 +18,7 @@ static const struct {
 	const struct dissector *d;
 } dissector_ports[] = {
 	{ 110, &pop3_dissector },  /* POP3 */
-	{ 1109, &pop3_dissector }, /* KPOP: Kerberos preamble, then POP3 */
+	{ 1109, &kpop_dissector }, /* KPOP: Kerberos preamble, then POP3 */
 	{ 995, &pop3_dissector },  /* POP3S: reported as an encrypted session */
 	{ 109, &pop2_dissector },  /* POP2 (RFC 937) */
 };

@@ -36,15 +36,19 @@ def generate(name, *args):
     subprocess.run([POPGEN, "-o", pcap, "--manifest", man, *args], check=True,
                    capture_output=True, timeout=600)
     rows = []
+    cols = None
     for line in open(man):
         if line.startswith("#"):
+            cols = line[1:].rstrip("\n").split("\t")  # the header names the columns
             continue
         f = line.rstrip("\n").split("\t")
-        rest = f[10:]
+        col = dict(zip(cols[:cols.index("gaps") + 1], f))
+        rest = f[cols.index("gaps") + 1:]
         msgs = [(rest[i], int(rest[i + 1]), int(rest[i + 2]), rest[i + 3], rest[i + 4])
                 for i in range(0, len(rest) - 4, 5)]
-        rows.append(dict(index=int(f[0]), client=f[1], server=f[2], mech=f[3], user=f[4],
-                         password=f[5], result=f[6], flags=f[8], gaps=f[9], msgs=msgs))
+        rows.append(dict(index=int(col["session"]), client=col["client"], server=col["server"],
+                         mech=col["mech"], user=col["user"], password=col["password"],
+                         result=col["result"], flags=col["flags"], gaps=col["gaps"], msgs=msgs))
     return pcap, rows
 
 

@@ -86,6 +86,16 @@ static void log_auth(struct evlog *l, const struct ev_auth *a)
 	}
 	if (a->hash.n)
 		logf_(l, " hash_format=%s mode=%d", a->hash_format, a->hashcat_mode);
+	if (a->response_code)
+		logf_(l, " code=%s", a->response_code);
+	if (a->result == AUTH_RESULT_FAILURE && a->failure)
+		logf_(l, " failure=%s", a->failure);
+	if (a->stls_offered)
+		logf_(l, " stls_offered");
+	if (a->trusted_user.n) {
+		logf_(l, " trusted=");
+		log_bytes(l, a->trusted_user);
+	}
 	if (a->challenge.n || a->response.n) {
 		logf_(l, " challenge=");
 		log_bytes(l, a->challenge);
@@ -142,8 +152,18 @@ static void evlog_emit(struct event_sink *sink, const struct event *ev)
 	case EV_TLS:
 		logf_(l, "tls cmd=%s result=%s\n", ev->u.tls.command, auth_result_name(ev->u.tls.result));
 		break;
-	case EV_COMMAND:
+	case EV_COMMAND: {
+		struct bytes req = ev->u.command.request;
+		logf_(l, "command req=");
+		if (ev->u.command.secret_at < req.n) {
+			log_bytes(l, bytes_of(req.p, ev->u.command.secret_at));
+			logf_(l, "<secret>");
+		} else {
+			log_bytes(l, req);
+		}
+		logf_(l, " result=%s\n", auth_result_name(ev->u.command.result));
 		break;
+	}
 	case EV_ANOMALY:
 		logf_(l, "anomaly %s dir=%d sample=", anomaly_id(ev->u.anomaly.id), ev->u.anomaly.dir);
 		log_bytes(l, ev->u.anomaly.sample);

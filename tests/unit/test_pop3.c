@@ -39,7 +39,7 @@ static void failed_then_successful_pass_are_two_attempts(void **unused)
 		C("USER bob\r\n"), S("+OK\r\n"), C("PASS right\r\n"), S("+OK\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=USER user=bob pass=wrong cleartext=1 result=failure reply=-ERR [AUTH] bad password\n");
+	evlog_expect(log, "auth mech=USER user=bob pass=wrong cleartext=1 result=failure reply=-ERR [AUTH] bad password code=AUTH failure=credentials\n");
 	evlog_expect(log, "auth mech=USER user=bob pass=right cleartext=1 result=success");
 	assert_int_equal(evlog_count(log, "auth "), 2);
 	free(log);
@@ -53,7 +53,7 @@ static void rejected_user_without_pass_is_one_failed_attempt(void **unused)
 		C("QUIT\r\n"), S("+OK\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=USER user=nobody pass=- cleartext=0 result=failure reply=-ERR no such user\n");
+	evlog_expect(log, "auth mech=USER user=nobody pass=- cleartext=0 result=failure reply=-ERR no such user failure=credentials\n");
 	assert_int_equal(evlog_count(log, "auth "), 1);
 	free(log);
 }
@@ -158,7 +158,7 @@ static void apop_digest_is_parsed_from_the_right(void **unused)
 		C("APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"), S("+OK maildrop has 1 message\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=APOP user=mrose smith pass=- cleartext=0 result=failure reply=-ERR permission denied hash=c4c9334bac560ecc979e58001b3e22fb:<1896.697170952@dbc.mtview.ca.us> hash_format=hashcat mode=20 challenge=<1896.697170952@dbc.mtview.ca.us> response=c4c9334bac560ecc979e58001b3e22fb\n");
+	evlog_expect(log, "auth mech=APOP user=mrose smith pass=- cleartext=0 result=failure reply=-ERR permission denied hash=c4c9334bac560ecc979e58001b3e22fb:<1896.697170952@dbc.mtview.ca.us> hash_format=hashcat mode=20 failure=credentials challenge=<1896.697170952@dbc.mtview.ca.us> response=c4c9334bac560ecc979e58001b3e22fb\n");
 	evlog_expect(log, "auth mech=APOP user=mrose pass=- cleartext=0 result=success");
 	evlog_expect(log, "apop=<1896.697170952@dbc.mtview.ca.us>");
 	evlog_expect_not(log, "anomaly");
@@ -202,8 +202,8 @@ static void auth_login_takes_user_and_password_from_responses(void **unused)
 		C("QUIT\r\n"), S("+OK\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=LOGIN user=alice pass=wonderland cleartext=1 result=failure reply=-ERR [AUTH] Authentication failed.\n");
-	evlog_expect(log, "auth mech=PLAIN user= pass=- cleartext=0 result=failure reply=-ERR cancelled\n");
+	evlog_expect(log, "auth mech=LOGIN user=alice pass=wonderland cleartext=1 result=failure reply=-ERR [AUTH] Authentication failed. code=AUTH failure=credentials\n");
+	evlog_expect(log, "auth mech=PLAIN user= pass=- cleartext=0 result=failure reply=-ERR cancelled failure=cancelled\n");
 	evlog_expect(log, "commands=3");
 	evlog_expect_not(log, "anomaly");
 	free(log);
@@ -459,6 +459,134 @@ static void midstream_pickup_trusts_only_whole_lines_and_infers_the_state(void *
 	free(log);
 }
 
+static void response_codes_tell_a_locked_maildrop_from_a_wrong_password(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS right\r\n"), S("+OK\r\n-ERR [IN-USE] locked\r\n"),
+		C("USER a\r\nPASS wrong\r\n"), S("+OK\r\n-ERR [AUTH] no\r\n"),
+		C("USER a\r\nPASS x\r\n"), S("+OK\r\n-ERR [sys/temp] later\r\n"),
+		C("USER a\r\nPASS y\r\n"), S("+OK\r\n-ERR [LOGIN-DELAY] wait\r\n"),
+		C("USER a\r\nPASS z\r\n"), S("+OK\r\n-ERR bad\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "pass=right cleartext=1 result=failure reply=-ERR [IN-USE] locked code=IN-USE failure=in-use");
+	evlog_expect(log, "pass=wrong cleartext=1 result=failure reply=-ERR [AUTH] no code=AUTH failure=credentials");
+	evlog_expect(log, "code=SYS/TEMP failure=system");
+	evlog_expect(log, "code=LOGIN-DELAY failure=login-delay");
+	evlog_expect(log, "pass=z cleartext=1 result=failure reply=-ERR bad failure=credentials");
+	free(log);
+}
+
+static void stls_offered_then_a_cleartext_login_is_flagged(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("CAPA\r\n"), S("+OK\r\nUSER\r\nSTLS\r\n.\r\n"),
+		C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "pass=b cleartext=1 result=success reply=+OK stls_offered\n");
+	free(log);
+}
+
+static void rpop_is_host_trust_without_a_secret(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER mrose\r\n"), S("+OK\r\n"), C("RPOP rose\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=RPOP user=mrose pass=- cleartext=0 result=success reply=+OK trusted=rose");
+	assert_int_equal(evlog_count(log, "auth "), 1);
+	free(log);
+}
+
+static void xtnd_xmit_reports_the_submitted_message(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("XTND XMIT\r\n"), S("+OK Start sending message.\r\n"),
+		C("To: b\r\n\r\n..dot\r\nend\r\n.\r\n"), S("+OK Message sent successfully\r\n"),
+		C("XTND XLST Subject\r\n"), S("+OK\r\n1 Subject: hi\r\n.\r\n"), C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=XTND XMIT n=0 announced=-1\nmessage_end complete=1 size=20 data=To: b\\r\\n\\r\\n.dot\\r\\nend\\r\\n\n");
+	evlog_expect(log, "quit=1");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void transactions_pair_requests_with_replies_and_mark_secrets(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS s3cret\r\nAUTH PLAIN AGEAYg==\r\nSTAT\r\n"),
+		S("+OK\r\n-ERR\r\n-ERR\r\n-ERR\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "command req=USER a result=success\n");
+	evlog_expect(log, "command req=PASS <secret> result=failure\n");
+	evlog_expect(log, "command req=AUTH PLAIN <secret> result=failure\n");
+	evlog_expect(log, "command req=STAT result=failure\n");
+	free(log);
+}
+
+static void kpop_v4_preamble_is_skipped_and_its_pass_is_not_a_password(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		{ DIR_TO_SERVER, "AUTHV0.1KPOPV0.1\0\0\0\x05TICKT", 25 },
+		S("+OK KPOP ready\r\n"), C("USER joe\r\nPASS krb_ticket\r\n"), S("+OK\r\n+OK\r\n"),
+	};
+	char *log = evlog_run(&kpop_dissector, s, sizeof(s) / sizeof(s[0]), 0);
+	evlog_expect(log, "auth mech=KPOP user=joe pass=- cleartext=0 result=success");
+	evlog_expect(log, "session proto=kpop state=TRANSACTION user=joe auth=1");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void kpop_v5_preamble_is_walked_by_its_lengths(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		{ DIR_TO_SERVER, "\0\0\0\x13KRB5_SENDAUTH_V1.0\0\0\0\0\x09KPOPV1.0\0", 36 },
+		{ DIR_TO_CLIENT, "\0", 1 },
+		{ DIR_TO_SERVER, "\0\0\0\x06\x6eUSER ", 10 },
+		{ DIR_TO_CLIENT, "\0\0\0\0+OK ready\r\n", 15 },
+		C("USER joe\r\nPASS x\r\n"), S("+OK\r\n+OK\r\n"),
+	};
+	char *log = evlog_run(&kpop_dissector, s, sizeof(s) / sizeof(s[0]), 0);
+	evlog_expect(log, "auth mech=KPOP user=joe pass=- cleartext=0 result=success");
+	evlog_expect_not(log, "anomaly");
+	free(log);
+}
+
+static void kpop_port_without_preamble_reports_the_real_password(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("USER joe\r\nPASS hunter2\r\n"), S("+OK\r\n+OK\r\n"),
+	};
+	char *log = evlog_run(&kpop_dissector, s, sizeof(s) / sizeof(s[0]), 0);
+	evlog_expect(log, "auth mech=USER user=joe pass=hunter2 cleartext=1 result=success");
+	evlog_expect(log, "anomaly kpop.preamble_missing");
+	free(log);
+}
+
+static void client_speaking_first_is_not_mistaken_for_kerberos(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		C("CAPA\r\n"), S("+OK POP3 ready\r\n+OK\r\nUSER\r\n.\r\n"),
+		C("USER x\r\nPASS y\r\n"), S("+OK\r\n+OK\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "auth mech=USER user=x pass=y cleartext=1 result=success");
+	evlog_expect(log, "caps=USER");
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +621,15 @@ int main(void)
 		cmocka_unit_test(gap_in_the_client_stream_keeps_replies_aligned),
 		cmocka_unit_test(pipelined_replies_after_a_gap_are_not_called_complete),
 		cmocka_unit_test(midstream_pickup_trusts_only_whole_lines_and_infers_the_state),
+		cmocka_unit_test(response_codes_tell_a_locked_maildrop_from_a_wrong_password),
+		cmocka_unit_test(stls_offered_then_a_cleartext_login_is_flagged),
+		cmocka_unit_test(rpop_is_host_trust_without_a_secret),
+		cmocka_unit_test(xtnd_xmit_reports_the_submitted_message),
+		cmocka_unit_test(transactions_pair_requests_with_replies_and_mark_secrets),
+		cmocka_unit_test(kpop_v4_preamble_is_skipped_and_its_pass_is_not_a_password),
+		cmocka_unit_test(kpop_v5_preamble_is_walked_by_its_lengths),
+		cmocka_unit_test(kpop_port_without_preamble_reports_the_real_password),
+		cmocka_unit_test(client_speaking_first_is_not_mistaken_for_kerberos),
 	};
 	return cmocka_run_group_tests_name("pop3", tests, NULL, NULL);
 }

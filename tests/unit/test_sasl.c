@@ -307,8 +307,8 @@ static void external_and_anonymous_report_names_but_no_secret(void **unused)
 		C("AUTH ANONYMOUS c2lyaGNAZXhhbXBsZS5jb20=\r\n"), S("+OK anonymous\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "auth mech=EXTERNAL user= pass=- cleartext=0 result=failure reply=-ERR no certificate\n");
-	evlog_expect(log, "auth mech=EXTERNAL user= pass=- cleartext=0 result=failure reply=-ERR no certificate authzid=bob\n");
+	evlog_expect(log, "auth mech=EXTERNAL user= pass=- cleartext=0 result=failure reply=-ERR no certificate failure=credentials\n");
+	evlog_expect(log, "auth mech=EXTERNAL user= pass=- cleartext=0 result=failure reply=-ERR no certificate authzid=bob failure=credentials\n");
 	evlog_expect(log, "auth mech=ANONYMOUS user=sirhc@example.com pass=- cleartext=0 result=success");
 	evlog_expect_not(log, "anomaly");
 	free(log);
@@ -355,7 +355,7 @@ static void cram_md5_line_is_both_wire_strings_and_verifies(void **unused)
 	char *log = sc_run(&sc);
 	char want[512];
 	snprintf(want, sizeof(want), "auth mech=CRAM-MD5 user=tim pass=- cleartext=0 result=failure "
-		 "reply=-ERR [AUTH] bad password hash=$cram_md5$%s$%s hash_format=hashcat mode=10200\n",
+		 "reply=-ERR [AUTH] bad password hash=$cram_md5$%s$%s hash_format=hashcat mode=10200 code=AUTH failure=credentials\n",
 		 c64, r64);
 	evlog_expect(log, want);
 	evlog_expect_not(log, "anomaly");
@@ -778,7 +778,7 @@ static void ntlm_v1_via_auth_msn_with_oem_names_gives_5500_line(void **unused)
 	char want[512];
 	snprintf(want, sizeof(want), "auth mech=MSN user=User pass=- cleartext=0 result=failure "
 		 "reply=-ERR logon failure realm=Domain workstation=COMPUTER "
-		 "hash=User::Domain:%s:%s:0123456789abcdef hash_format=hashcat mode=5500\n", lmhex, nthex);
+		 "hash=User::Domain:%s:%s:0123456789abcdef hash_format=hashcat mode=5500 failure=credentials\n", lmhex, nthex);
 	evlog_expect(log, want);
 	evlog_expect_not(log, "anomaly");
 	char *line = log_hash(log, 0);
@@ -1267,7 +1267,7 @@ static void kerberos_v4_reveals_the_realm(void **unused)
 	sc_c64(&sc, "\x05\x06", 2);
 	SC_S(&sc, "-ERR\r\n");
 	char *log = sc_run(&sc);
-	evlog_expect(log, "auth mech=KERBEROS_V4 user= pass=- cleartext=0 result=failure reply=-ERR realm=ATHENA.MIT.EDU\n");
+	evlog_expect(log, "auth mech=KERBEROS_V4 user= pass=- cleartext=0 result=failure reply=-ERR realm=ATHENA.MIT.EDU failure=credentials\n");
 	assert_int_equal(evlog_count(log, "anomaly sasl.malformed"), 2);
 	free(log);
 }
@@ -1288,7 +1288,7 @@ static void misplaced_padding_and_bad_base64_are_anomalies(void **unused)
 	char *log = RUN(s);
 	assert_int_equal(evlog_count(log, "anomaly sasl.bad_base64 dir=0"), 3);
 	assert_int_equal(evlog_count(log, "anomaly sasl.bad_base64 dir=1"), 1);
-	evlog_expect(log, "auth mech=XFOO user= pass=- cleartext=0 result=failure reply=-ERR unknown mechanism\n");
+	evlog_expect(log, "auth mech=XFOO user= pass=- cleartext=0 result=failure reply=-ERR unknown mechanism failure=credentials\n");
 	free(log);
 }
 
