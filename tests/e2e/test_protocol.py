@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""End-to-end tests of POP3 protocol coverage through the real path (pcap ->
+libnids -> dissector -> JSON) for cases no packaged server or client produces
+here: KPOP, XTND XMIT, SCRAM, NTLM, RPOP, response codes. Their captures are
+CRAFTED by tests/e2e/craft.py from the RFCs' own examples; the real-traffic
+cases live in test_e2e.py. Usage: test_protocol.py POPSIFT [NAME...]
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from craft import Capture  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+POPSIFT = None
+TESTS = []
+TMP = tempfile.mkdtemp(prefix="popsift-proto-")
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def run(cap, *args):
+    path = cap.write(os.path.join(TMP, "crafted.pcap"))
+    p = subprocess.run([POPSIFT, "-q", *args, "-r", path], capture_output=True, timeout=120)
+    expect(p.returncode == 0, p.stderr)
+    return [json.loads(l) for l in p.stdout.decode().splitlines()]
+
+
+def of(evs, t):
+    return [e[t] for e in evs if e["event_type"] == t]
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+@test
+def kpop_v4_preamble_then_pop3_without_a_cleartext_password():
+    ticket = b"\x01" * 40 + b"USER evil\r\nPASS stolen\r\n" + b"\x02" * 40  # never scanned
+    steps = [("c", b"AUTHV0.1KPOPV0.1" + struct.pack("!I", len(ticket)) + ticket),
+             ("s", b"+OK KPOP server ready\r\n"), ("c", b"USER joe\r\n"), ("s", b"+OK\r\n"),
+             ("c", b"PASS dummy\r\n"), ("s", b"+OK joe has 0 messages\r\n"), ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
+    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
+    expect(all(e["app_proto"] == "kpop" for e in evs), [e["app_proto"] for e in evs])
+    auth = of(evs, "auth")
+    expect(len(auth) == 1 and auth[0]["mechanism"] == "KPOP" and auth[0]["username"] == "joe", auth)
+    expect("password" not in auth[0] and not of(evs, "alert"), evs)
+    s = of(evs, "session")[0]
+    expect(s["authenticated"] and s["anomalies"] == [] and s["end_reason"] == "quit", s)
+
+
+@test
+def kpop_v5_preamble_is_walked_by_length():
+    apreq = b"\x6e\x82\x00\x10" + b"\x00" * 16
+    steps = [("c", b"\0\0\0\x13KRB5_SENDAUTH_V1.0\0" + struct.pack("!I", 9) + b"KPOPV1.0\0"),
+             ("s", b"\0"), ("c", struct.pack("!I", len(apreq)) + apreq),
+             ("s", b"\0\0\0\0+OK ready\r\n"), ("c", b"USER joe\r\nPASS x\r\n"), ("s", b"+OK\r\n+OK\r\n")]
+    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)))
+    auth = of(evs, "auth")
+    expect(auth[0]["mechanism"] == "KPOP" and auth[0]["result"] == "success", auth)
+    expect(of(evs, "session")[0]["anomalies"] == [], of(evs, "session"))
+
+
+@test
+def kpop_port_without_preamble_reports_the_password():
+    steps = [("s", b"+OK ready\r\n"), ("c", b"USER joe\r\nPASS hunter2\r\n"), ("s", b"+OK\r\n+OK\r\n")]
+    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
+    expect(of(evs, "auth")[0]["password"] == "hunter2", of(evs, "auth"))
+    expect("cleartext-password" in [a["signature"] for a in of(evs, "alert")], evs)
+    expect("kpop.preamble_missing" in of(evs, "session")[0]["anomalies"], of(evs, "session"))
+
+
+@test
+def xtnd_xmit_submission_is_a_message_from_the_client():
+    body = b"To: bob@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbye\r\n"
+    stuffed = body.replace(b"\r\n.", b"\r\n..")
+    steps = [("s", b"+OK QPOP ready\r\n"), ("c", b"USER a\r\nPASS b\r\n"), ("s", b"+OK\r\n+OK\r\n"),
+             ("c", b"XTND XMIT\r\n"), ("s", b"+OK Start sending message.\r\n"),
+             ("c", stuffed + b".\r\n"), ("s", b"+OK Message sent successfully\r\n"),
+             ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
+    evs = run(Capture().session(steps))
+    m = of(evs, "message")
+    expect(len(m) == 1 and m[0]["command"] == "XTND XMIT" and m[0]["complete"], m)
+    expect(m[0]["size"] == len(body) and m[0]["sha256"] == hashlib.sha256(body).hexdigest(), m)
+    expect(of(evs, "session")[0]["messages_submitted"] == 1, of(evs, "session"))
+
+
+@test
+def scram_sha_256_record_verifies_with_the_password():
+    # RFC 7677 §3 example exchange (user "user", password "pencil").
+    cfirst = b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
+    sfirst = b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+    cfinal = b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+    sfinal = b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+    steps = [("s", b"+OK ready\r\n"), ("c", b"AUTH SCRAM-SHA-256 " + b64(cfirst).encode() + b"\r\n"),
+             ("s", b"+ " + b64(sfirst).encode() + b"\r\n"), ("c", b64(cfinal).encode() + b"\r\n"),
+             ("s", b"+ " + b64(sfinal).encode() + b"\r\n"), ("c", b"\r\n"), ("s", b"+OK\r\n")]
+    evs = run(Capture().session(steps), "--show-passwords")
+    a = of(evs, "auth")[0]
+    expect(a["mechanism"] == "SCRAM-SHA-256" and a["username"] == "user" and a["result"] == "success", a)
+    expect(a["hash_format"] == "scram", a)
+    _, _, mech, user, iters, salt, authmsg, proof = a["hash"].split("$")
+    salted = hashlib.pbkdf2_hmac("sha256", b"pencil", base64.b64decode(salt), int(iters))
+    ckey = hmac.new(salted, b"Client Key", "sha256").digest()
+    csig = hmac.new(hashlib.sha256(ckey).digest(), base64.b64decode(authmsg), "sha256").digest()
+    got = bytes(x ^ y for x, y in zip(base64.b64decode(proof), csig))
+    expect(got == ckey, "ClientProof does not verify with the password")
+
+
+def _ntlm_buf(data, offset):
+    return struct.pack("<HHI", len(data), len(data), offset)
+
+
+@test
+def ntlm_type3_names_are_decoded_and_v2_line_is_written():
+    chal = bytes.fromhex("0123456789abcdef")
+    type2 = b"NTLMSSP\0" + struct.pack("<I", 2) + _ntlm_buf(b"", 48) + struct.pack("<I", 0x00088201) + chal + b"\0" * 16
+    user, dom, ws = "Zoë".encode("utf-16le"), "CORP".encode("utf-16le"), "PC1".encode("utf-16le")
+    lm = b"\0" * 24
+    nt = bytes(range(16)) + b"\x01\x01\0\0\0\0\0\0" + b"\x11" * 40  # NTProofStr + blob
+    off = 72
+    fields = [lm, nt, dom, user, ws]
+    payload, hdr = b"", b""
+    for f in fields:
+        hdr += _ntlm_buf(f, off + len(payload))
+        payload += f
+    type3 = b"NTLMSSP\0" + struct.pack("<I", 3) + hdr + _ntlm_buf(b"", off + len(payload)) + \
+        struct.pack("<I", 0x00088201) + b"\0" * 8 + payload
+    steps = [("s", b"+OK ready\r\n"), ("c", b"AUTH NTLM\r\n"), ("s", b"+ \r\n"),
+             ("c", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\0").encode() + b"\r\n"),
+             ("s", b"+ " + b64(type2).encode() + b"\r\n"), ("c", b64(type3).encode() + b"\r\n"),
+             ("s", b"-ERR [AUTH] logon failure\r\n")]
+    evs = run(Capture().session(steps), "--show-passwords")
+    a = of(evs, "auth")[0]
+    expect(a["username"] == "Zoë" and a["realm"] == "CORP" and a["workstation"] == "PC1", a)
+    expect(a["hashcat_mode"] == 5600 and a["result"] == "failure", a)
+    expect(a["hash"] == "Zoë::CORP:0123456789abcdef:" + bytes(range(16)).hex() + ":" + nt[16:].hex(), a["hash"])
+
+
+@test
+def rpop_and_response_codes_through_the_real_path():
+    steps = [("s", b"+OK ready\r\n"), ("c", b"USER mrose\r\n"), ("s", b"+OK\r\n"),
+             ("c", b"RPOP rose\r\n"), ("s", b"-ERR [IN-USE] maildrop locked\r\n"),
+             ("c", b"USER a\r\nPASS b\r\n"), ("s", b"+OK\r\n-ERR [SYS/TEMP] try later\r\n")]
+    evs = run(Capture().session(steps))
+    auths = of(evs, "auth")
+    expect(auths[0]["mechanism"] == "RPOP" and auths[0]["trusted_user"] == "rose", auths)
+    expect(auths[0]["failure"] == "in-use" and auths[0]["response_code"] == "IN-USE", auths)
+    expect(auths[1]["failure"] == "system", auths)
+    sigs = [a["signature"] for a in of(evs, "alert")]
+    expect("auth-failed" not in sigs and sigs == ["cleartext-password"], sigs)
+
+
+@test
+def transactions_pair_every_command_and_redact_secrets():
+    dovecot = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")
+    p = subprocess.run([POPSIFT, "-q", "--transactions", "-r", dovecot], capture_output=True, timeout=60)
+    evs = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    cmds = [e["command"] for e in evs if e["event_type"] == "command"]
+    reqs = [c["request"] for c in cmds]
+    expect("PASS <redacted>" in reqs and not any("wonderland" in r for r in reqs), reqs)
+    expect(any(r.startswith("RETR") and c["result"] == "success" for r, c in zip(reqs, cmds)), reqs)
+    p = subprocess.run([POPSIFT, "-q", "--transactions", "--show-passwords", "-r", dovecot],
+                       capture_output=True, timeout=60)
+    expect(b'"request":"PASS wonderland"' in p.stdout, "password not shown with --show-passwords")
+
+
+def main():
+    global POPSIFT
+    POPSIFT = os.path.abspath(sys.argv[1])
+    only = set(sys.argv[2:])
+    passed = failed = 0
+    for fn in TESTS:
+        if only and fn.__name__ not in only:
+            continue
+        try:
+            fn()
+            print(f"ok   protocol {fn.__name__}")
+            passed += 1
+        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
+            print(f"FAIL protocol {fn.__name__}: {type(exc).__name__}: {str(exc)[:1500]}")
+            failed += 1
+    print(f"protocol: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
