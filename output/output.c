@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "bruteforce.h"
 #include "hashes.h"
 #include "json.h"
 
 struct output {
 	struct output_config cfg;
 	struct json_out *json;
+	struct bruteforce *bf;   /* failures across sessions (brute force, spraying) */
 	unsigned long written;
 };
 
@@ -45,8 +47,11 @@ struct output *output_open(const struct output_config *cfg)
 		return NULL;
 	o->cfg = *cfg;
 	o->json = json_open(cfg->fp, cfg->show_passwords);
-	if (!o->json) {
+	o->bf = bf_new(&cfg->bruteforce);
+	if (!o->json || !o->bf) {
 		fprintf(stderr, "popsift: out of memory\n");
+		json_close(o->json);
+		bf_free(o->bf);
 		free(o);
 		return NULL;
 	}
@@ -74,6 +79,7 @@ bool output_close(struct output *o)
 		return true;
 	bool ok = output_flush(o);
 	json_close(o->json);
+	bf_free(o->bf);
 	free(o);
 	return ok;
 }
@@ -87,8 +93,10 @@ static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
 	json_auth(s->o->json, s->flow, a);
 	hashes_write(s->o->cfg.hashes, a);
-	struct alert_record alerts[ALERTS_PER_AUTH_MAX];
+	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
 	size_t n = alerts_for_auth(a, alerts);
+	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
+		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
 	for (size_t i = 0; i < n; i++)
 		json_alert(s->o->json, s->flow, &alerts[i]);
 	s->o->written += 1 + n;

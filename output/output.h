@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bruteforce.h"
 #include "flow.h"
 
 struct output_config {
@@ -21,6 +22,7 @@ struct output_config {
 	FILE *hashes;        /* --hashes: crackable lines go here; NULL for none */
 	const char *extract_dir; /* -x: write every message here; NULL for none */
 	const char *mbox_path;   /* --mbox: append every message to this mbox; NULL for none */
+	struct bf_policy bruteforce; /* brute-force / password-spray thresholds */
 };
 
 struct output;

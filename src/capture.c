@@ -247,9 +247,9 @@ static char *capture_filter(const struct live_config *lc)
 	char *f = malloc(cap);
 	if (!f)
 		return NULL;
-	size_t n = (size_t)snprintf(f, cap, "((tcp and (");
+	size_t n = (size_t)snprintf(f, cap, lc->detect ? "((tcp and (tcp" : "((tcp and (");
 	int ports = 0;
-	for (unsigned p = 1; p < 65536 && n + 32 < cap; p++) {
+	for (unsigned p = 1; p < 65536 && n + 32 < cap && !lc->detect; p++) {
 		if (!(lc->port_map[p >> 3] & (1u << (p & 7))))
 			continue;
 		n += (size_t)snprintf(f + n, cap - n, "%sport %u", ports++ ? " or " : "", p);

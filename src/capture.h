@@ -37,6 +37,7 @@ struct live_config {
 	const char *filter;     /* user BPF, ANDed with the port filter; may be NULL */
 	const uint8_t *port_map;
 	bool promisc;
+	bool detect;            /* --detect: every TCP port, not only the followed ones */
 	const char *user;       /* -Z: drop to this user once the capture is open */
 };
 

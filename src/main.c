@@ -40,7 +40,9 @@ struct options {
 	const char *filter;
 	const char *user;
 	bool promisc;
+	bool detect;
 	unsigned idle_timeout;
+	struct bf_policy bruteforce;
 	const char *output;
 	const char *hashes;
 	const char *extract_dir;
@@ -75,6 +77,9 @@ static const char usage_text[] =
 	"  -Z, --user USER        drop root to USER once the capture is open (live only)\n"
 	"  -p, --ports LIST       server ports to follow, comma-separated\n"
 	"                         (default " DEFAULT_PORTS ": POP2, POP3, KPOP)\n"
+	"      --detect           also follow POP3/POP2 on any other TCP port, recognised\n"
+	"                         by content (a +OK or '+ POP2' greeting answered by a\n"
+	"                         POP command); slower: every TCP stream is reassembled\n"
 	"      --max-streams N    TCP connections held open at once before the oldest\n"
 	"                         is evicted (reported, never silent); default %u\n"
 	"      --idle-timeout SEC end a session silent for SEC seconds of capture time\n"
@@ -95,6 +100,13 @@ static const char usage_text[] =
 	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
 	"                         popsift's record); created with mode 0600, never\n"
 	"                         through a symlink; failed logins included\n"
+	"      --brute-force-failures N  alert brute-force after N failed logins from one\n"
+	"                         client within the window (default %u; 0 turns it off)\n"
+	"      --spray-users N    alert password-spray when logins for N different user\n"
+	"                         names fail from one client within the window (default\n"
+	"                         %u, at most 64; 0 turns it off)\n"
+	"      --alert-window SEC the window of those two alerts, in capture time\n"
+	"                         (default %u)\n"
 	"  -q, --quiet            no summary on standard error at the end\n"
 	"\n"
 	"  -h, --help             this help\n"
@@ -108,7 +120,8 @@ static const char usage_text[] =
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, usage_text, DEFAULT_MAX_STREAMS, DEFAULT_IDLE_TIMEOUT);
+	fprintf(fp, usage_text, DEFAULT_MAX_STREAMS, DEFAULT_IDLE_TIMEOUT, BF_DEFAULT_FAILURES,
+		BF_DEFAULT_USERS, BF_DEFAULT_WINDOW);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
@@ -168,6 +181,10 @@ enum {
 	OPT_PROMISC,
 	OPT_IDLE_TIMEOUT,
 	OPT_MBOX,
+	OPT_DETECT,
+	OPT_BRUTE,
+	OPT_SPRAY,
+	OPT_WINDOW,
 };
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -179,6 +196,10 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "user", required_argument, NULL, 'Z' },
 		{ "promisc", no_argument, NULL, OPT_PROMISC },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+		{ "detect", no_argument, NULL, OPT_DETECT },
+		{ "brute-force-failures", required_argument, NULL, OPT_BRUTE },
+		{ "spray-users", required_argument, NULL, OPT_SPRAY },
+		{ "alert-window", required_argument, NULL, OPT_WINDOW },
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'p' },
 		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
@@ -195,6 +216,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->max_streams = DEFAULT_MAX_STREAMS;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	o->bruteforce = (struct bf_policy){ BF_DEFAULT_FAILURES, BF_DEFAULT_USERS, BF_DEFAULT_WINDOW };
 	parse_ports(o, DEFAULT_PORTS);
 	opterr = 0;
 	int ch;
@@ -205,6 +227,16 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'f': o->filter = optarg; break;
 		case 'Z': o->user = optarg; break;
 		case OPT_PROMISC: o->promisc = true; break;
+		case OPT_DETECT: o->detect = true; break;
+		case OPT_BRUTE:
+			o->bruteforce.failures = (unsigned)parse_number(optarg, "--brute-force-failures", 0, 1000000);
+			break;
+		case OPT_SPRAY:
+			o->bruteforce.users = (unsigned)parse_number(optarg, "--spray-users", 0, 64);
+			break;
+		case OPT_WINDOW:
+			o->bruteforce.window = (unsigned)parse_number(optarg, "--alert-window", 1, 30 * 86400);
+			break;
 		case OPT_IDLE_TIMEOUT:
 			o->idle_timeout = (unsigned)parse_number(optarg, "--idle-timeout", 1, 7 * 86400);
 			break;
@@ -351,14 +383,16 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	setvbuf(*fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
 	struct output_config oc = { .fp = *fp, .show_passwords = o->show_passwords,
 				    .transactions = o->transactions, .hashes = hashes,
-				    .extract_dir = o->extract_dir, .mbox_path = o->mbox };
+				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
+				    .bruteforce = o->bruteforce };
 	struct output *out = output_open(&oc);
 	if (!out)
 		return EXIT_INPUT; /* output_open said why */
 	struct session_table sessions;
 	session_table_init(&sessions, out);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
-				   .sessions = &sessions, .rebase_at = rebase_threshold() };
+				   .sessions = &sessions, .rebase_at = rebase_threshold(),
+				   .detect = o->detect };
 	char err[256];
 	if (!reasm_init(&rc, err, sizeof(err))) {
 		fprintf(stderr, "popsift: %s\n", err);
@@ -384,7 +418,7 @@ static struct capture *open_input(const struct options *o)
 	if (!o->iface)
 		return capture_open(o->inputs, o->n_inputs);
 	struct live_config lc = { .iface = o->iface, .filter = o->filter, .port_map = o->port_map,
-				  .promisc = o->promisc, .user = o->user };
+				  .promisc = o->promisc, .detect = o->detect, .user = o->user };
 	return capture_open_live(&lc);
 }
 

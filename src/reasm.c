@@ -119,13 +119,15 @@ static void reasm_endpoint(uint32_t addr, uint16_t port, struct endpoint *e)
 
 static void reasm_established(struct tcp_stream *ts)
 {
-	if (!port_followed(ts->addr.dest))
+	bool followed = port_followed(ts->addr.dest);
+	if (!followed && !R.cfg.detect)
 		return;
 	struct endpoint c, s;
 	reasm_endpoint(ts->addr.saddr, ts->addr.source, &c);
 	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &s);
-	struct session *sess = session_open(R.cfg.sessions, session_pick(ts->addr.dest), &c, &s,
-					    &R.hdr.ts, R.pcap_file, R.synthetic_handshake);
+	/* Not a followed port: --detect decides by content (dissector NULL until then). */
+	struct session *sess = session_open(R.cfg.sessions, followed ? session_pick(ts->addr.dest) : NULL,
+					    &c, &s, &R.hdr.ts, R.pcap_file, R.synthetic_handshake);
 	if (!sess)
 		reasm_nids_nomem("session");
 	sess->stream = ts;
@@ -155,8 +157,15 @@ static void reasm_data(struct tcp_stream *ts, struct session *s)
 		p += k;
 		n -= k;
 	}
-	if (n)
-		session_data(s, dir, p, n);
+	if (n && !session_data(s, dir, p, n)) {
+		/* --detect: not POP. Stop collecting; the session ends without events. */
+		ts->client.collect--;
+		ts->server.collect--;
+		ts->user = NULL;
+		R.stats.not_pop++;
+		R.stats.tcp_streams--;
+		session_close(R.cfg.sessions, s, END_NONE);
+	}
 }
 
 static void reasm_closed(struct tcp_stream *ts, struct session *s, enum end_reason why)
@@ -418,8 +427,9 @@ static void reasm_before(const struct seg *g)
 	bool syn_only = (g->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 	if (ts && syn_only && ts->client.first_data_seq != g->seq + 1)
 		reasm_port_reuse(ts);
-	else if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)))
-		reasm_pickup(g);
+	else if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)) &&
+		 (port_followed(g->t.dest) || port_followed(g->t.source)))
+		reasm_pickup(g); /* --detect picks up no unknown port mid-stream: no sure direction */
 	else if (ts && ts->user) {
 		reasm_rebase(&ts->server, &ts->client);
 		reasm_rebase(&ts->client, &ts->server);
@@ -491,7 +501,8 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 		return;
 	}
 	struct seg g;
-	if (!reasm_parse(ip, caplen, ihl, &g) || (!port_followed(g.t.source) && !port_followed(g.t.dest))) {
+	if (!reasm_parse(ip, caplen, ihl, &g) ||
+	    (!R.cfg.detect && !port_followed(g.t.source) && !port_followed(g.t.dest))) {
 		R.stats.skipped++;
 		return;
 	}
@@ -555,6 +566,9 @@ void reasm_finish(void)
 	}
 	session_close_all(t, END_CAPTURE_END);
 	nids_exit();
+	/* nids_init() drops its callback lists without freeing them: unregister, so
+	   reasm_init() may run again (the fuzz harness does, once per input). */
+	nids_unregister_tcp((void *)reasm_tcp);
 	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);

@@ -16,6 +16,7 @@ struct reasm_config {
 	const uint8_t *port_map; /* 65536 bits: server ports followed */
 	unsigned max_streams;    /* concurrent TCP streams held */
 	int rebase_at;           /* rebase libnids' byte counters past this (tests lower it) */
+	bool detect;             /* --detect: follow every TCP port, keep what proves POP */
 	struct session_table *sessions;
 };
 
@@ -34,6 +35,7 @@ struct reasm_stats {
 	uint64_t ipv6_unmapped;  /* IPv6 packets dropped: too many distinct addresses */
 	uint64_t rebased;        /* counter rebases (streams past 1 GiB in one direction) */
 	uint64_t timed_out;      /* sessions ended by the idle timeout */
+	uint64_t not_pop;        /* --detect: connections dropped as not POP */
 };
 
 /* Initialises libnids once; false with a message in err on failure. */

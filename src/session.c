@@ -79,6 +79,44 @@ static void session_unlink(struct session_table *t, struct session *s)
 	t->open--;
 }
 
+/* Gives the session its dissector and output sink; false when out of memory. */
+static bool session_start(struct session *s, struct output *out, const struct dissector *d)
+{
+	s->d = d;
+	s->flow.app_proto = d->name;
+	s->sink = output_session_open(out, &s->flow);
+	s->st = s->sink ? d->create(&s->info, s->sink) : NULL;
+	if (!s->st) {
+		output_session_close(s->sink);
+		s->sink = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void session_replay(void *ctx, enum dir dir, const uint8_t *p, size_t n)
+{
+	struct session *s = ctx;
+	s->d->data(s->st, dir, p, n);
+}
+
+/* --detect: hold bytes until they prove POP3 or POP2, then replay them in order. */
+static bool session_detect(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
+{
+	enum detect_verdict v = detect_feed(s->detect, dir, buf, len);
+	if (v == DETECT_MORE)
+		return true;
+	if (v == DETECT_NOT_POP || !session_start(s, s->out, v == DETECT_POP2 ? &pop2_dissector : &pop3_dissector)) {
+		free(s->detect);
+		s->detect = NULL;
+		return false;
+	}
+	detect_replay(s->detect, session_replay, s);
+	free(s->detect);
+	s->detect = NULL;
+	return true;
+}
+
 struct session *session_open(struct session_table *t, const struct dissector *d,
 			     const struct endpoint *client, const struct endpoint *server,
 			     const struct timeval *ts, const char *pcap_file, bool partial)
@@ -94,42 +132,47 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 	f->server_port = server->port;
 	f->start = f->now = *ts;
 	f->pcap_file = pcap_file;
-	f->app_proto = d->name;
 	f->partial = partial;
 	s->info.client_port = client->port;
 	s->info.server_port = server->port;
 	s->info.partial = partial;
-	s->d = d;
-	s->sink = output_session_open(t->out, f);
-	s->st = s->sink ? d->create(&s->info, s->sink) : NULL;
-	if (!s->st) {
-		output_session_close(s->sink);
+	if (!(d ? session_start(s, t->out, d) : (s->detect = calloc(1, sizeof(*s->detect))) != NULL)) {
 		free(s);
 		return NULL;
 	}
+	s->out = t->out;
 	session_link(t, s);
 	return s;
 }
 
-void session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
+bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
 {
 	s->flow.bytes[dir] += len;
+	if (s->detect)
+		return session_detect(s, dir, buf, len);
+	if (!s->d)
+		return false; /* proved not POP: nothing more to read */
 	s->d->data(s->st, dir, buf, len);
+	return true;
 }
 
 void session_gap(struct session *s, enum dir dir, size_t missing)
 {
 	s->flow.gaps++;
 	s->flow.gap_bytes += missing;
-	s->d->gap(s->st, dir, missing);
+	if (s->d)
+		s->d->gap(s->st, dir, missing);
 }
 
 void session_close(struct session_table *t, struct session *s, enum end_reason why)
 {
 	s->flow.end_reason = why;
-	s->d->end(s->st, why);
-	s->d->destroy(s->st);
-	output_session_close(s->sink);
+	if (s->d) { /* a session --detect never recognised ends without events */
+		s->d->end(s->st, why);
+		s->d->destroy(s->st);
+		output_session_close(s->sink);
+	}
+	free(s->detect);
 	session_unlink(t, s);
 	free(s);
 }

@@ -11,6 +11,7 @@
 #include "../dissectors/dissector.h"
 #include "../output/flow.h"
 #include "../output/output.h"
+#include "detect.h"
 
 struct session {
 	struct flow flow;
@@ -20,6 +21,8 @@ struct session {
 	struct event_sink *sink;
 	void *stream;                  /* the reassembler's handle for this connection */
 	size_t gap_fill[DIR_COUNT];    /* reassembler: filler bytes still to come, reported as a gap */
+	struct output *out;
+	struct detect *detect;         /* --detect: bytes held until they prove POP (d is NULL) */
 	struct session *prev, *next;   /* open sessions, oldest first */
 };
 
@@ -44,13 +47,18 @@ void session_table_init(struct session_table *t, struct output *out);
 const struct dissector *session_pick(uint16_t server_port);
 
 /*
- * Opens a session for a connection client -> server first seen at `ts`.
- * Returns NULL only when out of memory.
+ * Opens a session for a connection client -> server first seen at `ts`. With
+ * d NULL the dissector is chosen later by content (--detect). Returns NULL
+ * only when out of memory.
  */
 struct session *session_open(struct session_table *t, const struct dissector *d,
 			     const struct endpoint *client, const struct endpoint *server,
 			     const struct timeval *ts, const char *pcap_file, bool partial);
-void session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len);
+/*
+ * Returns false when the session turned out not to be POP (--detect): the
+ * reassembler should stop following it; the session then ends without events.
+ */
+bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len);
 void session_gap(struct session *s, enum dir dir, size_t missing);
 /* Ends the dissector (its events are written) and frees the session. */
 void session_close(struct session_table *t, struct session *s, enum end_reason why);

@@ -180,6 +180,45 @@ def transactions_pair_every_command_and_redact_secrets():
     expect(b'"request":"PASS wonderland"' in p.stdout, "password not shown with --show-passwords")
 
 
+@test
+def detect_finds_pop_on_other_ports_and_not_redis():
+    pop3 = [("s", b"+OK ready\r\n"), ("c", b"USER a\r\nPASS b\r\n"), ("s", b"+OK\r\n+OK\r\n"),
+            ("c", b"RETR 1\r\n"), ("s", b"+OK\r\nhello\r\n.\r\n")]
+    pop2 = [("s", b"+ POP2 host ready\r\n"), ("c", b"HELO bob secret\r\n"), ("s", b"#0\r\n"),
+            ("c", b"QUIT\r\n"), ("s", b"+ bye\r\n")]
+    smtp = [("s", b"220 mx ESMTP\r\n"), ("c", b"EHLO x\r\n"), ("s", b"250 ok\r\n")]
+    cap = Capture().session(pop3, server=("10.2.0.1", 2110)).session(
+        pop2, client=("10.1.0.2", 40002), server=("10.2.0.2", 2109)).session(
+        smtp, client=("10.1.0.3", 40003), server=("10.2.0.3", 25))
+    expect(run(cap) == [], "followed a port that is not POP's without --detect")
+    evs = run(cap, "--detect")
+    protos = sorted({(e["dest_port"], e["app_proto"]) for e in evs})
+    expect(protos == [(2109, "pop2"), (2110, "pop3")], protos)
+    expect(len(of(evs, "message")) == 1 and len(of(evs, "auth")) == 2, evs)
+    redis = os.path.join(ROOT, "tests", "e2e", "captures", "zeek-redis-50-pings.pcap")
+    p = subprocess.run([POPSIFT, "-q", "--detect", "-r", redis], capture_output=True, timeout=60)
+    expect(p.returncode == 0 and p.stdout == b"", p.stdout[:300])
+
+
+@test
+def brute_force_and_password_spray_alert_once_per_window():
+    cap = Capture()
+    for i in range(12):  # one client, one user, twelve wrong passwords
+        cap.session([("s", b"+OK ready\r\n"), ("c", b"USER admin\r\nPASS guess%d\r\n" % i),
+                     ("s", b"+OK\r\n-ERR [AUTH] no\r\n")], client=("10.9.9.9", 41000 + i))
+    for i in range(6):  # another client, one password, six users
+        cap.session([("s", b"+OK ready\r\n"), ("c", b"USER user%d\r\nPASS Summer2026\r\n" % i),
+                     ("s", b"+OK\r\n-ERR [AUTH] no\r\n")], client=("10.8.8.8", 42000 + i))
+    evs = run(cap)
+    alerts = [(e["src_ip"], e["alert"]["signature"]) for e in evs if e["event_type"] == "alert"]
+    expect(alerts.count(("10.9.9.9", "brute-force")) == 1, alerts)
+    expect(alerts.count(("10.8.8.8", "password-spray")) == 1, alerts)
+    expect(("10.9.9.9", "password-spray") not in alerts and ("10.8.8.8", "brute-force") not in alerts, alerts)
+    quiet = [e for e in run(cap, "--brute-force-failures", "0", "--spray-users", "0")
+             if e["event_type"] == "alert" and e["alert"]["signature"] in ("brute-force", "password-spray")]
+    expect(quiet == [], quiet)
+
+
 def main():
     global POPSIFT
     POPSIFT = os.path.abspath(sys.argv[1])
