@@ -89,6 +89,8 @@ struct ev_message_begin {
 	enum dir dir;        /* who sent the body */
 	int64_t announced;   /* size the server announced ("+OK n octets", POP2 "=ccc"), or -1 */
 	struct bytes folder; /* POP2: the folder the message is in (empty: none given) */
+	struct bytes uid;    /* the message's UIDL id, when the session listed it */
+	int64_t list_size;   /* its size in the session's LIST, or -1 */
 };
 
 struct ev_message_data {
@@ -119,6 +121,22 @@ struct ev_anomaly {
 	struct bytes sample; /* evidence, at most ANOMALY_SAMPLE_MAX bytes */
 };
 
+/* A message of the mailbox as one session saw it (UIDL, LIST, DELE). */
+struct mailbox_entry {
+	uint32_t number;
+	struct bytes uid;  /* empty when unknown */
+	int64_t size;      /* -1 when unknown */
+	bool marked;       /* DELE acknowledged and not undone by RSET */
+};
+
+/* Whether the server applied the session's deletions (RFC 1939 §6 UPDATE). */
+enum commit {
+	COMMIT_UNKNOWN, /* the capture ended first */
+	COMMIT_YES,     /* QUIT acknowledged in TRANSACTION */
+	COMMIT_NO,      /* the connection ended without that: nothing was deleted */
+	COMMIT_COUNT
+};
+
 /* The dissector's summary of a connection, emitted once from its end(). */
 struct ev_session {
 	const char *app_proto;
@@ -140,6 +158,9 @@ struct ev_session {
 	uint32_t messages_retrieved;
 	uint32_t messages_submitted; /* XTND XMIT */
 	uint32_t messages_deleted;
+	const struct mailbox_entry *mailbox; /* every message the session learnt of */
+	size_t n_mailbox;
+	enum commit deletions_committed;
 };
 
 struct event {

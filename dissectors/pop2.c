@@ -131,6 +131,7 @@ struct pop2 {
 	struct bstr session_user;
 	bool authenticated, quit;
 	uint32_t commands, retrieved, deleted;
+	enum commit commit;
 	uint32_t marked; /* ACKD'ed, not yet committed by FOLD or QUIT */
 };
 
@@ -416,6 +417,7 @@ static void pop2_begin_data(struct pop2 *p)
 	ev.u.message_begin.dir = DIR_TO_CLIENT;
 	ev.u.message_begin.announced = (int64_t)p->ccc;
 	ev.u.message_begin.folder = bstr_bytes(&p->folder);
+	ev.u.message_begin.list_size = -1; /* POP2 has no listing */
 	sink_emit(p->sink, &ev);
 	p->srv = POP2_SRV_DATA;
 	p->left = p->ccc;
@@ -735,6 +737,7 @@ static void pop2_emit_session(struct pop2 *p)
 	s->commands = p->commands;
 	s->messages_retrieved = p->retrieved;
 	s->messages_deleted = p->deleted;
+	s->deletions_committed = p->commit;
 	sink_emit(p->sink, &ev);
 }
 
@@ -742,7 +745,16 @@ static void pop2_emit_session(struct pop2 *p)
 static void pop2_end(void *st, enum end_reason why)
 {
 	struct pop2 *p = st;
-	(void)why;
+	/*
+	 * Deletion truth (RFC 937): ACKD marks apply at FOLD or at QUIT's "+". Marks
+	 * still pending when the connection drops are void; when the capture ends
+	 * first, unknown. With no marks ever, the answer is simply whether any
+	 * deletion was applied.
+	 */
+	if (p->marked && !p->quit)
+		p->commit = why == END_CAPTURE_END ? COMMIT_UNKNOWN : COMMIT_NO;
+	else
+		p->commit = p->deleted ? COMMIT_YES : COMMIT_NO;
 	if (p->srv == POP2_SRV_DATA) {
 		pop2_anomaly(p, ANOM_POP2_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
 		pop2_end_data(p, false);

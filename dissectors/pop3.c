@@ -19,6 +19,7 @@
 #include "dissector.h"
 #include "kpop.h"
 #include "linebuf.h"
+#include "maildrop.h"
 #include "sasl.h"
 
 #define POP3_LINE_MAX 8192        /* longest command or status line kept (RFC: 255/512) */
@@ -150,7 +151,8 @@ struct pop3 {
 	bool state_inferred;    /* the phase was deduced from replies, not seen */
 	bool gapped;            /* bytes of this session were lost */
 	bool pipelining;        /* seen: the client sent commands before earlier ones were answered */
-	uint32_t commands, retrieved, deleted, submitted;
+	uint32_t commands, retrieved, submitted;
+	struct maildrop *maildrop; /* UIDL ids, LIST sizes, DELE marks; NULL until needed */
 };
 
 /* False once the rest of the connection is encrypted or wrapped. */
@@ -480,6 +482,12 @@ static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct
 	ev.u.message_begin.dir = DIR_TO_CLIENT;
 	if (!bytes_to_u32(arg.p, arg.n, &ev.u.message_begin.number))
 		ev.u.message_begin.number = 0;
+	struct mailbox_entry e;
+	ev.u.message_begin.list_size = -1;
+	if (maildrop_get(p->maildrop, ev.u.message_begin.number, &e)) {
+		ev.u.message_begin.uid = e.uid;
+		ev.u.message_begin.list_size = e.size;
+	}
 	sink_emit(p->sink, &ev);
 	p->srv = POP3_SRV_BODY;
 	p->body = POP3_BODY_BOL;
@@ -523,11 +531,64 @@ static bool pop3_reply_xtnd(struct pop3 *p, struct pop3_pending *c, const struct
 	ev.u.message_begin.command = "XTND XMIT";
 	ev.u.message_begin.dir = DIR_TO_SERVER;
 	ev.u.message_begin.announced = -1;
+	ev.u.message_begin.list_size = -1;
 	sink_emit(p->sink, &ev);
 	p->xmit = POP3_XMIT_BODY;
 	p->body = POP3_BODY_BOL;
 	p->body_unsure = p->misaligned;
 	return false;
+}
+
+/* The session's view of the mailbox, made on first use. */
+static struct maildrop *pop3_maildrop(struct pop3 *p)
+{
+	if (!p->maildrop)
+		p->maildrop = maildrop_new();
+	return p->maildrop;
+}
+
+/*
+ * One "n value" pair of a LIST or UIDL answer (a multi-line listing line, or
+ * "+OK n value" for a single message): value is a size or a unique id.
+ */
+static void pop3_listing_pair(struct pop3 *p, enum pop3_cmd_id id, const uint8_t *s, size_t n)
+{
+	uint32_t num;
+	size_t i = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (!bytes_to_u32(s + i, n - i, &num) || !pop3_maildrop(p))
+		return;
+	while (i < n && s[i] != ' ' && s[i] != '\t')
+		i++;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	size_t end = i;
+	while (end < n && s[end] != ' ' && s[end] != '\t')
+		end++;
+	if (end == i)
+		return;
+	uint32_t size;
+	if (id == POP3_CMD_UIDL)
+		maildrop_set_uid(p->maildrop, num, s + i, end - i);
+	else if (bytes_to_u32(s + i, end - i, &size))
+		maildrop_set_size(p->maildrop, num, size);
+}
+
+/* "LIST n" / "UIDL n" answer on the status line itself. */
+static void pop3_reply_listing(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	if (r->status == POP3_ST_OK && pop3_has_arg(c) && r->line.n > 3)
+		pop3_listing_pair(p, c->id, r->line.p + 3, r->line.n - 3);
+}
+
+/* DELE only marks (RFC 1939 §5); the UPDATE state after QUIT deletes. */
+static void pop3_reply_dele(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+{
+	struct bytes arg = pop3_arg(c);
+	uint32_t n;
+	if (r->status == POP3_ST_OK && bytes_to_u32(arg.p, arg.n, &n) && pop3_maildrop(p))
+		maildrop_mark(p->maildrop, n);
 }
 
 /*
@@ -572,8 +633,13 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 	case POP3_CMD_XTND: return pop3_reply_xtnd(p, c, r);
 	case POP3_CMD_STLS: pop3_reply_stls(p, r); break;
 	case POP3_CMD_QUIT: pop3_reply_quit(p, r); break;
-	case POP3_CMD_DELE: p->deleted += r->status == POP3_ST_OK; break;
-	case POP3_CMD_RSET: p->deleted = r->status == POP3_ST_OK ? 0 : p->deleted; break;
+	case POP3_CMD_DELE: pop3_reply_dele(p, c, r); break;
+	case POP3_CMD_RSET:
+		if (r->status == POP3_ST_OK && p->maildrop)
+			maildrop_unmark_all(p->maildrop);
+		break;
+	case POP3_CMD_LIST:
+	case POP3_CMD_UIDL: pop3_reply_listing(p, c, r); break;
 	case POP3_CMD_CAPA:
 		if (r->status == POP3_ST_OK)
 			p->n_caps = 0; /* the latest list wins (it may change after STLS/login) */
@@ -603,6 +669,8 @@ static void pop3_end_multiline(struct pop3 *p)
 
 static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
 {
+	if (n == 0)
+		return;
 	struct event ev = { .type = EV_MESSAGE_DATA };
 	ev.u.message_data.p = s;
 	ev.u.message_data.n = n;
@@ -747,6 +815,8 @@ static void pop3_ml_line(struct pop3 *p, const struct lb_line *l)
 	size_t skip = l->n > 0 && l->p[0] == '.'; /* dot-unstuffing */
 	if (p->cur.id == POP3_CMD_CAPA)
 		pop3_capa_line(p, l->p + skip, l->n - skip);
+	else if (p->cur.id == POP3_CMD_UIDL || p->cur.id == POP3_CMD_LIST)
+		pop3_listing_pair(p, p->cur.id, l->p + skip, l->n - skip);
 }
 
 static enum pop3_status pop3_status_of(const struct lb_line *l)
@@ -1067,10 +1137,23 @@ static void pop3_gap(void *st, enum dir dir, size_t missing)
 	}
 }
 
+/*
+ * Deletion truth (RFC 1939 §6): marks take effect only in UPDATE, after QUIT is
+ * acknowledged in TRANSACTION. A connection that ends otherwise deletes
+ * nothing, unless the capture simply stopped first: then nobody knows.
+ */
+static enum commit pop3_commit(const struct pop3 *p, enum end_reason why)
+{
+	if (p->phase == POP3_PH_UPDATE)
+		return COMMIT_YES;
+	if (why == END_CAPTURE_END && !p->quit)
+		return COMMIT_UNKNOWN;
+	return COMMIT_NO;
+}
+
 static void pop3_end(void *st, enum end_reason why)
 {
 	struct pop3 *p = st;
-	(void)why;
 	kpop_end(&p->kpop);
 	pop3_kpop_settled(p);
 	if (p->srv == POP3_SRV_BODY || p->xmit == POP3_XMIT_BODY) {
@@ -1108,8 +1191,14 @@ static void pop3_end(void *st, enum end_reason why)
 	s->commands = p->commands;
 	s->messages_retrieved = p->retrieved;
 	s->messages_submitted = p->submitted;
-	s->messages_deleted = p->phase == POP3_PH_UPDATE ? p->deleted : 0;
+	struct mailbox_entry *mb = NULL;
+	s->n_mailbox = maildrop_list(p->maildrop, &mb);
+	s->mailbox = mb;
+	s->deletions_committed = pop3_commit(p, why);
+	for (size_t i = 0; i < s->n_mailbox; i++)
+		s->messages_deleted += mb[i].marked && s->deletions_committed == COMMIT_YES;
 	sink_emit(p->sink, &ev);
+	free(mb);
 }
 
 static void *pop3_create_any(const struct session_info *info, struct event_sink *sink, bool kpop)
@@ -1160,6 +1249,7 @@ static void pop3_destroy(void *st)
 	}
 	pop3_pending_free(p, &p->cur);
 	sasl_free(p->sasl);
+	maildrop_free(p->maildrop);
 	for (int d = 0; d < DIR_COUNT; d++)
 		linebuf_free(&p->lb[d]);
 	bstr_free(&p->greeting);

@@ -210,6 +210,33 @@ static json_t *json_anomalies(const struct anomaly_record *an, size_t n, bool de
 	return arr;
 }
 
+/*
+ * What the session learnt of the mailbox: how many messages it listed, which
+ * it marked for deletion (with their uids), and whether the server applied
+ * those deletions: true, false, or null when the capture ended first.
+ */
+static void json_session_mailbox(json_t *b, const struct ev_session *s)
+{
+	json_t *deleted = json_array();
+	size_t listed = 0;
+	for (size_t i = 0; i < s->n_mailbox; i++) {
+		const struct mailbox_entry *e = &s->mailbox[i];
+		listed += e->uid.n > 0 || e->size >= 0;
+		if (!e->marked)
+			continue;
+		json_t *o = json_object();
+		json_object_set_new(o, "number", json_integer(e->number));
+		if (e->uid.n)
+			json_object_set_new(o, "uid", json_bytes(e->uid));
+		json_array_append_new(deleted, o);
+	}
+	json_object_set_new(b, "messages_listed", json_integer((json_int_t)listed));
+	json_object_set_new(b, "marked_for_deletion", deleted);
+	json_object_set_new(b, "deletions_committed",
+			    s->deletions_committed == COMMIT_UNKNOWN ? json_null()
+								     : json_boolean(s->deletions_committed == COMMIT_YES));
+}
+
 void json_session(struct json_out *j, const struct flow *f, const struct ev_session *s,
 		  const struct anomaly_record *anoms, size_t n_anoms)
 {
@@ -242,6 +269,7 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	json_object_set_new(b, "commands", json_integer(s->commands));
 	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));
 	json_object_set_new(b, "messages_deleted", json_integer(s->messages_deleted));
+	json_session_mailbox(b, s);
 	if (s->messages_submitted)
 		json_object_set_new(b, "messages_submitted", json_integer(s->messages_submitted));
 	json_object_set_new(b, "bytes_toserver", json_integer((json_int_t)f->bytes[DIR_TO_SERVER]));

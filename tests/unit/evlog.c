@@ -118,6 +118,16 @@ static void log_session(struct evlog *l, const struct ev_session *s)
 		logf_(l, i ? "|" : "");
 		log_bytes(l, s->capabilities[i]);
 	}
+	/* Deletion truth matters only when something was marked. */
+	static const char *const commits[] = { "unknown", "yes", "no" };
+	for (size_t i = 0, k = 0; i < s->n_mailbox; i++) {
+		if (!s->mailbox[i].marked)
+			continue;
+		if (k++ == 0)
+			logf_(l, " commit=%s marked=%u", commits[s->deletions_committed], s->mailbox[i].number);
+		else
+			logf_(l, ",%u", s->mailbox[i].number);
+	}
 	if (s->n_folders)
 		logf_(l, " folders=");
 	for (size_t i = 0; i < s->n_folders; i++) {
@@ -134,8 +144,15 @@ static void evlog_emit(struct event_sink *sink, const struct event *ev)
 	case EV_AUTH: log_auth(l, &ev->u.auth); break;
 	case EV_MESSAGE_BEGIN:
 		/* The folder is checked by test_pop2.c's own sink; logs stay POP3-shaped. */
-		logf_(l, "message_begin cmd=%s n=%u announced=%lld\n", ev->u.message_begin.command,
+		logf_(l, "message_begin cmd=%s n=%u announced=%lld", ev->u.message_begin.command,
 		      ev->u.message_begin.number, (long long)ev->u.message_begin.announced);
+		if (ev->u.message_begin.uid.n) {
+			logf_(l, " uid=");
+			log_bytes(l, ev->u.message_begin.uid);
+		}
+		if (ev->u.message_begin.list_size >= 0)
+			logf_(l, " list_size=%lld", (long long)ev->u.message_begin.list_size);
+		logf_(l, "\n");
 		l->msg_len = 0;
 		break;
 	case EV_MESSAGE_DATA:

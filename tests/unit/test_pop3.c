@@ -587,6 +587,49 @@ static void client_speaking_first_is_not_mistaken_for_kerberos(void **unused)
 	free(log);
 }
 
+static void uidl_and_list_give_each_message_its_uid_and_size(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = {
+		S("+OK ready\r\n"), C("UIDL\r\n"), S("+OK\r\n1 whqtswO00WBw418f9t5JxYwZ\r\n2 QhdPYR:00WBw1Ph7x7\r\n.\r\n"),
+		C("LIST\r\n"), S("+OK 2 messages\r\n1 120\r\n2\t  200\r\n.\r\n"),
+		C("UIDL 3\r\n"), S("+OK 3 zzz\r\n"), C("LIST 3\r\n"), S("+OK 3 7\r\n"),
+		C("RETR 2\r\n"), S("+OK\r\nx\r\n.\r\n"), C("RETR 3\r\n"), S("+OK\r\ny\r\n.\r\n"),
+		C("RETR 9\r\n"), S("+OK\r\nz\r\n.\r\n"),
+	};
+	char *log = RUN(s);
+	evlog_expect(log, "message_begin cmd=RETR n=2 announced=-1 uid=QhdPYR:00WBw1Ph7x7 list_size=200\n");
+	evlog_expect(log, "message_begin cmd=RETR n=3 announced=-1 uid=zzz list_size=7\n");
+	evlog_expect(log, "message_begin cmd=RETR n=9 announced=-1\n");
+	free(log);
+}
+
+static void deletions_count_only_when_quit_is_acknowledged(void **unused)
+{
+	(void)unused;
+	static const struct step quit[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+		C("DELE 1\r\nDELE 3\r\n"), S("+OK\r\n+OK\r\n"), C("QUIT\r\n"), S("+OK\r\n"),
+	};
+	static const struct step drop[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+		C("DELE 1\r\n"), S("+OK\r\n"),
+	};
+	static const struct step rset[] = {
+		S("+OK ready\r\n"), C("USER a\r\nPASS b\r\n"), S("+OK\r\n+OK\r\n"),
+		C("DELE 1\r\nRSET\r\nDELE 2\r\nQUIT\r\n"), S("+OK\r\n+OK\r\n+OK\r\n+OK\r\n"),
+	};
+	char *log = RUN(quit);
+	evlog_expect(log, "deleted=2 apop= caps= commit=yes marked=1,3\n");
+	free(log);
+	log = RUN(drop); /* the connection ends (FIN) without QUIT: nothing deleted */
+	evlog_expect(log, "deleted=0 apop= caps= commit=no marked=1\n");
+	free(log);
+	log = RUN(rset);
+	evlog_expect(log, "deleted=1 apop= caps= commit=yes marked=2\n");
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +673,8 @@ int main(void)
 		cmocka_unit_test(kpop_v5_preamble_is_walked_by_its_lengths),
 		cmocka_unit_test(kpop_port_without_preamble_reports_the_real_password),
 		cmocka_unit_test(client_speaking_first_is_not_mistaken_for_kerberos),
+		cmocka_unit_test(uidl_and_list_give_each_message_its_uid_and_size),
+		cmocka_unit_test(deletions_count_only_when_quit_is_acknowledged),
 	};
 	return cmocka_run_group_tests_name("pop3", tests, NULL, NULL);
 }
