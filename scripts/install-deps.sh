@@ -11,7 +11,7 @@ PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
   libjansson-dev libcmocka-dev libssl-dev libgmime-3.0-dev
-  python3 jq tcpdump dovecot-pop3d curl
+  python3 jq tcpdump dovecot-pop3d curl fetchmail openssl
 )
 
 missing=()
@@ -34,8 +34,17 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+had_dovecot=0
+if installed dovecot-core; then had_dovecot=1; fi
 # policy-rc.d keeps dovecot's package from starting a system-wide server: the tests
-# run their own private instance on loopback.
+# run their own private instance on loopback. Removed again however apt-get ends, or
+# no service on this machine could be started by a package afterwards.
+created_policy=0
+remove_policy() {
+  if [ "$created_policy" = 1 ]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi
+}
+trap remove_policy EXIT
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
   "${SUDO[@]}" chmod +x /usr/sbin/policy-rc.d
@@ -43,5 +52,14 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-if [ "${created_policy:-0}" = 1 ]; then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; fi
+# policy-rc.d only stops the start now; the package also enables dovecot for the next
+# boot (it would take ports 110 and 995). A dovecot that was there before is left alone.
+if [ "$had_dovecot" = 0 ] && installed dovecot-core; then
+  if command -v systemctl >/dev/null 2>&1; then
+    "${SUDO[@]}" systemctl disable --quiet dovecot.service dovecot.socket >/dev/null 2>&1 || true
+  fi
+  if command -v update-rc.d >/dev/null 2>&1; then
+    "${SUDO[@]}" update-rc.d dovecot disable >/dev/null 2>&1 || true
+  fi
+fi
 echo "install-deps: done" >&2

@@ -205,10 +205,28 @@ static void capture_kernel_stats(struct capture *c)
 	}
 }
 
+/*
+ * After a stop signal, packets the kernel already holds are still read: on
+ * loopback a client can have its last reply before popsift saw it, and its
+ * session would end short. Bounded, in case the interface never goes quiet.
+ */
+static void capture_drain(struct capture *c)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	if (pcap_setnonblock(c->in[0].p, 1, err) != 0)
+		return;
+	for (int i = 0; i < 1000; i++) {
+		int n = pcap_dispatch(c->in[0].p, 512, capture_live_packet, (u_char *)c);
+		if (n == PCAP_ERROR_BREAK)
+			continue; /* the break requested by the signal, consumed */
+		if (n <= 0)
+			break;
+	}
+}
+
 /* Live: until a stop signal; signals interrupt the wait (pcap_breakloop). */
 static bool capture_run_live(struct capture *c)
 {
-	capture_signals();
 	while (!sig_stop) {
 		int n = pcap_dispatch(c->in[0].p, 512, capture_live_packet, (u_char *)c);
 		if (n == PCAP_ERROR) {
@@ -227,6 +245,7 @@ static bool capture_run_live(struct capture *c)
 		}
 		capture_tick(c, time(NULL));
 	}
+	capture_drain(c);
 	capture_kernel_stats(c);
 	return true;
 }
@@ -304,6 +323,7 @@ static pcap_t *capture_activate(const struct live_config *lc)
 	pcap_set_snaplen(p, LIVE_SNAPLEN);
 	pcap_set_promisc(p, lc->promisc);
 	pcap_set_immediate_mode(p, 1);
+	pcap_set_timeout(p, 1000); /* wake at least once a second: the idle sweep runs on quiet links */
 	pcap_set_buffer_size(p, LIVE_BUFFER);
 	int rc = pcap_activate(p);
 	if (rc < 0) {
@@ -335,6 +355,12 @@ struct capture *capture_open_live(const struct live_config *lc)
 	c->in[0] = (struct capture_input){ .path = lc->iface, .p = p, .dlt = pcap_datalink(p) };
 	c->st.live = true;
 	live_handle = p;
+	/*
+	 * Handlers from here on, before the output is opened: a SIGTERM now still
+	 * ends the run cleanly. Not earlier: they also tell a watcher the capture
+	 * is ready, and libpcap discards what arrived before the filter was set.
+	 */
+	capture_signals();
 	if (!ll_supported(c->in[0].dlt))
 		fprintf(stderr, "popsift: warning: '%s' has link type %s, which popsift does not decode\n",
 			lc->iface, pcap_datalink_val_to_name(c->in[0].dlt));
