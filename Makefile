@@ -76,6 +76,7 @@ demo: deps
 
 # Every test, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 check: deps
+	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 unit-bins san-popsift
 	@$(MAKE) --no-print-directory tools
 	@tests/run-all.sh build/san
