@@ -13,20 +13,15 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-POPSIFT = None
-TESTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import Suite, expect  # noqa: E402
+
+SUITE = Suite("docs")
+POPSIFT = None  # the binary under test, from the command line
 # README blocks that set up the machine or need privileges are run by make itself.
 SKIP = re.compile(r"^\s*(make (demo|check)|sudo|apt-get|popsift .*-i |build/popsift .*-i |scripts/install-deps)")
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def readme_blocks():
@@ -35,7 +30,7 @@ def readme_blocks():
     return re.findall(r"```(?:sh|bash)\n(.*?)```", text, re.S)
 
 
-@test
+@SUITE.test
 def every_readme_command_runs():
     ran = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,7 +45,7 @@ def every_readme_command_runs():
     expect(ran >= 4, f"only {ran} README blocks ran")
 
 
-@test
+@SUITE.test
 def make_install_and_uninstall_honour_prefix_and_destdir():
     with tempfile.TemporaryDirectory() as dest:
         env = dict(os.environ, MAKEFLAGS="")
@@ -75,7 +70,7 @@ def help_options():
     return sorted(set(re.findall(r"(--[a-z][a-z-]+)", out)))
 
 
-@test
+@SUITE.test
 def man_page_documents_every_option_and_renders():
     man = open(os.path.join(ROOT, "docs", "popsift.1")).read().replace("\\-", "-")
     missing = [o for o in help_options() if o not in man]
@@ -86,31 +81,14 @@ def man_page_documents_every_option_and_renders():
         expect(b"EXIT" in p.stdout and not p.stderr.strip(), p.stderr.decode()[:500])
 
 
-@test
+@SUITE.test
 def readme_mentions_every_option():
     readme = open(os.path.join(ROOT, "README.md")).read()
     missing = [o for o in help_options() if o not in readme and o not in ("--help", "--version")]
     expect(not missing, f"options missing from README.md: {missing}")
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   docs {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL docs {fn.__name__}: {type(exc).__name__}: {str(exc)[:1500]}")
-            failed += 1
-    print(f"docs: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    POPSIFT = os.path.abspath(sys.argv[1])
+    sys.exit(SUITE.main())

@@ -17,13 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CAPS = os.path.join(HERE, "captures")
 SAMPLES = os.path.join(ROOT, "samples")
-POPSIFT = None
-TESTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import Suite, expect  # noqa: E402
 
+SUITE = Suite("e2e")
+POPSIFT = None  # the binary under test, from the command line
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 def cap(name):
@@ -50,14 +49,10 @@ def of_type(evs, t):
     return [e for e in evs if e["event_type"] == t]
 
 
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
 
 # ---- real captures from other projects' test suites ------------------------
 
-@test
+@SUITE.test
 def suricata_02_failed_then_successful_pass_and_the_6668_octet_retr():
     evs = events("--show-passwords", "-r", cap("suricata-verify-pop3-02.pcap"))
     auths = [(a["auth"]["username"], a["auth"]["password"], a["auth"]["result"])
@@ -78,7 +73,7 @@ def suricata_02_failed_then_successful_pass_and_the_6668_octet_retr():
     expect(all(e["flow_id"] == msgs[0]["flow_id"] for e in evs[4:]), "flow_id differs within a session")
 
 
-@test
+@SUITE.test
 def suricata_pop3_has_49_tops():
     evs = events("-r", cap("suricata-verify-pop3.pcap"))
     tops = [m for m in of_type(evs, "message") if m["message"]["command"] == "TOP"]
@@ -86,7 +81,7 @@ def suricata_pop3_has_49_tops():
     expect(all(t["message"]["complete"] for t in tops), "a TOP incomplete")
 
 
-@test
+@SUITE.test
 def zeek_pop3_auth_plain_failure_then_success_and_three_retrs():
     evs = events("--show-passwords", "-r", cap("zeek-pop3.pcap"))
     auths = [(a["auth"]["mechanism"], a["auth"]["password"], a["auth"]["result"]) for a in of_type(evs, "auth")]
@@ -98,7 +93,7 @@ def zeek_pop3_auth_plain_failure_then_success_and_three_retrs():
     expect("SASL PLAIN" in caps and "STLS" in caps, caps)
 
 
-@test
+@SUITE.test
 def suricata_xoauth2_reveals_user_and_bearer_token():
     evs = events("--show-passwords", "-r", cap("suricata-verify-pop3-auth-01.pcap"))
     a = of_type(evs, "auth")[0]["auth"]
@@ -106,13 +101,13 @@ def suricata_xoauth2_reveals_user_and_bearer_token():
     expect(a["password"] == "AAAAAAAAAAAAAAAAAAAAAAAAAAAA" and a["result"] == "success", a)
 
 
-@test
+@SUITE.test
 def redis_pings_give_no_events():
     code, evs, err, out = run("-q", "-r", cap("zeek-redis-50-pings.pcap"))
     expect(code == 0 and out == b"", (code, out))
 
 
-@test
+@SUITE.test
 def stls_is_reported_and_parsing_stops():
     for name in ("zeek-pop3-starttls.pcap", "ndpi-pop3-stls.pcap"):
         evs = events("-r", cap(name))
@@ -122,7 +117,7 @@ def stls_is_reported_and_parsing_stops():
         expect(s["tls"] is True and s["anomalies"] == [], (name, s))
 
 
-@test
+@SUITE.test
 def pop3s_from_the_first_byte_is_an_encrypted_session():
     evs = events("-p", "995", "-r", cap("ndpi-pops.pcapng"))
     s = of_type(evs, "session")
@@ -130,7 +125,7 @@ def pop3s_from_the_first_byte_is_an_encrypted_session():
     expect(s[0]["session"]["anomalies"] == [], s)
 
 
-@test
+@SUITE.test
 def passwords_only_with_show_passwords():
     _, _, _, out = run("-q", "-r", cap("suricata-verify-pop3-02.pcap"))
     expect(b"123456" not in out and b'"password"' not in out, "password leaked")
@@ -138,14 +133,14 @@ def passwords_only_with_show_passwords():
     expect(b'"password":"123456"' in out, "password missing with --show-passwords")
 
 
-@test
+@SUITE.test
 def non_utf8_bytes_are_escaped_and_output_is_valid_json():
     evs = events("-r", cap("suricata-verify-pop3-02.pcap"))
     g = of_type(evs, "session")[0]["session"]["greeting"]
     expect(g.startswith("+OK \\xd3") and "CMailServer" in g, g)
 
 
-@test
+@SUITE.test
 def envelope_matches_the_contract():
     evs = events("-r", cap("zeek-pop3.pcap"))
     for e in evs:
@@ -168,7 +163,7 @@ def stored_sums():
     return sums
 
 
-@test
+@SUITE.test
 def dovecot_every_retrieved_message_matches_the_stored_file():
     sums = stored_sums()
     for name, digest in sums.items():
@@ -191,7 +186,7 @@ def dovecot_every_retrieved_message_matches_the_stored_file():
     expect(seen >= 5, seen)
 
 
-@test
+@SUITE.test
 def dovecot_user_pass_and_apop_success_and_failure():
     evs = events("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
     got = [(a["auth"]["mechanism"], a["auth"]["username"], a["auth"]["result"]) for a in of_type(evs, "auth")]
@@ -204,14 +199,14 @@ def dovecot_user_pass_and_apop_success_and_failure():
         expect(s["session"]["apop_timestamp"].startswith("<"), s)
 
 
-@test
+@SUITE.test
 def dovecot_top_is_reported_as_top():
     evs = events("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
     tops = [m["message"] for m in of_type(evs, "message") if m["message"]["command"] == "TOP"]
     expect(len(tops) >= 1 and all(t["complete"] for t in tops), tops)
 
 
-@test
+@SUITE.test
 def hashes_file_holds_crackable_apop_lines_that_recompute_from_the_password():
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "hashes.txt")
@@ -226,7 +221,7 @@ def hashes_file_holds_crackable_apop_lines_that_recompute_from_the_password():
         expect(hashlib.md5((salt + secret).encode()).hexdigest() == digest, (line, secret))
 
 
-@test
+@SUITE.test
 def real_cram_md5_and_digest_md5_lines_recompute_from_the_password():
     """dovecot + curl / an RFC 2831 client: the cracking lines are right."""
     import base64
@@ -254,7 +249,7 @@ def real_cram_md5_and_digest_md5_lines_recompute_from_the_password():
     expect(response == want, (response, want))
 
 
-@test
+@SUITE.test
 def hashes_file_refuses_a_symlink():
     with tempfile.TemporaryDirectory() as d:
         target, link = os.path.join(d, "target"), os.path.join(d, "link")
@@ -267,7 +262,7 @@ def hashes_file_refuses_a_symlink():
 
 # ---- inputs and errors -----------------------------------------------------
 
-@test
+@SUITE.test
 def missing_file_is_one_clear_error_and_exit_2():
     code, _, err, out = run("-r", "/nonexistent/x.pcap", check_json=False)
     expect(code == 2 and out == b"", (code, out))
@@ -275,7 +270,7 @@ def missing_file_is_one_clear_error_and_exit_2():
     expect(len(lines) == 1 and "/nonexistent/x.pcap" in lines[0] and "No such file" in lines[0], err)
 
 
-@test
+@SUITE.test
 def a_file_that_is_not_a_capture_is_exit_2_and_names_it():
     with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
         f.write(b"this is not a capture at all\n" * 10)
@@ -284,20 +279,20 @@ def a_file_that_is_not_a_capture_is_exit_2_and_names_it():
     expect(code == 2 and out == b"" and f.name in err, (code, err))
 
 
-@test
+@SUITE.test
 def a_bad_second_file_fails_before_any_output():
     code, _, err, out = run("-r", cap("zeek-pop3.pcap"), "-r", "/nonexistent/y.pcap", check_json=False)
     expect(code == 2 and out == b"", (code, out[:100]))
 
 
-@test
+@SUITE.test
 def usage_errors_exit_1():
     for args in ([], ["-r"], ["--bogus"], ["-p", "0", "-r", "x"], ["stray"]):
         code, _, err, out = run(*args, check_json=False)
         expect(code == 1 and out == b"" and "popsift:" in err, (args, code, err))
 
 
-@test
+@SUITE.test
 def help_mentions_every_option():
     code, _, _, out = run("--help", check_json=False)
     text = out.decode()
@@ -322,7 +317,7 @@ def split_records(body):
     return recs
 
 
-@test
+@SUITE.test
 def truncated_capture_warns_and_reports_what_came_before():
     header, body = read_pcap(cap("zeek-pop3.pcap"))
     recs = split_records(body)
@@ -335,7 +330,7 @@ def truncated_capture_warns_and_reports_what_came_before():
     expect(len(of_type(evs, "message")) == 3, "messages before the cut lost")
 
 
-@test
+@SUITE.test
 def rotated_capture_in_two_files_is_one_session():
     header, body = read_pcap(cap("suricata-verify-pop3-02.pcap"))
     recs = split_records(body)
@@ -352,14 +347,14 @@ def rotated_capture_in_two_files_is_one_session():
     expect(evs[-1]["pcap_file"].endswith("b.pcap"), evs[-1]["pcap_file"])
 
 
-@test
+@SUITE.test
 def standard_input_is_read_with_dash():
     with open(cap("zeek-pop3.pcap"), "rb") as f:
         code, evs, err, _ = run("-q", "-r", "-", stdin=f.read())
     expect(code == 0 and len(of_type(evs, "message")) == 3, (code, err))
 
 
-@test
+@SUITE.test
 def output_file_gets_the_events():
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "ev.json")
@@ -371,7 +366,7 @@ def output_file_gets_the_events():
         expect(code == 2 and "no/such/dir/x" in err, (code, err))
 
 
-@test
+@SUITE.test
 def summary_on_stderr_unless_quiet():
     _, _, err, _ = run("-r", cap("zeek-pop3.pcap"))
     expect("5 TCP sessions followed" in err, err)
@@ -379,7 +374,7 @@ def summary_on_stderr_unless_quiet():
     expect(err == "", err)
 
 
-@test
+@SUITE.test
 def docs_events_md_lists_every_anomaly_id():
     import re
     ids = re.findall(r'ANOMALY\(\w+, "([^"]+)"', open(os.path.join(ROOT, "dissectors", "anomalies.def")).read())
@@ -388,24 +383,7 @@ def docs_events_md_lists_every_anomaly_id():
     expect(ids and not missing, missing)
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   e2e {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL e2e {fn.__name__}: {type(exc).__name__}: {exc}"[:2000])
-            failed += 1
-    print(f"e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    POPSIFT = os.path.abspath(sys.argv[1])
+    sys.exit(SUITE.main())

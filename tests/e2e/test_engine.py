@@ -14,19 +14,14 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 POPGEN = os.path.join(ROOT, "build", "popgen")
-POPSIFT = None
-TESTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import Suite, expect  # noqa: E402
+
+SUITE = Suite("engine")
+POPSIFT = None  # the binary under test, from the command line
 TMP = tempfile.mkdtemp(prefix="popsift-engine-")
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def generate(name, *args):
@@ -94,7 +89,7 @@ def check_all_messages(rows, evs, allow_gaps=False):
         expect(got == want, f"session {r['index']}: got {got[:3]}... want {want[:3]}...")
 
 
-@test
+@SUITE.test
 def every_link_type_gives_the_same_sessions():
     for lt in ("eth", "vlan", "qinq", "sll", "sll2", "null", "raw"):
         pcap, rows = generate("lt-" + lt, "--seed", "7", "-n", "12", "-c", "4",
@@ -104,7 +99,7 @@ def every_link_type_gives_the_same_sessions():
         expect(len([e for e in evs if e["event_type"] == "session"]) == 12, lt)
 
 
-@test
+@SUITE.test
 def ipv6_with_extension_headers_reports_real_addresses():
     pcap, rows = generate("v6", "--seed", "3", "-n", "10", "-c", "3", "--msg-max", "50000", "--ipv6-ext")
     evs, err = run(pcap)
@@ -114,7 +109,7 @@ def ipv6_with_extension_headers_reports_real_addresses():
     expect("IPv6 packets" in err, err)
 
 
-@test
+@SUITE.test
 def midstream_sessions_are_partial_and_lose_nothing_after_pickup():
     pcap, rows = generate("mid", "--seed", "5", "-n", "15", "-c", "5", "--msg-max", "80000", "--midstream")
     evs, err = run(pcap)
@@ -127,7 +122,7 @@ def midstream_sessions_are_partial_and_lose_nothing_after_pickup():
     expect("15 picked up mid-stream" in err, err)
 
 
-@test
+@SUITE.test
 def gaps_are_reported_and_never_give_a_false_complete():
     for seed in ("1", "2", "3", "4"):
         gaps_for_seed(seed)
@@ -162,7 +157,7 @@ def gaps_for_seed(seed):
         expect(s["gaps"] == len(r["gaps"].split(",")) and "stream.gap" in s["anomalies"], (r["gaps"], s["gaps"]))
 
 
-@test
+@SUITE.test
 def one_lost_segment_inside_a_retr_spoils_only_that_message():
     pcap, rows = generate("onegap", "--seed", "11", "-n", "1", "-c", "1", "--msg-min", "30000",
                           "--msg-max", "40000", "--drop", "9")
@@ -178,7 +173,7 @@ def one_lost_segment_inside_a_retr_spoils_only_that_message():
             expect(m["size"] < size, "a holed message cannot be whole")
 
 
-@test
+@SUITE.test
 def port_reuse_gives_two_sessions_with_their_own_messages():
     pcap, rows = generate("reuse", "--seed", "4", "-n", "12", "-c", "3", "--msg-max", "30000", "--port-reuse")
     evs, err = run(pcap)
@@ -199,7 +194,7 @@ def port_reuse_gives_two_sessions_with_their_own_messages():
     expect("0 ended by port reuse" not in err, err)
 
 
-@test
+@SUITE.test
 def fragmented_logins_are_reassembled():
     pcap, rows = generate("frag", "--seed", "9", "-n", "10", "-c", "3", "--msg-max", "20000", "--fragment")
     evs, err = run(pcap, "--show-passwords")
@@ -211,7 +206,7 @@ def fragmented_logins_are_reassembled():
     expect("short IPv4 fragments dropped" not in err or ", 0 short" in err, err)
 
 
-@test
+@SUITE.test
 def ten_thousand_concurrent_sessions_nothing_lost():
     pcap, rows = generate("10k", "--seed", "1", "-n", "10000", "-c", "10000", "--short")
     evs, err = run(pcap, "-q")
@@ -222,7 +217,7 @@ def ten_thousand_concurrent_sessions_nothing_lost():
     expect(all(s["session"]["end_reason"] != "evicted" for s in sessions), "evicted")
 
 
-@test
+@SUITE.test
 def a_full_stream_table_is_reported_never_silent():
     pcap, rows = generate("full", "--seed", "1", "-n", "3000", "-c", "3000", "--short")
     evs, err = run(pcap, "--max-streams", "1000")
@@ -235,7 +230,7 @@ def a_full_stream_table_is_reported_never_silent():
     expect(evicted and "raise --max-streams" in err and err.count("concurrent TCP streams") == 1, err)
 
 
-@test
+@SUITE.test
 def byte_counters_rebase_without_losing_a_byte():
     pcap, rows = generate("rebase", "--seed", "6", "-n", "4", "-c", "2", "--msg-min", "100000",
                           "--msg-max", "400000")
@@ -243,24 +238,7 @@ def byte_counters_rebase_without_losing_a_byte():
     check_all_messages(rows, evs)
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   engine {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL engine {fn.__name__}: {type(exc).__name__}: {str(exc)[:1500]}")
-            failed += 1
-    print(f"engine: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    POPSIFT = os.path.abspath(sys.argv[1])
+    sys.exit(SUITE.main())

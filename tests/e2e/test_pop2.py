@@ -17,19 +17,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 POP2 = os.path.join(ROOT, "samples", "pop2")
 PCAP = os.path.join(POP2, "pop2.pcap")
-POPSIFT = None
-TESTS = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import Suite, expect  # noqa: E402
+
+SUITE = Suite("pop2")
+POPSIFT = None  # the binary under test, from the command line
 _cache = {}
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def run(*args):
@@ -72,7 +67,7 @@ def passwords():
 
 # ---- messages ----------------------------------------------------------------
 
-@test
+@SUITE.test
 def every_retrieved_message_matches_the_servers_log():
     evs, _ = run()
     got = []
@@ -88,7 +83,7 @@ def every_retrieved_message_matches_the_servers_log():
            "\n  want " + "\n  want ".join(map(str, want)))
 
 
-@test
+@SUITE.test
 def the_cut_session_gives_an_incomplete_message_of_the_octets_sent():
     evs, _ = run()
     cut = sessions(evs)[7]
@@ -100,7 +95,7 @@ def the_cut_session_gives_an_incomplete_message_of_the_octets_sent():
     expect(s["messages_retrieved"] == 1 and s["gaps"] == 0, s)
 
 
-@test
+@SUITE.test
 def nack_gives_the_same_message_twice():
     evs, _ = run()
     msgs = [e["message"] for e in of_type(sessions(evs)[4], "message")]
@@ -109,7 +104,7 @@ def nack_gives_the_same_message_twice():
 
 # ---- logins --------------------------------------------------------------------
 
-@test
+@SUITE.test
 def helo_logins_with_passwords_unquoted():
     evs, _ = run("--show-passwords")
     pw = passwords()
@@ -129,7 +124,7 @@ def helo_logins_with_passwords_unquoted():
     expect(replies == ["#3", "-", "#2", "#0", "#3", "#1", "#3", "#1"], replies)
 
 
-@test
+@SUITE.test
 def passwords_only_with_show_passwords():
     _, out = run()
     expect(b'"password"' not in out and b"sesame" not in out and b"bobpw" not in out, "password leaked")
@@ -137,7 +132,7 @@ def passwords_only_with_show_passwords():
     expect(b'"password":"open sesame\\\\x"' in out, "alice's password missing with --show-passwords")
 
 
-@test
+@SUITE.test
 def every_login_raises_a_cleartext_alert_and_the_wrong_password_auth_failed():
     evs, _ = run()
     per = [[a["alert"]["signature"] for a in of_type(s, "alert")] for s in sessions(evs)]
@@ -148,7 +143,7 @@ def every_login_raises_a_cleartext_alert_and_the_wrong_password_auth_failed():
 
 # ---- envelope and session summaries --------------------------------------------
 
-@test
+@SUITE.test
 def every_event_is_pop2_on_port_109():
     evs, _ = run()
     expect(len(evs) > 0, "no events")
@@ -156,7 +151,7 @@ def every_event_is_pop2_on_port_109():
         expect(e["app_proto"] == "pop2" and e["dest_port"] == 109 and e["proto"] == "TCP", e)
 
 
-@test
+@SUITE.test
 def session_summaries_follow_the_dialogue():
     evs, _ = run()
     ss = [of_type(s, "session")[0]["session"] for s in sessions(evs)]
@@ -176,24 +171,7 @@ def session_summaries_follow_the_dialogue():
     expect(ss[0]["commands"] == 9 and ss[2]["commands"] == 6, ss)
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   pop2 {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL pop2 {fn.__name__}: {type(exc).__name__}: {exc}"[:2000])
-            failed += 1
-    print(f"pop2: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    POPSIFT = os.path.abspath(sys.argv[1])
+    sys.exit(SUITE.main())

@@ -19,19 +19,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from craft import Capture  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-POPSIFT = None
-TESTS = []
+from runner import Suite, expect  # noqa: E402
+
+SUITE = Suite("protocol")
+POPSIFT = None  # the binary under test, from the command line
 TMP = tempfile.mkdtemp(prefix="popsift-proto-")
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def run(cap, *args):
@@ -49,7 +43,7 @@ def b64(b):
     return base64.b64encode(b).decode()
 
 
-@test
+@SUITE.test
 def kpop_v4_preamble_then_pop3_without_a_cleartext_password():
     ticket = b"\x01" * 40 + b"USER evil\r\nPASS stolen\r\n" + b"\x02" * 40  # never scanned
     steps = [("c", b"AUTHV0.1KPOPV0.1" + struct.pack("!I", len(ticket)) + ticket),
@@ -64,7 +58,7 @@ def kpop_v4_preamble_then_pop3_without_a_cleartext_password():
     expect(s["authenticated"] and s["anomalies"] == [] and s["end_reason"] == "quit", s)
 
 
-@test
+@SUITE.test
 def kpop_v5_preamble_is_walked_by_length():
     apreq = b"\x6e\x82\x00\x10" + b"\x00" * 16
     steps = [("c", b"\0\0\0\x13KRB5_SENDAUTH_V1.0\0" + struct.pack("!I", 9) + b"KPOPV1.0\0"),
@@ -76,7 +70,7 @@ def kpop_v5_preamble_is_walked_by_length():
     expect(of(evs, "session")[0]["anomalies"] == [], of(evs, "session"))
 
 
-@test
+@SUITE.test
 def kpop_port_without_preamble_reports_the_password():
     steps = [("s", b"+OK ready\r\n"), ("c", b"USER joe\r\nPASS hunter2\r\n"), ("s", b"+OK\r\n+OK\r\n")]
     evs = run(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
@@ -85,7 +79,7 @@ def kpop_port_without_preamble_reports_the_password():
     expect("kpop.preamble_missing" in of(evs, "session")[0]["anomalies"], of(evs, "session"))
 
 
-@test
+@SUITE.test
 def xtnd_xmit_submission_is_a_message_from_the_client():
     body = b"To: bob@example.org\r\nSubject: hi\r\n\r\n.leading dot\r\nbye\r\n"
     stuffed = body.replace(b"\r\n.", b"\r\n..")
@@ -100,7 +94,7 @@ def xtnd_xmit_submission_is_a_message_from_the_client():
     expect(of(evs, "session")[0]["messages_submitted"] == 1, of(evs, "session"))
 
 
-@test
+@SUITE.test
 def scram_sha_256_record_verifies_with_the_password():
     # RFC 7677 §3 example exchange (user "user", password "pencil").
     cfirst = b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"
@@ -126,7 +120,7 @@ def _ntlm_buf(data, offset):
     return struct.pack("<HHI", len(data), len(data), offset)
 
 
-@test
+@SUITE.test
 def ntlm_type3_names_are_decoded_and_v2_line_is_written():
     chal = bytes.fromhex("0123456789abcdef")
     type2 = b"NTLMSSP\0" + struct.pack("<I", 2) + _ntlm_buf(b"", 48) + struct.pack("<I", 0x00088201) + chal + b"\0" * 16
@@ -152,7 +146,7 @@ def ntlm_type3_names_are_decoded_and_v2_line_is_written():
     expect(a["hash"] == "Zoë::CORP:0123456789abcdef:" + bytes(range(16)).hex() + ":" + nt[16:].hex(), a["hash"])
 
 
-@test
+@SUITE.test
 def rpop_and_response_codes_through_the_real_path():
     steps = [("s", b"+OK ready\r\n"), ("c", b"USER mrose\r\n"), ("s", b"+OK\r\n"),
              ("c", b"RPOP rose\r\n"), ("s", b"-ERR [IN-USE] maildrop locked\r\n"),
@@ -166,7 +160,7 @@ def rpop_and_response_codes_through_the_real_path():
     expect("auth-failed" not in sigs and sigs == ["cleartext-password"], sigs)
 
 
-@test
+@SUITE.test
 def transactions_pair_every_command_and_redact_secrets():
     dovecot = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")
     p = subprocess.run([POPSIFT, "-q", "--transactions", "-r", dovecot], capture_output=True, timeout=60)
@@ -180,7 +174,7 @@ def transactions_pair_every_command_and_redact_secrets():
     expect(b'"request":"PASS wonderland"' in p.stdout, "password not shown with --show-passwords")
 
 
-@test
+@SUITE.test
 def detect_finds_pop_on_other_ports_and_not_redis():
     pop3 = [("s", b"+OK ready\r\n"), ("c", b"USER a\r\nPASS b\r\n"), ("s", b"+OK\r\n+OK\r\n"),
             ("c", b"RETR 1\r\n"), ("s", b"+OK\r\nhello\r\n.\r\n")]
@@ -200,7 +194,7 @@ def detect_finds_pop_on_other_ports_and_not_redis():
     expect(p.returncode == 0 and p.stdout == b"", p.stdout[:300])
 
 
-@test
+@SUITE.test
 def brute_force_and_password_spray_alert_once_per_window():
     cap = Capture()
     for i in range(12):  # one client, one user, twelve wrong passwords
@@ -219,24 +213,7 @@ def brute_force_and_password_spray_alert_once_per_window():
     expect(quiet == [], quiet)
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   protocol {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL protocol {fn.__name__}: {type(exc).__name__}: {str(exc)[:1500]}")
-            failed += 1
-    print(f"protocol: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    POPSIFT = os.path.abspath(sys.argv[1])
+    sys.exit(SUITE.main())
