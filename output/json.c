@@ -146,6 +146,37 @@ void json_alert(struct json_out *j, const struct flow *f, const struct alert_rec
 	json_emit(j, f, "alert", b);
 }
 
+/* Adds key (and key_raw where the wire form differs) for one header that is present. */
+static void json_header(json_t *o, const char *key, const struct header_field *f)
+{
+	if (!f->value)
+		return;
+	json_object_set_new(o, key, json_bytes(bytes_of(f->value, strlen(f->value))));
+	if (f->raw) {
+		char raw_key[32];
+		snprintf(raw_key, sizeof(raw_key), "%s_raw", key);
+		json_object_set_new(o, raw_key, json_bytes(bytes_of(f->raw, strlen(f->raw))));
+	}
+}
+
+static json_t *json_attachments(const struct message_record *m)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < m->n_attachments; i++) {
+		const struct attachment_record *a = &m->attachments[i];
+		json_t *o = json_object();
+		if (a->filename)
+			json_object_set_new(o, "filename", json_bytes(bytes_of(a->filename, strlen(a->filename))));
+		json_object_set_new(o, "content_type",
+				    json_bytes(bytes_of(a->content_type, strlen(a->content_type))));
+		json_object_set_new(o, "size", json_integer((json_int_t)a->size));
+		if (a->sha256[0])
+			json_object_set_new(o, "sha256", json_string(a->sha256));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 void json_message(struct json_out *j, const struct flow *f, const struct message_record *m)
 {
 	json_t *b = json_object();
@@ -153,13 +184,43 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 	json_object_set_new(b, "number", json_integer(m->number));
 	if (m->folder_n)
 		json_object_set_new(b, "folder", json_bytes(bytes_of(m->folder, m->folder_n)));
+	if (m->uid_n)
+		json_object_set_new(b, "uid", json_bytes(bytes_of(m->uid, m->uid_n)));
 	json_object_set_new(b, "size", json_integer((json_int_t)m->size));
 	if (m->announced >= 0)
 		json_object_set_new(b, "announced_size", json_integer(m->announced));
+	if (m->list_size >= 0)
+		json_object_set_new(b, "list_size", json_integer(m->list_size));
+	/*
+	 * Size evidence: a whole message whose octets differ from what the server
+	 * announced or listed (servers that rewrite messages, Exchange's compressed
+	 * sizes). Never used to frame the data.
+	 */
+	bool mismatch = m->complete && ((m->announced >= 0 && (uint64_t)m->announced != m->size) ||
+					(m->list_size >= 0 && (uint64_t)m->list_size != m->size));
+	if (mismatch && strcmp(m->command, "TOP") != 0)
+		json_object_set_new(b, "size_mismatch", json_true());
 	json_object_set_new(b, "sha256", json_string(m->sha256));
 	json_object_set_new(b, "complete", json_boolean(m->complete));
 	if (m->path)
 		json_object_set_new(b, "path", json_string(m->path));
+	if (m->extract_error)
+		json_object_set_new(b, "extract_error", json_string(m->extract_error));
+	json_t *h = json_object();
+	json_header(h, "from", &m->headers.from);
+	json_header(h, "to", &m->headers.to);
+	json_header(h, "cc", &m->headers.cc);
+	json_header(h, "subject", &m->headers.subject);
+	json_header(h, "date", &m->headers.date);
+	json_header(h, "message_id", &m->headers.message_id);
+	json_object_set_new(b, "headers", h);
+	if (m->has_attachments) {
+		json_object_set_new(b, "attachments", json_attachments(m));
+		if (m->attachments_truncated)
+			json_object_set_new(b, "attachments_truncated", json_true());
+		if (m->attachments_error)
+			json_object_set_new(b, "attachments_error", json_string(m->attachments_error));
+	}
 	json_emit(j, f, "message", b);
 }
 
@@ -282,4 +343,92 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 	if (n_anoms)
 		json_object_set_new(b, "anomaly_details", json_anomalies(anoms, n_anoms, true));
 	json_emit(j, f, "session", b);
+}
+
+/* ---- the --mailbox-report ---------------------------------------------- */
+
+static json_t *json_report_session(const struct mbr_session *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "flow_id", json_integer((json_int_t)s->flow_id));
+	json_object_set_new(o, "client", json_string(s->client));
+	json_set_time(o, "start", &s->start);
+	json_set_time(o, "end", &s->end);
+	json_object_set_new(o, "app_proto", json_string(s->app_proto ? s->app_proto : "pop3"));
+	json_t *logins = json_array();
+	for (size_t i = 0; i < s->n_logins; i++) {
+		json_t *l = json_pack("{s:s, s:s}", "mechanism", s->logins[i].mechanism, "result",
+				      auth_result_name(s->logins[i].result));
+		json_set_time(l, "time", &s->logins[i].when);
+		json_array_append_new(logins, l);
+	}
+	json_object_set_new(o, "logins", logins);
+	json_t *listed = json_array(), *fresh = json_array(), *marked = json_array();
+	for (size_t i = 0; i < s->n_listed; i++) {
+		const struct mbr_listed *l = &s->listed[i];
+		if (l->uid)
+			json_array_append_new(listed, json_string(l->uid));
+		if (l->uid && l->is_new)
+			json_array_append_new(fresh, json_string(l->uid));
+		if (l->marked)
+			json_array_append_new(marked, l->uid ? json_pack("{s:I, s:s}", "number", (json_int_t)l->number, "uid", l->uid)
+							     : json_pack("{s:I}", "number", (json_int_t)l->number));
+	}
+	json_object_set_new(o, "uids_listed", listed);
+	json_object_set_new(o, "new_uids", fresh);
+	json_t *got = json_array();
+	for (size_t i = 0; i < s->n_retrieved; i++) {
+		const struct mbr_retrieval *x = &s->retrieved[i];
+		json_t *m = json_pack("{s:s, s:I, s:I, s:s, s:b}", "command", x->command, "number",
+				      (json_int_t)x->number, "size", (json_int_t)x->size, "sha256", x->sha256,
+				      "complete", x->complete);
+		if (x->uid)
+			json_object_set_new(m, "uid", json_string(x->uid));
+		json_set_time(m, "time", &x->when);
+		json_array_append_new(got, m);
+	}
+	json_object_set_new(o, "retrieved", got);
+	json_object_set_new(o, "marked_for_deletion", marked);
+	json_object_set_new(o, "deletions_committed", s->committed == COMMIT_UNKNOWN ? json_null()
+							   : json_boolean(s->committed == COMMIT_YES));
+	json_object_set_new(o, "end_reason", json_string(s->end_reason));
+	return o;
+}
+
+static json_t *json_report_messages(const struct mbr_mailbox *b)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < b->n_messages; i++) {
+		const struct mbr_message *m = &b->messages[i];
+		json_t *o = json_pack("{s:s, s:I, s:I}", "uid", m->uid, "first_seen_flow",
+				      (json_int_t)m->first_flow, "times_retrieved", (json_int_t)m->times_retrieved);
+		if (m->size >= 0)
+			json_object_set_new(o, "size", json_integer(m->size));
+		json_set_time(o, "first_seen", &m->first_seen);
+		json_object_set_new(o, "deleted", m->deleted ? json_string(m->deleted) : json_null());
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+bool json_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mbr_mailbox *b = &boxes[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "event_type", "mailbox", "server", b->server,
+				      "user", b->user);
+		json_t *sessions = json_array();
+		for (size_t k = 0; k < b->n_sessions; k++)
+			json_array_append_new(sessions, json_report_session(&b->sessions[k]));
+		json_object_set_new(o, "sessions", sessions);
+		json_object_set_new(o, "messages", json_report_messages(b));
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (!s || fputs(s, fp) == EOF || fputc('\n', fp) == EOF) {
+			free(s);
+			return false;
+		}
+		free(s);
+	}
+	return fflush(fp) == 0;
 }

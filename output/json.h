@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "flow.h"
+#include "mailbox.h"
 #include "records.h"
 
 struct json_out;
@@ -26,6 +27,12 @@ void json_tls(struct json_out *j, const struct flow *f, const struct ev_tls *t);
 void json_command(struct json_out *j, const struct flow *f, const struct ev_command *c);
 void json_session(struct json_out *j, const struct flow *f, const struct ev_session *s,
 		  const struct anomaly_record *anoms, size_t n_anoms);
+
+/*
+ * Writes the --mailbox-report: one line per (server, user), event_type
+ * "mailbox", sessions in start order and the messages by uid.
+ */
+bool json_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n);
 
 /* Formats tv as ISO 8601 UTC with microseconds into buf (at least 32 bytes). */
 void json_format_time(const struct timeval *tv, char *buf, size_t n);

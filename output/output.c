@@ -1,59 +1,116 @@
 /*
  * output.c - turns each session's event stream into written records.
  *
- * Owns per-session output state: the SHA-256 context and size of the message
- * being streamed (bodies are hashed as they arrive and never held), the
- * anomalies seen (deduplicated, with a count and the first evidence sample),
- * and the alerts derived from logins (alerts.c). Formatting is json.c's job.
+ * Owns per-session output state: the message being streamed (hashed, written
+ * to its -x file or --mbox spool through a fixed buffer, and a bounded copy of
+ * its header section kept: a body is never held whole), the anomalies seen
+ * (deduplicated, with a count and the first evidence sample), and the alerts
+ * derived from logins (alerts.c). When a message ends, its header copy and
+ * extracted file are handed to mime.c and the file to mbox.c; formatting is
+ * json.c's job.
  */
 #include "output.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
 #include "bruteforce.h"
+#include "extract.h"
 #include "hashes.h"
 #include "json.h"
+#include "mbox.h"
+#include "mailbox.h"
+#include "mime.h"
+#include "text.h"
+
+/* Octets of a message kept for its headers: up to the first empty line, at most this. */
+#define OUT_HEADER_MAX (64 * 1024)
+#define OUT_HEADER_INITIAL 4096
 
 struct output {
 	struct output_config cfg;
 	struct json_out *json;
 	struct bruteforce *bf;   /* failures across sessions (brute force, spraying) */
 	unsigned long written;
+	struct extract *extract; /* -x DIR, or NULL */
+	struct mbox *mbox;       /* --mbox FILE, or NULL */
+	struct text_out *text;   /* -T text: a human summary instead of JSON, or NULL */
+	struct mailbox_report *report; /* --mailbox-report FILE, or NULL */
+	unsigned long file_failures; /* messages whose file or mbox entry failed */
+	int first_failure;       /* its errno */
+};
+
+/* The message being streamed in one session. */
+struct out_message {
+	bool active;
+	EVP_MD_CTX *md;
+	struct message_record rec;
+	struct timeval time;        /* capture time of the message's start */
+	struct extract_file *file;  /* its -x file or --mbox spool; NULL for none */
+	uint8_t *hdr;               /* bounded copy of the header section */
+	size_t hdr_n, hdr_cap;
+	bool hdr_done;              /* the empty line (or OUT_HEADER_MAX) was reached */
 };
 
 struct out_session {
 	struct event_sink sink; /* first: the dissector sees only this */
 	struct output *o;
 	const struct flow *flow;
-	EVP_MD_CTX *md;         /* the message being streamed, or unused */
-	struct message_record msg;
-	bool in_message;
+	struct out_message msg;
 	struct anomaly_record *anoms;
 	size_t n_anoms;
 };
 
+static void out_free(struct output *o)
+{
+	extract_close(o->extract);
+	mbox_close(o->mbox);
+	json_close(o->json);
+	bf_free(o->bf);
+	mbr_free(o->report);
+	mime_shutdown();
+	free(o);
+}
+
 struct output *output_open(const struct output_config *cfg)
 {
-	if (cfg->extract_dir || cfg->mbox_path) {
-		/* Replaced by output/extract.c (issue 5); refuse rather than ignore. */
-		fprintf(stderr, "popsift: -x/--mbox are not available in this build yet\n");
+	struct output *o = calloc(1, sizeof(*o));
+	if (!o) {
+		fprintf(stderr, "popsift: out of memory\n");
 		return NULL;
 	}
-	struct output *o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
 	o->cfg = *cfg;
+	mime_init();
 	o->json = json_open(cfg->fp, cfg->show_passwords);
 	o->bf = bf_new(&cfg->bruteforce);
-	if (!o->json || !o->bf) {
+	if (cfg->text)
+		o->text = text_open(cfg->fp, cfg->show_passwords);
+	if (cfg->mailbox_report)
+		o->report = mbr_new();
+	if (!o->json || !o->bf || (cfg->text && !o->text) || (cfg->mailbox_report && !o->report)) {
 		fprintf(stderr, "popsift: out of memory\n");
-		json_close(o->json);
-		bf_free(o->bf);
-		free(o);
+		out_free(o);
 		return NULL;
+	}
+	char err[600];
+	if (cfg->extract_dir) {
+		o->extract = extract_open(cfg->extract_dir, err, sizeof(err));
+		if (!o->extract) {
+			fprintf(stderr, "popsift: -x: %s\n", err);
+			out_free(o);
+			return NULL;
+		}
+	}
+	if (cfg->mbox_path) {
+		o->mbox = mbox_open(cfg->mbox_path, err, sizeof(err));
+		if (!o->mbox) {
+			fprintf(stderr, "popsift: --mbox: %s\n", err);
+			out_free(o);
+			return NULL;
+		}
 	}
 	return o;
 }
@@ -73,14 +130,47 @@ void output_set_fp(struct output *o, FILE *fp)
 	json_set_fp(o->json, fp);
 }
 
+/* The --mailbox-report, written once at the end, over the whole input. */
+static bool out_write_report(struct output *o)
+{
+	FILE *fp = strcmp(o->cfg.mailbox_report, "-") == 0 ? o->cfg.fp : fopen(o->cfg.mailbox_report, "w");
+	if (!fp)
+		return false;
+	size_t n;
+	const struct mbr_mailbox *boxes = mbr_mailboxes(o->report, &n);
+	bool ok = json_mailbox_report(fp, boxes, n);
+	if (fp != o->cfg.fp)
+		ok = fclose(fp) == 0 && ok;
+	return ok;
+}
+
 bool output_close(struct output *o)
 {
 	if (!o)
 		return true;
+	if (o->text && !text_close(o->text))
+		fprintf(stderr, "popsift: writing the summary failed\n");
+	o->text = NULL;
+	if (o->report && !out_write_report(o))
+		fprintf(stderr, "popsift: --mailbox-report: writing '%s' failed: %s\n",
+			o->cfg.mailbox_report, strerror(errno));
 	bool ok = output_flush(o);
-	json_close(o->json);
-	bf_free(o->bf);
-	free(o);
+	int e = errno;
+	if (o->mbox && !mbox_close(o->mbox)) {
+		fprintf(stderr, "popsift: --mbox: writing '%s' failed: %s\n", o->cfg.mbox_path,
+			strerror(errno));
+		e = errno;
+		ok = false;
+	}
+	o->mbox = NULL;
+	if (o->file_failures) {
+		fprintf(stderr, "popsift: %lu message%s not extracted in full (extract_error in their "
+			"events)\n", o->file_failures, o->file_failures == 1 ? "" : "s");
+		e = o->first_failure;
+		ok = false;
+	}
+	out_free(o);
+	errno = e;
 	return ok;
 }
 
@@ -91,8 +181,14 @@ unsigned long output_events_written(const struct output *o)
 
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
-	json_auth(s->o->json, s->flow, a);
 	hashes_write(s->o->cfg.hashes, a);
+	if (s->o->report)
+		mbr_auth(s->o->report, s->flow, a);
+	if (s->o->text) {
+		text_auth(s->o->text, s->flow, a);
+		return;
+	}
+	json_auth(s->o->json, s->flow, a);
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
 	size_t n = alerts_for_auth(a, alerts);
 	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
@@ -102,45 +198,210 @@ static void out_auth(struct out_session *s, const struct ev_auth *a)
 	s->o->written += 1 + n;
 }
 
+/* errno as the event's extract_error text. */
+static const char *out_errtext(int e)
+{
+	const char *t = strerrordesc_np(e);
+	return t ? t : "unknown error";
+}
+
+/* A message's file or mbox entry failed: said once a run on stderr, and in its event. */
+static void out_file_failed(struct out_session *s, int e, const char *what)
+{
+	struct output *o = s->o;
+	if (s->msg.rec.extract_error)
+		return; /* counted already */
+	s->msg.rec.extract_error = out_errtext(e);
+	if (o->file_failures++ == 0) {
+		o->first_failure = e;
+		fprintf(stderr, "popsift: warning: a message could not be %s: %s (later failures are "
+			"only in the message events' extract_error)\n", what, out_errtext(e));
+	}
+}
+
+/* What the message's file is for, to name a failure. */
+static const char *out_file_kind(const struct out_session *s)
+{
+	return s->o->extract ? "extracted" : "spooled for the mbox";
+}
+
+/* Opens where the message's octets go: a named file in -x DIR, or a spool for --mbox. */
+static void out_message_file(struct out_session *s)
+{
+	struct out_message *m = &s->msg;
+	if (s->o->extract) {
+		struct extract_name n = { s->flow, m->time, m->rec.number, m->rec.command };
+		m->file = extract_file_create(s->o->extract, &n);
+	} else if (s->o->mbox) {
+		m->file = extract_spool_create();
+	} else {
+		return;
+	}
+	if (!m->file)
+		out_file_failed(s, errno, out_file_kind(s));
+}
+
+static void out_message_finish(struct out_session *s, bool complete);
+
 static void out_message_begin(struct out_session *s, const struct ev_message_begin *b)
 {
-	if (!s->md)
-		s->md = EVP_MD_CTX_new();
-	if (!s->md)
+	struct out_message *m = &s->msg;
+	if (m->active)
+		out_message_finish(s, false); /* a begin without an end: never lose the first */
+	if (!m->md)
+		m->md = EVP_MD_CTX_new();
+	if (!m->md)
 		return;
-	EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
-	memset(&s->msg, 0, sizeof(s->msg));
-	s->msg.command = b->command;
-	s->msg.number = b->number;
-	s->msg.dir = b->dir;
-	s->msg.announced = b->announced;
-	s->msg.folder_n = b->folder.n < RECORD_FOLDER_MAX ? b->folder.n : RECORD_FOLDER_MAX;
-	if (s->msg.folder_n)
-		memcpy(s->msg.folder, b->folder.p, s->msg.folder_n);
-	s->in_message = true;
+	EVP_DigestInit_ex(m->md, EVP_sha256(), NULL);
+	memset(&m->rec, 0, sizeof(m->rec));
+	m->rec.command = b->command;
+	m->rec.number = b->number;
+	m->rec.dir = b->dir;
+	m->rec.announced = b->announced;
+	m->rec.folder_n = b->folder.n < RECORD_FOLDER_MAX ? b->folder.n : RECORD_FOLDER_MAX;
+	if (m->rec.folder_n)
+		memcpy(m->rec.folder, b->folder.p, m->rec.folder_n);
+	m->rec.uid_n = b->uid.n < RECORD_UID_MAX ? b->uid.n : RECORD_UID_MAX;
+	if (m->rec.uid_n)
+		memcpy(m->rec.uid, b->uid.p, m->rec.uid_n);
+	m->rec.list_size = b->list_size;
+	m->time = s->flow->now;
+	m->hdr_n = 0;
+	m->hdr_done = false;
+	m->active = true;
+	out_message_file(s);
+}
+
+/* Where the header section ends in hdr[from..n): the offset after its empty line, or 0. */
+static size_t out_header_end(const uint8_t *hdr, size_t from, size_t n)
+{
+	if (from == 0 && n && (hdr[0] == '\n' || (n > 1 && hdr[0] == '\r' && hdr[1] == '\n')))
+		return SIZE_MAX; /* the message starts with the empty line: no headers */
+	for (const uint8_t *p = hdr + from; p < hdr + n; p++) {
+		p = memchr(p, '\n', (size_t)(hdr + n - p));
+		if (!p)
+			break;
+		size_t i = (size_t)(p - hdr) + 1;
+		if (i < n && hdr[i] == '\n')
+			return i + 1;
+		if (i + 1 < n && hdr[i] == '\r' && hdr[i + 1] == '\n')
+			return i + 2;
+	}
+	return 0;
+}
+
+/* Keeps the header section (bounded, see OUT_HEADER_MAX); no work once it is complete. */
+static void out_header_copy(struct out_message *m, const uint8_t *p, size_t n)
+{
+	size_t take = OUT_HEADER_MAX - m->hdr_n;
+	if (take > n)
+		take = n;
+	if (m->hdr_n + take > m->hdr_cap) {
+		size_t cap = m->hdr_cap ? m->hdr_cap : OUT_HEADER_INITIAL;
+		while (cap < m->hdr_n + take)
+			cap *= 2;
+		if (cap > OUT_HEADER_MAX)
+			cap = OUT_HEADER_MAX;
+		uint8_t *h = realloc(m->hdr, cap);
+		if (!h) {
+			m->hdr_done = true; /* headers from what was kept */
+			return;
+		}
+		m->hdr = h;
+		m->hdr_cap = cap;
+	}
+	memcpy(m->hdr + m->hdr_n, p, take);
+	/* The empty line may straddle spans: look again at the last three octets kept. */
+	size_t from = m->hdr_n > 3 ? m->hdr_n - 3 : 0;
+	m->hdr_n += take;
+	size_t end = out_header_end(m->hdr, from, m->hdr_n);
+	if (end == SIZE_MAX) {
+		m->hdr_n = 0;
+		m->hdr_done = true;
+	} else if (end) {
+		m->hdr_n = end;
+		m->hdr_done = true;
+	} else if (m->hdr_n == OUT_HEADER_MAX) {
+		/* Cut by the bound: a value cut short is not reported, so drop the partial line. */
+		const uint8_t *lf = memrchr(m->hdr, '\n', m->hdr_n);
+		m->hdr_n = lf ? (size_t)(lf - m->hdr) + 1 : 0;
+		m->hdr_done = true;
+	}
 }
 
 static void out_message_data(struct out_session *s, const struct ev_message_data *d)
 {
-	if (!s->in_message)
+	struct out_message *m = &s->msg;
+	if (!m->active)
 		return;
-	EVP_DigestUpdate(s->md, d->p, d->n);
-	s->msg.size += d->n;
+	EVP_DigestUpdate(m->md, d->p, d->n);
+	m->rec.size += d->n;
+	if (!m->hdr_done)
+		out_header_copy(m, d->p, d->n);
+	if (m->file && !extract_file_write(m->file, d->p, d->n))
+		out_file_failed(s, extract_file_error(m->file), out_file_kind(s));
+}
+
+/* After the last octet: the file flushed (renamed .partial if cut short), parsed, mboxed. */
+static void out_message_file_done(struct out_session *s)
+{
+	struct out_message *m = &s->msg;
+	if (!extract_file_finish(m->file, m->rec.complete)) {
+		out_file_failed(s, extract_file_error(m->file), out_file_kind(s));
+		m->rec.path = extract_file_name(m->file);
+		return; /* a short file is neither parsed nor copied */
+	}
+	m->rec.path = extract_file_name(m->file);
+	int fd = extract_file_fd(m->file);
+	if (s->o->extract) {
+		m->rec.attachments_error = mime_attachments_parse(fd, m->rec.size, &m->rec.attachments,
+								  &m->rec.n_attachments,
+								  &m->rec.attachments_truncated);
+		m->rec.has_attachments = true;
+	}
+	if (s->o->mbox) {
+		struct mbox_entry e = { s->flow, m->time, m->rec.command, m->rec.number,
+					m->rec.complete };
+		if (!mbox_append(s->o->mbox, &e, fd, m->rec.size))
+			out_file_failed(s, errno, "appended to the mbox");
+	}
+}
+
+static void out_message_finish(struct out_session *s, bool complete)
+{
+	struct out_message *m = &s->msg;
+	if (!m->active)
+		return;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(m->md, digest, &len);
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(m->rec.sha256 + 2 * i, 3, "%02x", digest[i]);
+	m->rec.complete = complete;
+	if (m->file)
+		out_message_file_done(s);
+	mime_headers_parse(m->hdr, m->hdr_n, &m->rec.headers);
+	if (!s->o->text) {
+		json_message(s->o->json, s->flow, &m->rec);
+		s->o->written++;
+	}
+	if (s->o->report)
+		mbr_message(s->o->report, s->flow, &m->rec, bytes_of(m->rec.uid, m->rec.uid_n));
+	extract_file_close(m->file);
+	m->file = NULL;
+	mime_headers_free(&m->rec.headers);
+	mime_attachments_free(m->rec.attachments, m->rec.n_attachments);
+	m->rec.attachments = NULL;
+	m->rec.n_attachments = 0;
+	free(m->hdr); /* an idle session keeps no header buffer */
+	m->hdr = NULL;
+	m->hdr_n = m->hdr_cap = 0;
+	m->active = false;
 }
 
 static void out_message_end(struct out_session *s, const struct ev_message_end *e)
 {
-	if (!s->in_message)
-		return;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(s->md, digest, &len);
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(s->msg.sha256 + 2 * i, 3, "%02x", digest[i]);
-	s->msg.complete = e->complete;
-	json_message(s->o->json, s->flow, &s->msg);
-	s->o->written++;
-	s->in_message = false;
+	out_message_finish(s, e->complete);
 }
 
 /* Keeps one record per anomaly id: a count and the first sample. */
@@ -174,17 +435,23 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 	case EV_MESSAGE_DATA: out_message_data(s, &ev->u.message_data); break;
 	case EV_MESSAGE_END: out_message_end(s, &ev->u.message_end); break;
 	case EV_TLS:
+		if (s->o->text)
+			break;
 		json_tls(s->o->json, s->flow, &ev->u.tls);
 		s->o->written++;
 		break;
 	case EV_COMMAND:
-		if (s->o->cfg.transactions) {
+		if (s->o->cfg.transactions && !s->o->text) {
 			json_command(s->o->json, s->flow, &ev->u.command);
 			s->o->written++;
 		}
 		break;
 	case EV_ANOMALY: out_anomaly(s, &ev->u.anomaly); break;
 	case EV_SESSION:
+		if (s->o->report)
+			mbr_session(s->o->report, s->flow, &ev->u.session);
+		if (s->o->text)
+			break;
 		json_session(s->o->json, s->flow, &ev->u.session, s->anoms, s->n_anoms);
 		s->o->written++;
 		break;
@@ -208,7 +475,8 @@ void output_session_close(struct event_sink *sink)
 	struct out_session *s = (struct out_session *)sink;
 	if (!s)
 		return;
-	EVP_MD_CTX_free(s->md);
+	out_message_finish(s, false); /* a message still open is written, incomplete */
+	EVP_MD_CTX_free(s->msg.md);
 	free(s->anoms);
 	free(s);
 }

@@ -23,6 +23,8 @@ struct output_config {
 	const char *extract_dir; /* -x: write every message here; NULL for none */
 	const char *mbox_path;   /* --mbox: append every message to this mbox; NULL for none */
 	struct bf_policy bruteforce; /* brute-force / password-spray thresholds */
+	bool text;               /* -T text: a human summary instead of JSON events */
+	const char *mailbox_report; /* --mailbox-report FILE ("-": with the events); NULL for none */
 };
 
 struct output;

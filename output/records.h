@@ -12,6 +12,31 @@
 #include "../dissectors/event.h"
 
 #define RECORD_FOLDER_MAX 256
+#define RECORD_UID_MAX 70 /* RFC 1939 §7 */
+#define RECORD_ATTACHMENTS_MAX 256 /* attachments listed per message; more set the flag */
+
+/*
+ * One header of a message for the event: `value` is the header's text unfolded,
+ * RFC 2047 encoded words decoded to UTF-8 (mime.c); `raw` is the unfolded text as
+ * it was on the wire, kept only where it differs from `value` (else NULL).
+ * Both are NUL-terminated heap strings owned by the record; NULL: header absent.
+ */
+struct header_field {
+	char *value;
+	char *raw;
+};
+
+struct message_headers {
+	struct header_field from, to, cc, subject, date, message_id;
+};
+
+/* One attachment found by mime.c in an extracted file; strings owned by the record. */
+struct attachment_record {
+	char *filename;     /* decoded to UTF-8; NULL when the part names none */
+	char *content_type; /* "type/subtype", lower case */
+	uint64_t size;      /* octets after the transfer encoding was undone */
+	char sha256[65];    /* of those octets */
+};
 
 struct message_record {
 	const char *command;
@@ -22,8 +47,18 @@ struct message_record {
 	char sha256[65];
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */
+	const char *extract_error; /* why the file (or mbox entry) is missing or short; NULL: fine */
 	uint8_t folder[RECORD_FOLDER_MAX];
 	size_t folder_n;  /* 0: no folder (POP3) */
+	uint8_t uid[RECORD_UID_MAX]; /* the UIDL id the session listed for it */
+	size_t uid_n;     /* 0: unknown */
+	int64_t list_size; /* the session's LIST size for it, or -1 */
+	struct message_headers headers; /* from the first OUT_HEADER_MAX octets; NULL: absent */
+	bool has_attachments; /* the extracted file was parsed for attachments (-x only) */
+	struct attachment_record *attachments;
+	size_t n_attachments;
+	bool attachments_truncated; /* more than RECORD_ATTACHMENTS_MAX parts were found */
+	const char *attachments_error; /* static text: why the list is missing or short; NULL: none */
 };
 
 struct alert_record {

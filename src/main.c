@@ -41,6 +41,8 @@ struct options {
 	const char *user;
 	bool promisc;
 	bool detect;
+	bool text;
+	const char *mailbox_report;
 	unsigned idle_timeout;
 	struct bf_policy bruteforce;
 	const char *output;
@@ -91,11 +93,19 @@ static const char usage_text[] =
 	"      --show-passwords   include cleartext passwords and tokens in auth events\n"
 	"                         (they are never written otherwise)\n"
 	"      --transactions     also write a command event per request and reply\n"
+	"  -T, --format FORMAT    json (default): one event per line; text: a line per\n"
+	"                         login (CLEARTEXT marked) and a table per server of\n"
+	"                         users and mechanisms, for reading in a terminal\n"
 	"  -x, --extract DIR      write every retrieved message (POP3 RETR and TOP, POP2\n"
 	"                         RETR, XTND XMIT) to DIR exactly as the client received\n"
 	"                         it; the message event gives its path; files are mode\n"
-	"                         0600, never overwritten, never through a symlink\n"
+	"                         0600, never overwritten, never through a symlink; DIR\n"
+	"                         is created (mode 0700) if missing\n"
 	"      --mbox FILE        also append every message to an mbox (mboxrd quoting)\n"
+	"      --mailbox-report FILE  per (server, user), a timeline over all sessions:\n"
+	"                         logins, uids listed and new, messages retrieved,\n"
+	"                         deletions and whether they were committed (NDJSON,\n"
+	"                         event_type mailbox; '-' appends it to the events)\n"
 	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
 	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
 	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
@@ -183,6 +193,7 @@ enum {
 	OPT_IDLE_TIMEOUT,
 	OPT_MBOX,
 	OPT_DETECT,
+	OPT_MAILBOX_REPORT,
 	OPT_BRUTE,
 	OPT_SPRAY,
 	OPT_WINDOW,
@@ -198,6 +209,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "promisc", no_argument, NULL, OPT_PROMISC },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 		{ "detect", no_argument, NULL, OPT_DETECT },
+		{ "format", required_argument, NULL, 'T' },
+		{ "mailbox-report", required_argument, NULL, OPT_MAILBOX_REPORT },
 		{ "brute-force-failures", required_argument, NULL, OPT_BRUTE },
 		{ "spray-users", required_argument, NULL, OPT_SPRAY },
 		{ "alert-window", required_argument, NULL, OPT_WINDOW },
@@ -221,7 +234,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	parse_ports(o, DEFAULT_PORTS);
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:qhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:T:qhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': add_input(o, optarg); break;
 		case 'i': o->iface = optarg; break;
@@ -229,6 +242,12 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'Z': o->user = optarg; break;
 		case OPT_PROMISC: o->promisc = true; break;
 		case OPT_DETECT: o->detect = true; break;
+		case OPT_MAILBOX_REPORT: o->mailbox_report = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+				die_usage("-T takes 'json' or 'text', not '%s'", optarg);
+			o->text = strcmp(optarg, "text") == 0;
+			break;
 		case OPT_BRUTE:
 			o->bruteforce.failures = (unsigned)parse_number(optarg, "--brute-force-failures", 0, 1000000);
 			break;
@@ -385,7 +404,8 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	struct output_config oc = { .fp = *fp, .show_passwords = o->show_passwords,
 				    .transactions = o->transactions, .hashes = hashes,
 				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
-				    .bruteforce = o->bruteforce };
+				    .bruteforce = o->bruteforce, .text = o->text,
+				    .mailbox_report = o->mailbox_report };
 	struct output *out = output_open(&oc);
 	if (!out)
 		return EXIT_INPUT; /* output_open said why */
@@ -408,7 +428,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	if (!o->quiet)
 		print_summary(cap, &sessions, out);
 	if (!output_close(out)) {
-		fprintf(stderr, "popsift: writing events failed: %s\n", strerror(errno));
+		fprintf(stderr, "popsift: writing the output failed: %s\n", strerror(errno));
 		return EXIT_INPUT;
 	}
 	return captured ? 0 : EXIT_INPUT;

@@ -1,0 +1,281 @@
+/*
+ * mailbox.c - gathers the --mailbox-report (see mailbox.h).
+ *
+ * Owns the report's data: per open connection, the logins and retrievals seen
+ * so far (held by flow_id until the session event names the user), then per
+ * (server, user) the finished sessions. Its memory grows with the input (it is
+ * a report over the whole input, asked for explicitly), never per byte.
+ */
+#include "mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+#define MBR_PENDING_SLOTS 4096 /* open connections hashed by flow_id (chained) */
+
+struct mbr_pending {
+	uint64_t flow_id;
+	struct mbr_session s;
+	struct mbr_pending *next;
+};
+
+struct mailbox_report {
+	struct mbr_pending *pending[MBR_PENDING_SLOTS];
+	struct mbr_mailbox *boxes;
+	size_t n_boxes, cap_boxes;
+};
+
+struct mailbox_report *mbr_new(void)
+{
+	return calloc(1, sizeof(struct mailbox_report));
+}
+
+/* Wire bytes as an owned, escaped C string (the \xNN rule of every output). */
+static char *mbr_str(struct bytes b)
+{
+	char *s = malloc(UTF8_ESCAPED_MAX(b.n));
+	if (s)
+		utf8_escape(b.p, b.n, s);
+	return s;
+}
+
+static void *mbr_grow(void *arr, size_t n, size_t size)
+{
+	/* Doubling on powers of two: n is the count before the new element. */
+	if (n & (n - 1))
+		return arr;
+	return realloc(arr, (n ? n * 2 : 1) * size);
+}
+
+static struct mbr_pending **mbr_slot(struct mailbox_report *r, uint64_t flow_id)
+{
+	struct mbr_pending **pp = &r->pending[flow_id % MBR_PENDING_SLOTS];
+	while (*pp && (*pp)->flow_id != flow_id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct mbr_session *mbr_open(struct mailbox_report *r, const struct flow *f)
+{
+	struct mbr_pending **pp = mbr_slot(r, f->flow_id);
+	if (*pp)
+		return &(*pp)->s;
+	struct mbr_pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->flow_id = f->flow_id;
+	p->s.flow_id = f->flow_id;
+	p->s.start = f->start;
+	snprintf(p->s.client, sizeof(p->s.client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u",
+		 f->client_ip, f->client_port);
+	*pp = p;
+	return &p->s;
+}
+
+void mbr_auth(struct mailbox_report *r, const struct flow *f, const struct ev_auth *a)
+{
+	struct mbr_session *s = mbr_open(r, f);
+	struct mbr_login *l = s ? mbr_grow(s->logins, s->n_logins, sizeof(*l)) : NULL;
+	if (!l)
+		return;
+	s->logins = l;
+	l = &s->logins[s->n_logins++];
+	snprintf(l->mechanism, sizeof(l->mechanism), "%s", a->mechanism);
+	l->result = a->result;
+	l->when = f->now;
+}
+
+void mbr_message(struct mailbox_report *r, const struct flow *f, const struct message_record *m,
+		 struct bytes uid)
+{
+	struct mbr_session *s = mbr_open(r, f);
+	struct mbr_retrieval *x = s ? mbr_grow(s->retrieved, s->n_retrieved, sizeof(*x)) : NULL;
+	if (!x)
+		return;
+	s->retrieved = x;
+	x = &s->retrieved[s->n_retrieved++];
+	memset(x, 0, sizeof(*x));
+	x->number = m->number;
+	x->uid = uid.n ? mbr_str(uid) : NULL;
+	snprintf(x->command, sizeof(x->command), "%s", m->command);
+	x->size = m->size;
+	memcpy(x->sha256, m->sha256, sizeof(x->sha256));
+	x->complete = m->complete;
+	x->when = f->now;
+}
+
+static void mbr_session_free(struct mbr_session *s)
+{
+	for (size_t i = 0; i < s->n_retrieved; i++)
+		free(s->retrieved[i].uid);
+	for (size_t i = 0; i < s->n_listed; i++)
+		free(s->listed[i].uid);
+	free(s->retrieved);
+	free(s->listed);
+	free(s->logins);
+}
+
+static struct mbr_mailbox *mbr_box(struct mailbox_report *r, const char *server, const char *user)
+{
+	for (size_t i = 0; i < r->n_boxes; i++)
+		if (strcmp(r->boxes[i].server, server) == 0 && strcmp(r->boxes[i].user, user) == 0)
+			return &r->boxes[i];
+	if (r->n_boxes == r->cap_boxes) {
+		size_t cap = r->cap_boxes ? r->cap_boxes * 2 : 16;
+		struct mbr_mailbox *b = realloc(r->boxes, cap * sizeof(*b));
+		if (!b)
+			return NULL;
+		r->boxes = b;
+		r->cap_boxes = cap;
+	}
+	struct mbr_mailbox *b = &r->boxes[r->n_boxes];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->server, sizeof(b->server), "%s", server);
+	b->user = strdup(user);
+	if (!b->user)
+		return NULL;
+	r->n_boxes++;
+	return b;
+}
+
+static void mbr_take_listing(struct mbr_session *s, const struct ev_session *ev)
+{
+	s->listed = ev->n_mailbox ? calloc(ev->n_mailbox, sizeof(*s->listed)) : NULL;
+	for (size_t i = 0; s->listed && i < ev->n_mailbox; i++) {
+		const struct mailbox_entry *e = &ev->mailbox[i];
+		s->listed[i] = (struct mbr_listed){ e->number, e->uid.n ? mbr_str(e->uid) : NULL,
+						    e->size, e->marked, false };
+	}
+	s->n_listed = s->listed ? ev->n_mailbox : 0;
+}
+
+void mbr_session(struct mailbox_report *r, const struct flow *f, const struct ev_session *ev)
+{
+	struct mbr_session *pend = mbr_open(r, f);
+	struct mbr_pending **pp = mbr_slot(r, f->flow_id);
+	struct mbr_pending *p = *pp;
+	if (!pend || !p)
+		return;
+	*pp = p->next;
+	char *user = ev->username.n ? mbr_str(ev->username) : NULL;
+	struct mbr_mailbox *b = user ? mbr_box(r, f->server_ip, user) : NULL;
+	struct mbr_session *arr = b ? mbr_grow(b->sessions, b->n_sessions, sizeof(*arr)) : NULL;
+	free(user);
+	if (!arr) { /* no user known: not part of any mailbox's history */
+		mbr_session_free(&p->s);
+		free(p);
+		return;
+	}
+	b->sessions = arr;
+	struct mbr_session *s = &b->sessions[b->n_sessions++];
+	*s = p->s;
+	free(p);
+	s->end = f->now;
+	s->app_proto = f->app_proto;
+	s->committed = ev->deletions_committed;
+	s->end_reason = ev->quit ? "quit" : end_reason_name(f->end_reason);
+	mbr_take_listing(s, ev);
+}
+
+static int mbr_by_start(const void *a, const void *b)
+{
+	const struct mbr_session *x = a, *y = b;
+	if (x->start.tv_sec != y->start.tv_sec)
+		return x->start.tv_sec < y->start.tv_sec ? -1 : 1;
+	if (x->start.tv_usec != y->start.tv_usec)
+		return x->start.tv_usec < y->start.tv_usec ? -1 : 1;
+	return x->flow_id < y->flow_id ? -1 : x->flow_id > y->flow_id;
+}
+
+static int mbr_by_uid(const void *a, const void *b)
+{
+	return strcmp(((const struct mbr_message *)a)->uid, ((const struct mbr_message *)b)->uid);
+}
+
+/* The box's message (by uid), added when new; NULL when out of memory. */
+static struct mbr_message *mbr_msg(struct mbr_mailbox *b, const char *uid)
+{
+	for (size_t i = 0; i < b->n_messages; i++)
+		if (strcmp(b->messages[i].uid, uid) == 0)
+			return &b->messages[i];
+	struct mbr_message *m = mbr_grow(b->messages, b->n_messages, sizeof(*m));
+	if (!m)
+		return NULL;
+	b->messages = m;
+	m = &b->messages[b->n_messages];
+	memset(m, 0, sizeof(*m));
+	m->uid = uid;
+	m->size = -1;
+	b->n_messages++;
+	return m;
+}
+
+/*
+ * Walks the sessions in start order: a listed uid no earlier session listed is
+ * new (the leave-on-server view), and each uid collects its fate: first seen,
+ * retrievals, deletion marked and whether it was committed.
+ */
+static void mbr_summarise(struct mbr_mailbox *b)
+{
+	for (size_t k = 0; k < b->n_sessions; k++) {
+		struct mbr_session *s = &b->sessions[k];
+		for (size_t i = 0; i < s->n_listed; i++) {
+			struct mbr_listed *l = &s->listed[i];
+			struct mbr_message *m = l->uid ? mbr_msg(b, l->uid) : NULL;
+			if (!m)
+				continue;
+			l->is_new = m->first_flow == 0;
+			if (l->is_new) {
+				m->first_flow = s->flow_id;
+				m->first_seen = s->start;
+			}
+			m->size = l->size >= 0 ? l->size : m->size;
+			if (l->marked)
+				m->deleted = s->committed == COMMIT_YES ? "committed"
+					     : (m->deleted ? m->deleted : s->committed == COMMIT_NO ? "marked-not-committed" : "marked-unknown");
+		}
+		for (size_t i = 0; i < s->n_retrieved; i++) {
+			struct mbr_message *m = s->retrieved[i].uid ? mbr_msg(b, s->retrieved[i].uid) : NULL;
+			if (m)
+				m->times_retrieved++;
+		}
+	}
+	qsort(b->messages, b->n_messages, sizeof(*b->messages), mbr_by_uid);
+}
+
+const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n)
+{
+	for (size_t i = 0; i < r->n_boxes; i++) {
+		qsort(r->boxes[i].sessions, r->boxes[i].n_sessions, sizeof(struct mbr_session), mbr_by_start);
+		free(r->boxes[i].messages);
+		r->boxes[i].messages = NULL;
+		r->boxes[i].n_messages = 0;
+		mbr_summarise(&r->boxes[i]);
+	}
+	*n = r->n_boxes;
+	return r->boxes;
+}
+
+void mbr_free(struct mailbox_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < MBR_PENDING_SLOTS; i++) {
+		for (struct mbr_pending *p = r->pending[i], *next; p; p = next) {
+			next = p->next;
+			mbr_session_free(&p->s);
+			free(p);
+		}
+	}
+	for (size_t i = 0; i < r->n_boxes; i++) {
+		for (size_t k = 0; k < r->boxes[i].n_sessions; k++)
+			mbr_session_free(&r->boxes[i].sessions[k]);
+		free(r->boxes[i].sessions);
+		free(r->boxes[i].messages);
+		free(r->boxes[i].user);
+	}
+	free(r->boxes);
+	free(r);
+}

@@ -1,0 +1,165 @@
+/*
+ * text.c - the human summary (-T text): one line per login as it happens,
+ * then per server a table of the users and mechanisms seen, sorted. Owns the
+ * table's data (one row per server, user and mechanism); passwords appear
+ * only with --show-passwords, as in JSON.
+ */
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "utf8.h"
+
+#define TEXT_FIELD_MAX 256 /* longest user name shown in full */
+
+struct text_row {
+	char *server;     /* "ip:port" */
+	char *proto;
+	char *user;
+	char *mechanism;
+	unsigned ok, failed, unknown;
+	bool cleartext;
+};
+
+struct text_out {
+	FILE *fp;
+	bool show_passwords;
+	struct text_row *rows;
+	size_t n, cap;
+};
+
+struct text_out *text_open(FILE *fp, bool show_passwords)
+{
+	struct text_out *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->fp = fp;
+	t->show_passwords = show_passwords;
+	return t;
+}
+
+/* Wire bytes made printable: the \xNN rule, and control characters escaped too. */
+static char *text_str(struct bytes b)
+{
+	size_t n = b.n < TEXT_FIELD_MAX ? b.n : TEXT_FIELD_MAX;
+	char *esc = malloc(UTF8_ESCAPED_MAX(n));
+	if (!esc)
+		return strdup("?");
+	size_t len = utf8_escape(b.p, n, esc);
+	char *out = malloc(len * 4 + 4); /* each character may become \xNN */
+	if (!out) {
+		free(esc);
+		return strdup("?");
+	}
+	/* Control characters would move a terminal's cursor: show them as \xNN. */
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)esc; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)sprintf(out + o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	memcpy(out + o, b.n > n ? "..." : "", b.n > n ? 4 : 1);
+	free(esc);
+	return out;
+}
+
+static struct text_row *text_row(struct text_out *t, const char *server, const char *proto,
+				 const char *user, const char *mech)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct text_row *r = &t->rows[i];
+		if (!strcmp(r->server, server) && !strcmp(r->user, user) && !strcmp(r->mechanism, mech))
+			return r;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct text_row *rows = realloc(t->rows, cap * sizeof(*rows));
+		if (!rows)
+			return NULL;
+		t->rows = rows;
+		t->cap = cap;
+	}
+	struct text_row *r = &t->rows[t->n++];
+	*r = (struct text_row){ strdup(server), strdup(proto), strdup(user), strdup(mech), 0, 0, 0, false };
+	return r;
+}
+
+void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a)
+{
+	char when[32], client[80], server[80];
+	struct tm tm;
+	time_t sec = f->now.tv_sec;
+	gmtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(client, sizeof(client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u", f->client_ip, f->client_port);
+	snprintf(server, sizeof(server), strchr(f->server_ip, ':') ? "[%s]:%u" : "%s:%u", f->server_ip, f->server_port);
+	char *user = text_str(a->username);
+	fprintf(t->fp, "%s  %-21s -> %-21s %-4s  %-12s %-24s %-7s%s", when, client, server, f->app_proto,
+		a->mechanism, user[0] ? user : "-", auth_result_name(a->result), a->cleartext ? "  CLEARTEXT" : "");
+	if (a->result == AUTH_RESULT_FAILURE && a->failure && strcmp(a->failure, "credentials") != 0)
+		fprintf(t->fp, "  (%s)", a->failure);
+	if (t->show_passwords && a->has_password) {
+		char *pw = text_str(a->password);
+		fprintf(t->fp, "  password=%s", pw);
+		free(pw);
+	}
+	fputc('\n', t->fp);
+	struct text_row *r = text_row(t, server, f->app_proto, user, a->mechanism);
+	free(user);
+	if (!r)
+		return;
+	r->ok += a->result == AUTH_RESULT_SUCCESS;
+	r->failed += a->result == AUTH_RESULT_FAILURE;
+	r->unknown += a->result == AUTH_RESULT_UNKNOWN;
+	r->cleartext |= a->cleartext;
+}
+
+static int text_by_server_user(const void *x, const void *y)
+{
+	const struct text_row *a = x, *b = y;
+	int c = strcmp(a->server, b->server);
+	if (!c)
+		c = strcmp(a->user, b->user);
+	return c ? c : strcmp(a->mechanism, b->mechanism);
+}
+
+/* The closing table: per server, each user's mechanisms and outcomes. */
+static void text_table(struct text_out *t)
+{
+	qsort(t->rows, t->n, sizeof(*t->rows), text_by_server_user);
+	int uw = 4;
+	for (size_t i = 0; i < t->n; i++)
+		uw = (int)strlen(t->rows[i].user) > uw ? (int)strlen(t->rows[i].user) : uw;
+	uw = uw > 40 ? 40 : uw;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct text_row *r = &t->rows[i];
+		if (i == 0 || strcmp(r->server, t->rows[i - 1].server) != 0)
+			fprintf(t->fp, "\nserver %s (%s)\n  %-*s  %-14s %6s %6s %7s  %s\n", r->server, r->proto, uw,
+				"user", "mechanism", "ok", "failed", "unknown", "cleartext");
+		fprintf(t->fp, "  %-*s  %-14s %6u %6u %7u  %s\n", uw, r->user[0] ? r->user : "-", r->mechanism,
+			r->ok, r->failed, r->unknown, r->cleartext ? "YES" : "no");
+	}
+}
+
+bool text_close(struct text_out *t)
+{
+	if (!t)
+		return true;
+	if (t->n)
+		text_table(t);
+	else
+		fprintf(t->fp, "no logins seen\n");
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->rows[i].server);
+		free(t->rows[i].proto);
+		free(t->rows[i].user);
+		free(t->rows[i].mechanism);
+	}
+	free(t->rows);
+	bool ok = !ferror(t->fp);
+	free(t);
+	return ok;
+}

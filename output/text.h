@@ -1,0 +1,21 @@
+/*
+ * text.h - the human summary writer (-T text).
+ */
+#ifndef POPSIFT_TEXT_H
+#define POPSIFT_TEXT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow.h"
+
+struct text_out;
+
+/* `fp` stays the caller's. NULL only when out of memory. */
+struct text_out *text_open(FILE *fp, bool show_passwords);
+/* One line for the login, and a row of the closing table. */
+void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a);
+/* Writes the per-server table and frees t; false when writing failed. */
+bool text_close(struct text_out *t);
+
+#endif
