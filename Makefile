@@ -79,6 +79,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 unit-bins san-popsift
 	@$(MAKE) --no-print-directory tools
+	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run-all.sh build/san
 
 unit-bins: $(UNIT_BINS)

@@ -254,8 +254,8 @@ static void pop2_visit_folder(struct pop2 *p, const uint8_t *name, size_t n)
 	if (n > POP2_FOLDER_MAX)
 		n = POP2_FOLDER_MAX;
 	for (size_t i = 0; i < p->n_folders; i++)
-		if (p->folders[i].n == n && memcmp(p->folders[i].p, name, n) == 0)
-			return;
+		if (p->folders[i].n == n && (n == 0 || memcmp(p->folders[i].p, name, n) == 0))
+			return; /* an empty name is stored as NULL: memcmp(NULL, ..., 0) is undefined */
 	if (p->n_folders < POP2_FOLDERS_MAX)
 		bstr_set(&p->folders[p->n_folders++], name, n, POP2_FOLDER_MAX);
 }

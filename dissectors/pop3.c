@@ -127,8 +127,11 @@ struct pop3 {
 	bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
 	bool seen_bytes;
 
-	struct pop3_pending q[POP3_PENDING_MAX];
-	size_t qhead, qlen, qbytes;
+	/* A ring grown on demand up to POP3_PENDING_MAX, and the capabilities
+	   allocated at the first CAPA line: an idle session costs a few hundred
+	   bytes, not 10 KB (100,000 concurrent sessions, issue 7). */
+	struct pop3_pending *q;
+	size_t qcap, qhead, qlen, qbytes;
 	struct pop3_pending cur; /* the command whose multi-line reply is being read */
 
 	struct sasl *sasl;      /* the AUTH exchange at the head of the queue */
@@ -139,11 +142,12 @@ struct pop3 {
 	struct bstr user;       /* argument of the latest USER command */
 	struct bstr rejected;   /* -ERR to that USER, while no PASS followed */
 	struct bstr session_user;
-	struct bstr caps[POP3_CAPA_MAX];
+	struct bstr *caps;        /* POP3_CAPA_MAX of them, once a CAPA reply came */
 	size_t n_caps;
-	struct bytes caps_view[POP3_CAPA_MAX];
+	struct bytes *caps_view;  /* allocated with caps */
 
 	bool authenticated, tls, quit, encrypted;
+	bool after_quit_seen;   /* pop3.data_after_quit was reported */
 	bool stls_offered;      /* CAPA listed STLS */
 	struct kpop kpop;       /* the Kerberos preamble walker (KPOP, port 1109) */
 	bool kpop_reported;
@@ -236,7 +240,7 @@ static void pop3_set_phase(struct pop3 *p, enum pop3_phase ph)
 
 static struct pop3_pending *pop3_q_at(struct pop3 *p, size_t i)
 {
-	return &p->q[(p->qhead + i) % POP3_PENDING_MAX];
+	return &p->q[(p->qhead + i) % p->qcap];
 }
 
 static void pop3_pending_free(struct pop3 *p, struct pop3_pending *c)
@@ -251,7 +255,7 @@ static void pop3_pending_free(struct pop3 *p, struct pop3_pending *c)
 static struct pop3_pending pop3_q_pop(struct pop3 *p)
 {
 	struct pop3_pending c = *pop3_q_at(p, 0);
-	p->qhead = (p->qhead + 1) % POP3_PENDING_MAX;
+	p->qhead = (p->qhead + 1) % p->qcap;
 	p->qlen--;
 	return c;
 }
@@ -276,17 +280,40 @@ static enum pop3_cmd_id pop3_lookup(const uint8_t *kw, size_t n)
 	return POP3_CMD_UNKNOWN;
 }
 
-/* Queues a client line; the oldest is dropped (and reported) when full. */
-static void pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
+/* Doubles the ring (up to POP3_PENDING_MAX), keeping the order; false when it cannot. */
+static bool pop3_q_grow(struct pop3 *p)
 {
-	while (p->qlen > 0 && (p->qlen == POP3_PENDING_MAX || p->qbytes + n > POP3_PENDING_BYTES)) {
+	if (p->qcap == POP3_PENDING_MAX)
+		return false;
+	size_t cap = p->qcap ? p->qcap * 2 : 8;
+	struct pop3_pending *q = calloc(cap, sizeof(*q));
+	if (!q)
+		return false;
+	for (size_t i = 0; i < p->qlen; i++)
+		q[i] = *pop3_q_at(p, i);
+	free(p->q);
+	p->q = q;
+	p->qcap = cap;
+	p->qhead = 0;
+	return true;
+}
+
+/*
+ * Queues a client line; the oldest is dropped (and reported) when full.
+ * Returns false when out of memory (the line is not queued).
+ */
+static bool pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
+{
+	if (p->qlen == p->qcap && !pop3_q_grow(p) && p->qcap == 0)
+		return false;
+	while (p->qlen > 0 && (p->qlen == p->qcap || p->qbytes + n > POP3_PENDING_BYTES)) {
 		struct pop3_pending old = pop3_q_pop(p);
 		pop3_anomaly(p, ANOM_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
 		pop3_pending_free(p, &old);
 	}
 	uint8_t *copy = malloc(n ? n : 1);
 	if (!copy)
-		return;
+		return false;
 	memcpy(copy, line, n);
 	const uint8_t *sp = memchr(line, ' ', n);
 	size_t kwlen = sp ? (size_t)(sp - line) : n;
@@ -297,6 +324,7 @@ static void pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
 	c->argoff = sp ? kwlen + 1 : n;
 	p->qlen++;
 	p->qbytes += n;
+	return true;
 }
 
 static struct bytes pop3_arg(const struct pop3_pending *c)
@@ -473,8 +501,26 @@ static int64_t pop3_announced_size(const struct pop3_reply *r)
 	return n;
 }
 
+static void pop3_body_end(struct pop3 *p, bool complete);
+
+/*
+ * One message streams at a time (event.h), and both directions share the
+ * dot-unstuffer: a server body opening while the client's XTND XMIT
+ * submission is still open (a client that pipelined after XTND XMIT) ends
+ * the submission first, unfinished.
+ */
+static void pop3_close_submission(struct pop3 *p)
+{
+	if (p->xmit != POP3_XMIT_BODY)
+		return;
+	pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_SERVER, NULL, 0);
+	pop3_body_end(p, false);
+	p->xmit = POP3_XMIT_NONE;
+}
+
 static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
+	pop3_close_submission(p);
 	struct event ev = { .type = EV_MESSAGE_BEGIN };
 	struct bytes arg = pop3_arg(c);
 	ev.u.message_begin.announced = c->id == POP3_CMD_RETR ? pop3_announced_size(r) : -1;
@@ -527,6 +573,7 @@ static bool pop3_reply_xtnd(struct pop3 *p, struct pop3_pending *c, const struct
 	}
 	if (!bytes_has_prefix_ci(arg.p, arg.n, "XMIT"))
 		return false;
+	pop3_close_submission(p);
 	struct event ev = { .type = EV_MESSAGE_BEGIN };
 	ev.u.message_begin.command = "XTND XMIT";
 	ev.u.message_begin.dir = DIR_TO_SERVER;
@@ -800,6 +847,17 @@ static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
 		pop3_anomaly(p, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
 		return;
 	}
+	if (!p->caps) {
+		p->caps = calloc(POP3_CAPA_MAX, sizeof(*p->caps));
+		p->caps_view = calloc(POP3_CAPA_MAX, sizeof(*p->caps_view));
+		if (!p->caps || !p->caps_view) {
+			free(p->caps);
+			free(p->caps_view);
+			p->caps = NULL;
+			p->caps_view = NULL;
+			return;
+		}
+	}
 	bstr_set(&p->caps[p->n_caps++], s, n, POP3_CAPA_LINE_MAX);
 	if (n == 4 && strncasecmp((const char *)s, "STLS", 4) == 0)
 		p->stls_offered = true;
@@ -937,7 +995,8 @@ static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 	return i;
 }
 
-static void pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
+/* Returns the bytes left unread because the rest of the stream is no longer text. */
+static size_t pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
 	while (len > 0 && pop3_is_text(p)) {
 		if (p->srv == POP3_SRV_BODY && !p->body_holed) {
@@ -951,6 +1010,7 @@ static void pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 			break;
 		pop3_server_line(p, &l);
 	}
+	return len;
 }
 
 /* ---- the client side -------------------------------------------------- */
@@ -978,7 +1038,8 @@ static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 		pop3_head_changed(p);
 }
 
-static void pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
+/* Returns the bytes left unread because the rest of the stream is no longer text. */
+static size_t pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
 	while (len > 0 && pop3_is_text(p)) {
 		if (p->xmit == POP3_XMIT_BODY) {
@@ -992,14 +1053,19 @@ static void pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
 			break;
 		pop3_client_line(p, &l);
 	}
+	return len;
 }
 
 /* ---- the dissector interface ----------------------------------------- */
 
-/* A TLS record (handshake, type 22, version 3.x) where text was expected. */
+/*
+ * A TLS record (handshake, type 22) where text was expected. The first byte
+ * alone decides, so the verdict never depends on how the bytes were split
+ * (a chunk may hold a single byte); 0x16 never starts a POP3 line.
+ */
 static bool pop3_is_tls_record(const uint8_t *buf, size_t len)
 {
-	return len >= 1 && buf[0] == 0x16 && (len < 2 || buf[1] == 0x03);
+	return len >= 1 && buf[0] == 0x16;
 }
 
 /* After STLS +OK: a ClientHello confirms TLS; anything else resumes text. */
@@ -1065,13 +1131,24 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 	if (len == 0 || !kpop_passes(&p->kpop, dir))
 		return;
 	if (p->quit && dir == DIR_TO_SERVER) {
-		pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
+		if (!p->after_quit_seen) /* once: a count per chunk would depend on chunking */
+			pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
+		p->after_quit_seen = true;
 		return;
 	}
-	if (dir == DIR_TO_SERVER)
-		pop3_client_data(p, buf, len);
-	else
-		pop3_server_data(p, buf, len);
+	for (;;) {
+		size_t rest = dir == DIR_TO_SERVER ? pop3_client_data(p, buf, len)
+						   : pop3_server_data(p, buf, len);
+		if (rest == 0 || p->phase != POP3_PH_TLS_PENDING)
+			return;
+		/* STLS was accepted inside this chunk: the bytes after its reply
+		   decide, as they would had they come in a chunk of their own. */
+		buf += len - rest;
+		len = rest;
+		pop3_tls_decide(p, dir, buf, len);
+		if (p->phase == POP3_PH_TLS)
+			return;
+	}
 }
 
 /*
@@ -1132,8 +1209,8 @@ static void pop3_gap(void *st, enum dir dir, size_t missing)
 		pop3_end_multiline(p);
 	if (dir == DIR_TO_SERVER && !p->sasl) {
 		/* A lost command still gets its reply: keep replies matched in order. */
-		pop3_q_push(p, (const uint8_t *)"", 0);
-		pop3_q_at(p, p->qlen - 1)->id = POP3_CMD_LOST;
+		if (pop3_q_push(p, (const uint8_t *)"", 0))
+			pop3_q_at(p, p->qlen - 1)->id = POP3_CMD_LOST;
 	}
 }
 
@@ -1256,8 +1333,11 @@ static void pop3_destroy(void *st)
 	bstr_free(&p->user);
 	bstr_free(&p->rejected);
 	bstr_free(&p->session_user);
-	for (size_t i = 0; i < POP3_CAPA_MAX; i++)
+	for (size_t i = 0; p->caps && i < POP3_CAPA_MAX; i++)
 		bstr_free(&p->caps[i]);
+	free(p->caps);
+	free(p->caps_view);
+	free(p->q);
 	free(p);
 }
 

@@ -11,7 +11,8 @@ PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
   libjansson-dev libcmocka-dev libssl-dev libgmime-3.0-dev
-  python3 jq tcpdump dovecot-pop3d curl fetchmail openssl
+  python3 jq tcpdump dovecot-pop3d curl
+  clang libclang-rt-14-dev valgrind fetchmail openssl
 )
 
 missing=()

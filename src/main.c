@@ -335,6 +335,9 @@ static void print_summary(const struct capture *cap, const struct session_table 
 				"%llu dropped by the interface\n",
 			(unsigned long long)cs.kernel_received, (unsigned long long)cs.kernel_dropped,
 			(unsigned long long)cs.iface_dropped);
+	if (rs.half_open)
+		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
+			(unsigned long long)rs.half_open);
 	if (rs.evicted || rs.short_fragments || cs.truncated || rs.ipv6_fragments || rs.ipv6_unmapped)
 		fprintf(stderr,
 			"popsift: warning: %llu streams evicted (table full: raise --max-streams), "

@@ -44,6 +44,9 @@
 #define FILL_CHUNK 32768            /* bytes per synthetic filler segment */
 #define HOLE_QUEUE_LIMIT 32768      /* queued bytes behind a hole before we stop waiting */
 #define REBASE_AT (1 << 30)         /* keep libnids' int counters far from overflow */
+#define HS_SLOTS_MIN 64            /* handshakes held back at once, at least ... */
+#define HS_SLOTS_MAX (1u << 16)    /* ... and at most (about 11 MB) */
+#define HS_PKT_MAX 80              /* a longer SYN or SYN-ACK (IP options, data) goes straight in */
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
 
@@ -73,6 +76,22 @@ struct seg {
 	size_t payload;
 };
 
+/*
+ * A handshake libnids has not seen yet (see reasm_hold): the SYN and, once it
+ * came, the SYN-ACK, as captured. libnids gets them only when a third packet
+ * shows the connection is real, so half-open connections never take a slot in
+ * its stream table, where they would evict established sessions (libnids
+ * evicts the oldest stream, whatever its state).
+ */
+struct hs_slot {
+	struct tuple4 t;  /* client -> server, as the SYN was sent */
+	bool used;
+	uint8_t syn_len, synack_len; /* synack_len 0: no SYN-ACK yet */
+	uint32_t syn_seq, synack_seq;
+	uint8_t syn[HS_PKT_MAX];
+	uint8_t synack[HS_PKT_MAX];
+};
+
 static struct {
 	struct reasm_config cfg;
 	struct reasm_stats stats;
@@ -81,6 +100,8 @@ static struct {
 	pcap_t *dead;
 	bool synthetic_handshake; /* the JUST_EST now being reported is ours */
 	bool warned_full;
+	struct hs_slot *hs; /* handshakes held back: 2-way set-associative, hs_mask + 1 slots */
+	uint32_t hs_mask;
 	uint8_t pkt[IPMAP_PACKET_MAX]; /* synthesised and translated packets */
 } R;
 
@@ -233,6 +254,15 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 	nids_register_chksum_ctl(&no_checksums, 1);
 	nids_register_tcp((void *)reasm_tcp); /* after nids_init(), which resets callbacks */
 	ipmap_init();
+	uint32_t slots = HS_SLOTS_MIN;
+	while (slots < cfg->max_streams && slots < HS_SLOTS_MAX)
+		slots *= 2;
+	R.hs = calloc(slots, sizeof(*R.hs)); /* pages are touched only as handshakes arrive */
+	if (!R.hs) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	R.hs_mask = slots - 1;
 	return true;
 }
 
@@ -419,20 +449,160 @@ static bool reasm_parse(const uint8_t *ip, size_t len, size_t ihl, struct seg *g
 	return true;
 }
 
-/* Before libnids sees a segment: port reuse, mid-stream pickup, counter rebase. */
-static void reasm_before(const struct seg *g)
+/* ---- handshakes held back (struct hs_slot) ------------------------------ */
+
+static uint32_t hs_hash(const struct tuple4 *t)
+{
+	uint64_t h = ((uint64_t)t->saddr << 32 | t->daddr) * 0x9e3779b97f4a7c15ULL;
+	h ^= ((uint64_t)t->source << 16 | t->dest) * 0xc2b2ae3d27d4eb4fULL;
+	return (uint32_t)(h >> 32 ^ h);
+}
+
+static bool hs_same(const struct tuple4 *a, const struct tuple4 *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr && a->source == b->source &&
+	       a->dest == b->dest;
+}
+
+/* The slot holding client -> server tuple t, or NULL. */
+static struct hs_slot *hs_find(const struct tuple4 *t)
+{
+	uint32_t i = hs_hash(t) & R.hs_mask;
+	for (uint32_t k = 0; k < 2; k++) {
+		struct hs_slot *s = &R.hs[(i ^ k) & R.hs_mask];
+		if (s->used && hs_same(&s->t, t))
+			return s;
+	}
+	return NULL;
+}
+
+/* A slot for a new handshake: a free one, else one still without SYN-ACK. */
+static struct hs_slot *hs_victim(const struct tuple4 *t)
+{
+	uint32_t i = hs_hash(t) & R.hs_mask;
+	struct hs_slot *a = &R.hs[i], *b = &R.hs[(i ^ 1) & R.hs_mask];
+	if (!a->used)
+		return a;
+	if (!b->used)
+		return b;
+	return a->synack_len && !b->synack_len ? b : a;
+}
+
+static void hs_drop(struct hs_slot *s)
+{
+	s->used = false;
+	R.stats.half_open++;
+}
+
+/*
+ * Holds back a SYN, or the SYN-ACK answering a held SYN, of a connection
+ * libnids does not know. Returns true when the packet was kept (not to be fed
+ * now). A SYN or SYN-ACK that does not fit a slot is fed at once, as is any
+ * SYN-ACK without its SYN (libnids ignores it).
+ */
+static bool reasm_hold(const struct seg *g, const uint8_t *ip, size_t len)
+{
+	uint8_t f = g->flags & (TCP_SYN | TCP_ACK | TCP_RST);
+	if (f == TCP_SYN) {
+		if (len > HS_PKT_MAX || g->payload)
+			return false;
+		struct hs_slot *s = hs_find(&g->t);
+		if (!s) {
+			s = hs_victim(&g->t);
+			if (s->used)
+				hs_drop(s); /* the oldest guess gives way: its SYN was never answered */
+		}
+		*s = (struct hs_slot){ .t = g->t, .used = true, .syn_len = (uint8_t)len,
+				       .syn_seq = g->seq };
+		memcpy(s->syn, ip, len);
+		return true;
+	}
+	if (f != (TCP_SYN | TCP_ACK))
+		return false;
+	struct tuple4 c = reasm_reverse(&g->t);
+	struct hs_slot *s = hs_find(&c);
+	if (!s || g->ack != s->syn_seq + 1)
+		return false; /* not an answer to the SYN held: libnids ignores it too */
+	if (len > HS_PKT_MAX || g->payload) {
+		reasm_feed(s->syn, s->syn_len); /* too big to hold: libnids takes both now */
+		s->used = false;
+		return false;
+	}
+	s->synack_len = (uint8_t)len;
+	s->synack_seq = g->seq;
+	memcpy(s->synack, ip, len);
+	return true;
+}
+
+/*
+ * Any other packet of a connection libnids does not know ends the wait: with
+ * a SYN-ACK held, libnids gets the SYN, the SYN-ACK and (unless this packet is
+ * the client's ACK of it) the ACK the capture lost, so the session starts as
+ * a complete one. A reset ends a handshake; a SYN never answered is forgotten
+ * (this packet is then picked up mid-stream). Returns true when a stream now exists.
+ */
+static bool reasm_release(const struct seg *g)
+{
+	bool from_client = true;
+	struct hs_slot *s = hs_find(&g->t);
+	if (!s) {
+		struct tuple4 c = reasm_reverse(&g->t);
+		s = hs_find(&c);
+		from_client = false;
+	}
+	if (!s)
+		return false;
+	if ((g->flags & TCP_RST) || !s->synack_len) {
+		hs_drop(s);
+		return false;
+	}
+	s->used = false;
+	reasm_feed(s->syn, s->syn_len);
+	reasm_feed(s->synack, s->synack_len);
+	if (!(from_client && (g->flags & TCP_ACK) && g->ack == s->synack_seq + 1))
+		reasm_inject(&s->t, s->syn_seq + 1, s->synack_seq + 1, TCP_ACK, 0);
+	return true;
+}
+
+/*
+ * Before libnids sees a segment: port reuse, handshakes held back, mid-stream
+ * pickup, counter rebase. Returns true when the segment is held (not to be fed).
+ */
+static bool reasm_before(const struct seg *g, const uint8_t *ip, size_t len)
 {
 	bool from_client;
 	struct tcp_stream *ts = reasm_find(&g->t, &from_client);
 	bool syn_only = (g->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-	if (ts && syn_only && ts->client.first_data_seq != g->seq + 1)
+	if (ts && syn_only && ts->client.first_data_seq != g->seq + 1) {
 		reasm_port_reuse(ts);
-	else if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)) &&
+		ts = NULL;
+	}
+	if (!ts && reasm_hold(g, ip, len))
+		return true;
+	if (!ts && reasm_release(g))
+		ts = reasm_find(&g->t, &from_client);
+	if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)) &&
 		 (port_followed(g->t.dest) || port_followed(g->t.source)))
 		reasm_pickup(g); /* --detect picks up no unknown port mid-stream: no sure direction */
 	else if (ts && ts->user) {
 		reasm_rebase(&ts->server, &ts->client);
 		reasm_rebase(&ts->client, &ts->server);
+	}
+	return false;
+}
+
+/*
+ * libnids keeps a half's receive buffer (4 KB or more) for the connection's
+ * whole life, although popsift consumes every byte at once: 100,000 idle
+ * sessions would hold 400 MB. Between packets nothing is held, so the buffer
+ * goes back; libnids allocates a new one when data comes (add2buf: data NULL).
+ */
+static void reasm_trim(struct half_stream *h)
+{
+	if (h->data && h->count == h->offset) {
+		free(h->data);
+		h->data = NULL;
+		h->bufsize = 0;
 	}
 }
 
@@ -446,6 +616,10 @@ static void reasm_after(const struct seg *g)
 	reasm_check_hole(ts, &ts->client, false);
 	if (ts->user)
 		reasm_check_hole(ts, &ts->server, false);
+	if (ts->user) {
+		reasm_trim(&ts->client);
+		reasm_trim(&ts->server);
+	}
 }
 
 /*
@@ -506,7 +680,8 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 		R.stats.skipped++;
 		return;
 	}
-	reasm_before(&g);
+	if (reasm_before(&g, ip, caplen))
+		return;
 	reasm_feed(ip, caplen);
 	reasm_after(&g);
 }
@@ -569,6 +744,11 @@ void reasm_finish(void)
 	/* nids_init() drops its callback lists without freeing them: unregister, so
 	   reasm_init() may run again (the fuzz harness does, once per input). */
 	nids_unregister_tcp((void *)reasm_tcp);
+	for (uint32_t i = 0; R.hs && i <= R.hs_mask; i++)
+		if (R.hs[i].used)
+			hs_drop(&R.hs[i]); /* handshakes the capture never completed */
+	free(R.hs);
+	R.hs = NULL;
 	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);

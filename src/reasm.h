@@ -35,6 +35,8 @@ struct reasm_stats {
 	uint64_t ipv6_unmapped;  /* IPv6 packets dropped: too many distinct addresses */
 	uint64_t rebased;        /* counter rebases (streams past 1 GiB in one direction) */
 	uint64_t timed_out;      /* sessions ended by the idle timeout */
+	uint64_t half_open;      /* handshakes never completed (SYN unanswered, reset, or
+				    crowded out of the held-handshake table): not followed */
 	uint64_t not_pop;        /* --detect: connections dropped as not POP */
 };
 

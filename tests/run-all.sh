@@ -46,6 +46,32 @@ for suite in tests/e2e/test_*.py tests/e2e/golden.py; do
   if [ $rc -ne 0 ] && [ $failed -eq $before ]; then failed=$((failed + 1)); fi
 done
 
+# Counts a whole step by its closing line; a step that fails without one counts once.
+step() {
+  "$@" >"$log" 2>&1
+  local rc=$? before=$failed
+  grep -v '^ok ' "$log"
+  count
+  if [ $rc -ne 0 ] && [ $failed -eq $before ]; then failed=$((failed + 1)); fi
+}
+
+# valgrind memcheck over the end-to-end captures, on the release binary (it
+# cannot run the ASan one): once per `make check`. SKIP_VALGRIND=1 skips it.
+if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
+  step tests/valgrind.sh build/popsift
+fi
+
+# libFuzzer smoke runs when the harnesses are built (`make check` builds them):
+# regressions replayed, then FUZZ_SMOKE_SECONDS of fuzzing per harness.
+# SKIP_FUZZ_SMOKE=1 skips them.
+harnesses=()
+for b in build/fuzz/fuzz_*; do
+  [ -x "$b" ] && harnesses+=("${b#build/fuzz/fuzz_}")
+done
+if [ "${SKIP_FUZZ_SMOKE:-0}" != 1 ] && [ ${#harnesses[@]} -gt 0 ]; then
+  step tests/fuzz/run.sh smoke "${FUZZ_SMOKE_SECONDS:-30}" "${FUZZ_JOBS:-$(nproc)}" "${harnesses[@]}"
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
