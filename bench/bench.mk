@@ -1,0 +1,39 @@
+# The benchmark (issue 8): `make bench` (8-10 minutes, ~1 GB capture) and
+# `make bench-quick` (~200 MB, a minute or two). Not part of `make check`.
+# Captures are generated once into build/bench/ and reused; `make bench-clean`
+# removes them. Options for bench/run.py go in BENCH_ARGS, e.g.
+#   make bench-quick BENCH_ARGS="--runs 7 --only heavy --compare /tmp/patched/popsift"
+# See bench/run.py and docs/performance.md.
+
+BENCH_BINS := build/bench/bare_pcap build/bench/bare_nids build/bench/rusage
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick bench-bins bench-clean
+
+build/bench/bare_pcap: bench/bare_pcap.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+build/bench/bare_nids: bench/bare_nids.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(PKG_CFLAGS) -o $@ $< -lnids $(PKG_LIBS)
+
+build/bench/rusage: bench/rusage.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
+
+bench-bins: $(BENCH_BINS)
+
+# Always the release build (build/popsift, -O2), never the sanitizer tree.
+bench: bench-bins
+	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
+	@python3 bench/run.py --full $(BENCH_ARGS)
+
+bench-quick: bench-bins
+	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
+	@python3 bench/run.py --quick $(BENCH_ARGS)
+
+# The generated captures take ~3.4 GB (full) / ~0.6 GB (quick); they are kept for the next run.
+bench-clean:
+	rm -f build/bench/popgen_* build/bench/results-*
+	rm -rf build/bench/extract.* build/bench/check.* build/bench/writebw.*
