@@ -954,12 +954,23 @@ static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 	while (i < len) {
 		switch (p->body) {
 		case POP3_BODY_MID: {
-			const uint8_t *lf = memchr(buf + i, '\n', len - i);
-			size_t end = lf ? (size_t)(lf - buf) + 1 : len;
-			pop3_body_data(p, buf + i, end - i);
+			/*
+			 * One span up to the next line that starts with '.' (or the end of
+			 * the input): lines that need no unstuffing pass on together, so
+			 * the sink (hashing, extraction) gets large spans, not lines.
+			 */
+			size_t start = i, end = len;
+			const uint8_t *lf;
+			while ((lf = memchr(buf + i, '\n', len - i)) != NULL) {
+				i = (size_t)(lf - buf) + 1;
+				if (i == len || buf[i] == '.') {
+					end = i;
+					p->body = POP3_BODY_BOL;
+					break;
+				}
+			}
+			pop3_body_data(p, buf + start, end - start);
 			i = end;
-			if (lf)
-				p->body = POP3_BODY_BOL;
 			break;
 		}
 		case POP3_BODY_BOL:
