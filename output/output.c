@@ -138,7 +138,7 @@ static bool out_write_report(struct output *o)
 		return false;
 	size_t n;
 	const struct mbr_mailbox *boxes = mbr_mailboxes(o->report, &n);
-	bool ok = json_mailbox_report(fp, boxes, n);
+	bool ok = o->cfg.text ? text_mailbox_report(fp, boxes, n) : json_mailbox_report(fp, boxes, n);
 	if (fp != o->cfg.fp)
 		ok = fclose(fp) == 0 && ok;
 	return ok;

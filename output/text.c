@@ -163,3 +163,63 @@ bool text_close(struct text_out *t)
 	free(t);
 	return ok;
 }
+
+static void text_time(const struct timeval *tv, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t sec = tv->tv_sec;
+	gmtime_r(&sec, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* One session of a mailbox's timeline: logins, then what it did to messages. */
+static void text_report_session(FILE *fp, const struct mbr_session *s)
+{
+	char start[32];
+	text_time(&s->start, start, sizeof(start));
+	fprintf(fp, "  %s  %-22s %s", start, s->client, s->app_proto ? s->app_proto : "pop3");
+	for (size_t i = 0; i < s->n_logins; i++)
+		fprintf(fp, "%s%s %s", i ? ", " : "  login ", s->logins[i].mechanism,
+			auth_result_name(s->logins[i].result));
+	fputc('\n', fp);
+	size_t listed = 0, fresh = 0, marked = 0;
+	for (size_t i = 0; i < s->n_listed; i++) {
+		listed += s->listed[i].uid != NULL;
+		fresh += s->listed[i].uid && s->listed[i].is_new;
+		marked += s->listed[i].marked;
+	}
+	fprintf(fp, "      listed %zu uid%s, %zu new\n", listed, listed == 1 ? "" : "s", fresh);
+	for (size_t i = 0; i < s->n_retrieved; i++) {
+		const struct mbr_retrieval *r = &s->retrieved[i];
+		fprintf(fp, "      %-4s %-5u %-24s %8llu octets  sha256 %.16s...%s\n", r->command, r->number,
+			r->uid ? r->uid : "-", (unsigned long long)r->size, r->sha256,
+			r->complete ? "" : "  INCOMPLETE");
+	}
+	if (marked) {
+		static const char *const fate[] = { "capture ended first: unknown", "committed", "NOT committed" };
+		fprintf(fp, "      marked for deletion:");
+		for (size_t i = 0; i < s->n_listed; i++)
+			if (s->listed[i].marked)
+				fprintf(fp, " %u(%s)", s->listed[i].number, s->listed[i].uid ? s->listed[i].uid : "-");
+		fprintf(fp, " -> %s\n", fate[s->committed]);
+	}
+}
+
+bool text_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mbr_mailbox *b = &boxes[i];
+		fprintf(fp, "%smailbox %s on %s: %zu session%s, %zu message%s known by uid\n", i ? "\n" : "",
+			b->user, b->server, b->n_sessions, b->n_sessions == 1 ? "" : "s", b->n_messages,
+			b->n_messages == 1 ? "" : "s");
+		for (size_t k = 0; k < b->n_sessions; k++)
+			text_report_session(fp, &b->sessions[k]);
+		for (size_t k = 0; k < b->n_messages; k++) {
+			const struct mbr_message *m = &b->messages[k];
+			if (m->deleted)
+				fprintf(fp, "  uid %s: retrieved %u time%s, deletion %s\n", m->uid, m->times_retrieved,
+					m->times_retrieved == 1 ? "" : "s", m->deleted);
+		}
+	}
+	return fflush(fp) == 0 && !ferror(fp);
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "flow.h"
+#include "mailbox.h"
 
 struct text_out;
 
@@ -15,6 +16,8 @@ struct text_out;
 struct text_out *text_open(FILE *fp, bool show_passwords);
 /* One line for the login, and a row of the closing table. */
 void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a);
+/* The --mailbox-report as text (with -T text): a timeline per mailbox. */
+bool text_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n);
 /* Writes the per-server table and frees t; false when writing failed. */
 bool text_close(struct text_out *t);
 

@@ -36,6 +36,10 @@ struct capture {
 	struct capture_stats st;
 	const struct capture_hooks *hooks;
 	time_t last_tick;
+	bool progress;          /* draw the progress bar */
+	uint64_t bytes_total;   /* sizes of the files (0: unknown, e.g. stdin) */
+	uint64_t bytes_before;  /* bytes of the files already read */
+	double progress_start, progress_drawn;
 };
 
 #define LIVE_SNAPLEN 262144          /* offloaded (GRO/TSO) frames exceed 64 KB */
@@ -134,13 +138,51 @@ static void capture_packet(struct capture *c, const struct capture_input *in,
 	}
 }
 
+/* Seconds since an arbitrary start, for the progress bar's rate and ETA. */
+static double capture_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The progress bar (files only, stderr a terminal): bytes read of the total,
+ * rate and time left, redrawn at most four times a second on one line.
+ */
+static void capture_progress(struct capture *c, struct capture_input *in, bool last)
+{
+	double now = capture_clock();
+	if (!last && now - c->progress_drawn < 0.25)
+		return;
+	c->progress_drawn = now;
+	FILE *f = in && in->p ? pcap_file(in->p) : NULL;
+	off_t pos = f ? ftello(f) : -1;
+	double done = (double)c->bytes_before + (pos > 0 ? (double)pos : 0);
+	double rate = done / (now - c->progress_start > 1e-3 ? now - c->progress_start : 1e-3);
+	if (c->bytes_total > 0) {
+		double left = (double)c->bytes_total - done;
+		fprintf(stderr, "\rpopsift: %5.1f%%  %.0f / %.0f MB  %.0f MB/s  ETA %.0f s   ",
+			100.0 * done / (double)c->bytes_total, done / 1e6, (double)c->bytes_total / 1e6,
+			rate / 1e6, left > 0 && rate > 0 ? left / rate : 0.0);
+	} else {
+		fprintf(stderr, "\rpopsift: %.0f MB  %.0f MB/s   ", done / 1e6, rate / 1e6);
+	}
+	if (last)
+		fputc('\n', stderr);
+}
+
 static void capture_read(struct capture *c, struct capture_input *in)
 {
 	struct pcap_pkthdr *h;
 	const u_char *frame;
 	int rc;
-	while ((rc = pcap_next_ex(in->p, &h, &frame)) == 1)
+	unsigned n = 0;
+	while ((rc = pcap_next_ex(in->p, &h, &frame)) == 1) {
 		capture_packet(c, in, h, frame);
+		if (c->progress && (++n & 1023) == 0)
+			capture_progress(c, in, false);
+	}
 	if (rc == PCAP_ERROR) {
 		c->st.truncated_files++;
 		fprintf(stderr, "popsift: warning: '%s': %s; everything before this point was analysed\n",
@@ -162,9 +204,16 @@ static void capture_run_files(struct capture *c)
 			continue;
 		}
 		capture_read(c, in);
+		if (c->progress) {
+			FILE *f = pcap_file(in->p);
+			off_t end = f ? ftello(f) : -1;
+			c->bytes_before += end > 0 ? (uint64_t)end : 0;
+		}
 		pcap_close(c->in[i].p);
 		c->in[i].p = NULL;
 	}
+	if (c->progress)
+		capture_progress(c, NULL, true);
 }
 
 static void capture_on_signal(int sig)
@@ -248,6 +297,22 @@ static bool capture_run_live(struct capture *c)
 	capture_drain(c);
 	capture_kernel_stats(c);
 	return true;
+}
+
+void capture_show_progress(struct capture *c)
+{
+	if (c->st.live || !isatty(STDERR_FILENO))
+		return; /* never into a log or a pipe */
+	c->progress = true;
+	c->progress_start = capture_clock();
+	for (size_t i = 0; i < c->n; i++) {
+		struct stat sb;
+		if (strcmp(c->in[i].path, "-") == 0 || stat(c->in[i].path, &sb) != 0) {
+			c->bytes_total = 0; /* standard input: no total, no ETA */
+			return;
+		}
+		c->bytes_total += (uint64_t)sb.st_size;
+	}
 }
 
 bool capture_run(struct capture *c, const struct capture_hooks *hooks)

@@ -58,6 +58,8 @@ struct capture *capture_open_live(const struct live_config *lc);
  * until SIGINT or SIGTERM. Returns false if a live capture failed.
  */
 bool capture_run(struct capture *c, const struct capture_hooks *hooks);
+/* Files only, and only when standard error is a terminal: a progress bar while reading. */
+void capture_show_progress(struct capture *c);
 void capture_get_stats(const struct capture *c, struct capture_stats *st);
 void capture_close(struct capture *c);
 

@@ -105,7 +105,8 @@ static const char usage_text[] =
 	"      --mailbox-report FILE  per (server, user), a timeline over all sessions:\n"
 	"                         logins, uids listed and new, messages retrieved,\n"
 	"                         deletions and whether they were committed (NDJSON,\n"
-	"                         event_type mailbox; '-' appends it to the events)\n"
+	"                         event_type mailbox, or text with -T text; '-'\n"
+	"                         appends it to the events)\n"
 	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
 	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
 	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
@@ -451,6 +452,8 @@ static int run(const struct options *o)
 	struct capture *cap = open_input(o);
 	if (!cap)
 		return EXIT_INPUT;
+	if (!o->quiet)
+		capture_show_progress(cap);
 	FILE *fp = open_output(o->output);
 	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
 	int rc = EXIT_INPUT;

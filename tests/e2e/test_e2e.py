@@ -384,6 +384,28 @@ def docs_events_md_lists_every_anomaly_id():
 
 
 
+@SUITE.test
+def progress_bar_only_on_a_terminal():
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.run([POPSIFT, "-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap")],
+                       stderr=slave, stdout=subprocess.DEVNULL, timeout=60)
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    os.close(master)
+    expect(p.returncode == 0 and b"\rpopsift: 100.0%" in out and b"MB/s" in out, out[-300:])
+    _, _, err, _ = run("-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap"), check_json=False)
+    expect("\r" not in err and "%" not in err, err)
+
+
 if __name__ == "__main__":
     POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

@@ -113,6 +113,16 @@ def text_summary_lists_logins_and_a_table_per_server():
     expect("password=wonderland" in shown and "{" not in shown, shown[:300])
 
 
+@SUITE.test
+def the_report_in_text_tells_the_same_story():
+    out = popsift("-T", "text", "--mailbox-report", "-", "-r", os.path.join(BOX, "fetchmail-keep.pcap"),
+                  "-r", os.path.join(BOX, "dele.pcap"))
+    expect("mailbox alice on 127.0.0.1: 2 sessions, 5 messages known by uid" in out, out[-1500:])
+    expect("listed 5 uids, 2 new" in out, out)
+    expect("marked for deletion: 1(000000016553f100) -> NOT committed" in out, out)
+    expect("marked for deletion: 2(000000026553f100) -> committed" in out, out)
+
+
 if __name__ == "__main__":
     POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())
