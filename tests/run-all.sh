@@ -69,7 +69,7 @@ for b in build/fuzz/fuzz_*; do
   [ -x "$b" ] && harnesses+=("${b#build/fuzz/fuzz_}")
 done
 if [ "${SKIP_FUZZ_SMOKE:-0}" != 1 ] && [ ${#harnesses[@]} -gt 0 ]; then
-  step tests/fuzz/run.sh smoke "${FUZZ_SMOKE_SECONDS:-30}" "${FUZZ_JOBS:-$(nproc)}" "${harnesses[@]}"
+  step tests/fuzz/run.sh smoke "${FUZZ_SMOKE_SECONDS:-60}" "${FUZZ_JOBS:-$(nproc)}" "${harnesses[@]}"
 fi
 
 echo

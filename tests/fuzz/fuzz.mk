@@ -4,7 +4,7 @@
 #   make fuzz-build   build every harness into build/fuzz/ (clang: libFuzzer, ASan, UBSan)
 #   make fuzz         run each harness for FUZZ_SECONDS (default 180) on its corpus
 #   make fuzz-smoke   replay tests/fuzz/regressions/ and the corpora, then fuzz each
-#                     harness for FUZZ_SMOKE_SECONDS (default 30); `make check` runs it
+#                     harness for FUZZ_SMOKE_SECONDS (default 60); `make check` runs it
 #   make fuzz-corpus  regenerate tests/fuzz/corpus/ from samples/ and tests/e2e/captures/
 #   make hostile      build build/hostile, the hostile-capture generator (tests/e2e/test_hostile.py)
 #
@@ -21,7 +21,7 @@ FUZZ_HARNESSES := pop3 pop2 sasl capture $(if $(wildcard dissectors/kpop.c),kpop
 FUZZ_BINS      := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_HELPERS   := tests/fuzz/fuzz_input.c tests/fuzz/fuzz_input.h
 FUZZ_SECONDS       ?= 180
-FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 60
 FUZZ_JOBS          ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: fuzz-build fuzz fuzz-smoke fuzz-corpus hostile
