@@ -70,6 +70,27 @@ static bool kpop_field(struct kpop *k, struct kpop_half *h, enum kpop_step next)
 	return true;
 }
 
+/* Either side's last field: a length, then that many bytes; then POP3. */
+static size_t kpop_last_field(struct kpop *k, struct kpop_half *h, const uint8_t *buf, size_t len)
+{
+	bool whole;
+	size_t used;
+	switch (h->step) {
+	case KPOP_LEN_THEN_DONE:
+		used = kpop_collect(h, 4, buf, len, &whole);
+		if (whole)
+			kpop_field(k, h, KPOP_SKIP_THEN_DONE);
+		return used;
+	case KPOP_SKIP_THEN_DONE:
+		used = kpop_skip(h, len);
+		if (h->skip == 0)
+			h->step = KPOP_DONE;
+		return used;
+	default:
+		return 0;
+	}
+}
+
 /* Decides v4, v5 or not KPOP from the client's first bytes. */
 static void kpop_identify(struct kpop *k, struct kpop_half *h)
 {
@@ -108,18 +129,8 @@ static size_t kpop_client_step(struct kpop *k, struct kpop_half *h, const uint8_
 		if (h->skip == 0)
 			h->step = KPOP_LEN_THEN_DONE;
 		return used;
-	case KPOP_LEN_THEN_DONE:
-		used = kpop_collect(h, 4, buf, len, &whole);
-		if (whole)
-			kpop_field(k, h, KPOP_SKIP_THEN_DONE);
-		return used;
-	case KPOP_SKIP_THEN_DONE:
-		used = kpop_skip(h, len);
-		if (h->skip == 0)
-			h->step = KPOP_DONE;
-		return used;
 	default:
-		return 0;
+		return kpop_last_field(k, h, buf, len);
 	}
 }
 
@@ -160,18 +171,8 @@ static size_t kpop_server_step(struct kpop *k, struct kpop_half *h, const uint8_
 		}
 		h->step = KPOP_LEN_THEN_DONE; /* mutual authentication: len32 reply */
 		return 0;
-	case KPOP_LEN_THEN_DONE:
-		used = kpop_collect(h, 4, buf, len, &whole);
-		if (whole)
-			kpop_field(k, h, KPOP_SKIP_THEN_DONE);
-		return used;
-	case KPOP_SKIP_THEN_DONE:
-		used = kpop_skip(h, len);
-		if (h->skip == 0)
-			h->step = KPOP_DONE;
-		return used;
 	default:
-		return 0;
+		return kpop_last_field(k, h, buf, len);
 	}
 }
 
