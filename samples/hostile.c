@@ -45,6 +45,9 @@
 #define PIPELINED 100000u
 #define ENDLESS_BODY (40u << 20) /* a RETR body that never ends */
 #define ENDLESS_LIST (8u << 20)  /* a LIST that never ends */
+#define BIGNUM_SESSIONS 5000u    /* sessions naming message 100000, open at once */
+#define HOLE_SESSIONS 200u       /* sessions with a 1 GiB hole each */
+#define HOLE_BYTES (1u << 30)
 #define FRAME_MAX (14 + 20 + 24 + 65536)
 #define EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -667,6 +670,52 @@ static void case_endless(struct manifest *m)
 	free(body);
 }
 
+/*
+ * Sessions, all open at once, that each name message 100000 (LIST n, UIDL n,
+ * DELE n): memory must follow the messages named, not the largest number.
+ */
+static void case_bignumbers(struct manifest *m)
+{
+	(void)m;
+	O.every = 0;
+	struct conn c;
+	for (uint32_t i = 0; i < BIGNUM_SESSIONS; i++) {
+		conn_init(&c, 0x0a900000u + (i >> 10), (uint16_t)(1024 + (i & 1023)), SERVER, 110);
+		conn_open(&c);
+		conn_say(&c, S2C, "+OK ready\r\n");
+		conn_say(&c, C2S, "USER bob\r\nPASS builder\r\n");
+		conn_say(&c, S2C, "+OK\r\n+OK\r\n");
+		conn_say(&c, C2S, "LIST 100000\r\nUIDL 99999\r\nDELE 99998\r\n");
+		conn_say(&c, S2C, "+OK 100000 4096\r\n+OK 99999 uid-99999\r\n+OK deleted\r\n");
+	}
+	while (O.next_normal < O.n_normal)
+		normal_tick(true);
+}
+
+/*
+ * Sessions whose client data jumps 1 GiB ahead of what was sent, acknowledged
+ * by the server: a hole the capture "lost", which must cost a gap report, not
+ * a gigabyte of filler each.
+ */
+static void case_holes(struct manifest *m)
+{
+	struct conn c;
+	normal_spread(HOLE_SESSIONS * 12);
+	for (uint32_t i = 0; i < HOLE_SESSIONS; i++) {
+		conn_init(&c, 0x0aa00000u + i, 50100, SERVER, 110);
+		if (i == 0)
+			manifest_hostile(m, &c);
+		conn_open(&c);
+		conn_say(&c, S2C, "+OK ready\r\n");
+		conn_say(&c, C2S, "USER a\r\n");
+		conn_say(&c, S2C, "+OK\r\n");
+		c.seq[C2S] += HOLE_BYTES; /* these bytes never reach the capture */
+		conn_say(&c, C2S, "PASS b\r\n");
+		conn_say(&c, S2C, "+OK\r\n");
+		conn_close(&c);
+	}
+}
+
 /* NUL, bytes above 0x7f and invalid UTF-8 in user names, passwords, greetings, headers. */
 static void case_badbytes(struct manifest *m)
 {
@@ -767,6 +816,8 @@ static const struct hcase {
 	{ "tls", K_PCAP, case_tls, "a TLS stream on port 110 without STLS" },
 	{ "pipeline", K_PCAP, case_pipeline, "100,000 pipelined commands in one burst" },
 	{ "endless", K_PCAP, case_endless, "a RETR body and a LIST that never end" },
+	{ "bignumbers", K_PCAP, case_bignumbers, "5,000 open sessions naming message 100000" },
+	{ "holes", K_PCAP, case_holes, "200 sessions each skipping 1 GiB of sequence space" },
 	{ "badbytes", K_PCAP, case_badbytes, "NUL, 8-bit and invalid UTF-8 in names, passwords, headers" },
 	{ "truncated", K_TRUNCATE, case_truncated, "a capture cut inside its last packet" },
 	{ "empty", K_EMPTY, NULL, "an empty file" },

@@ -74,8 +74,8 @@ if [ -x build/popgen ]; then
   gen full --seed 1 -n 200 -c 200 --short && vg gen-evict "$tmp/full.pcap" --max-streams 64
 fi
 if [ -x build/hostile ]; then
-  build/hostile -d "$tmp" badbytes pipeline random tls truncated pcapng-unknown >/dev/null
-  for c in badbytes pipeline random tls truncated; do vg "hostile-$c" "$tmp/$c.pcap"; done
+  build/hostile -d "$tmp" badbytes pipeline random tls truncated holes pcapng-unknown >/dev/null
+  for c in badbytes pipeline random tls truncated holes; do vg "hostile-$c" "$tmp/$c.pcap"; done
   vg hostile-pcapng-unknown "$tmp/pcapng-unknown.pcapng"
 fi
 

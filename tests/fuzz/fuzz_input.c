@@ -11,12 +11,11 @@
 
 void fuzz_init(void)
 {
-	/* Each process keeps its outputs (fuzz_out_begin) until it exits. */
 	/*
-	 * output_open() initialises GMime and output_close() shuts it down; a
-	 * GMime init/shutdown cycle leaks its crypto-context names (258 bytes). One
-	 * reference held for the whole run keeps GMime up between inputs, so the
-	 * leak checker sees only what an input itself leaks.
+	 * A GMime init/shutdown cycle leaks its crypto-context names (258 bytes),
+	 * which the leak checker would pin on whichever input came first. One
+	 * reference held for the whole run keeps GMime up; the outputs
+	 * (fuzz_out_begin) live until the process exits as well.
 	 */
 	mime_init();
 }
