@@ -28,9 +28,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS     ?=
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(PKG_CFLAGS) -DPOPSIFT_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) $(PKG_CFLAGS) -DPOPSIFT_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
-LIBS       := -lnids $(PKG_LIBS)
+LIBS       := -lnids $(PKG_LIBS) -pthread
 
 DISSECTOR_SRCS := $(wildcard dissectors/*.c)
 OUTPUT_SRCS    := $(wildcard output/*.c)

@@ -28,7 +28,8 @@ struct extract_file {
 	int fd;
 	int err;            /* errno of the first failed write, 0: none */
 	size_t used;        /* bytes waiting in buf */
-	struct extract_name name;
+	struct extract_name name; /* its flow points at `flow` below */
+	struct flow flow;   /* a copy: the caller's may be gone by the .partial rename */
 	unsigned k;         /* collision counter of the current name */
 	char path[EXTRACT_NAME_MAX + 1];
 	uint8_t buf[EXTRACT_BUFFER];
@@ -134,6 +135,8 @@ struct extract_file *extract_file_create(struct extract *x, const struct extract
 	f->err = 0;
 	f->used = 0;
 	f->name = *n;
+	f->flow = *n->flow;
+	f->name.flow = &f->flow;
 	for (unsigned k = 1; k <= EXTRACT_TRIES; k++) {
 		extract_format_name(n, false, k, f->path);
 		f->fd = openat(x->dfd, f->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

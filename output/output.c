@@ -13,12 +13,14 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
 #include "bruteforce.h"
 #include "extract.h"
+#include "handoff.h"
 #include "hashes.h"
 #include "json.h"
 #include "mbox.h"
@@ -34,7 +36,15 @@ struct output {
 	struct output_config cfg;
 	struct json_out *json;
 	struct bruteforce *bf;   /* failures across sessions (brute force, spraying) */
-	unsigned long written;
+	_Atomic unsigned long written; /* read by the capture thread for its summary */
+	struct handoff *handoff; /* output on its own thread, or NULL: inline */
+	/*
+	 * With a handoff, sessions the output thread has finished come back to
+	 * the capture thread through this stack for reuse: freeing them on the
+	 * output thread would lock the capture thread's malloc arena for each.
+	 */
+	_Atomic(struct out_session *) returned;
+	struct out_session *spare; /* the capture thread's own list of them */
 	struct extract *extract; /* -x DIR, or NULL */
 	struct mbox *mbox;       /* --mbox FILE, or NULL */
 	struct text_out *text;   /* -T text: a human summary instead of JSON, or NULL */
@@ -48,6 +58,7 @@ struct out_message {
 	bool active;
 	EVP_MD_CTX *md;
 	struct message_record rec;
+	char command[24];           /* rec.command: the event's string lives only during emit() */
 	struct timeval time;        /* capture time of the message's start */
 	struct extract_file *file;  /* its -x file or --mbox spool; NULL for none */
 	uint8_t *hdr;               /* bounded copy of the header section */
@@ -58,11 +69,19 @@ struct out_message {
 struct out_session {
 	struct event_sink sink; /* first: the dissector sees only this */
 	struct output *o;
+	/*
+	 * The engine's flow; with a handoff, the copy in the record being written
+	 * (the flow as it was when the event was emitted), NULL between records.
+	 */
 	const struct flow *flow;
 	struct out_message msg;
 	struct anomaly_record *anoms;
 	size_t n_anoms;
+	struct out_session *next; /* on o->returned or o->spare */
+	struct handoff_sink hs;   /* the capture thread's side, with a handoff */
 };
+
+static void out_sessions_free(struct out_session *s);
 
 static void out_free(struct output *o)
 {
@@ -112,10 +131,17 @@ struct output *output_open(const struct output_config *cfg)
 			return NULL;
 		}
 	}
+	if (cfg->threaded) /* without a thread (cannot start one), output runs inline: same events */
+		o->handoff = handoff_start(o, cfg->transactions && !cfg->text);
 	return o;
 }
 
 bool output_flush(struct output *o)
+{
+	return o->handoff ? handoff_flush(o->handoff) : output_apply_flush(o);
+}
+
+bool output_apply_flush(struct output *o)
 {
 	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
 	if (o->cfg.hashes)
@@ -125,7 +151,15 @@ bool output_flush(struct output *o)
 
 void output_set_fp(struct output *o, FILE *fp)
 {
-	output_flush(o);
+	if (o->handoff)
+		handoff_set_fp(o->handoff, fp);
+	else
+		output_apply_fp(o, fp);
+}
+
+void output_apply_fp(struct output *o, FILE *fp)
+{
+	output_apply_flush(o);
 	o->cfg.fp = fp;
 	json_set_fp(o->json, fp);
 }
@@ -148,6 +182,10 @@ bool output_close(struct output *o)
 {
 	if (!o)
 		return true;
+	handoff_stop(o->handoff); /* everything queued is written first */
+	o->handoff = NULL;
+	out_sessions_free(o->spare);
+	out_sessions_free(atomic_exchange(&o->returned, NULL));
 	if (o->text && !text_close(o->text))
 		fprintf(stderr, "popsift: writing the summary failed\n");
 	o->text = NULL;
@@ -176,7 +214,12 @@ bool output_close(struct output *o)
 
 unsigned long output_events_written(const struct output *o)
 {
-	return o->written;
+	return atomic_load_explicit(&o->written, memory_order_relaxed);
+}
+
+static void out_count(struct output *o, unsigned long n)
+{
+	atomic_fetch_add_explicit(&o->written, n, memory_order_relaxed);
 }
 
 static void out_auth(struct out_session *s, const struct ev_auth *a)
@@ -195,7 +238,7 @@ static void out_auth(struct out_session *s, const struct ev_auth *a)
 		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
 	for (size_t i = 0; i < n; i++)
 		json_alert(s->o->json, s->flow, &alerts[i]);
-	s->o->written += 1 + n;
+	out_count(s->o, 1 + n);
 }
 
 /* errno as the event's extract_error text. */
@@ -254,7 +297,8 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 		return;
 	EVP_DigestInit_ex(m->md, EVP_sha256(), NULL);
 	memset(&m->rec, 0, sizeof(m->rec));
-	m->rec.command = b->command;
+	snprintf(m->command, sizeof(m->command), "%s", b->command);
+	m->rec.command = m->command;
 	m->rec.number = b->number;
 	m->rec.dir = b->dir;
 	m->rec.announced = b->announced;
@@ -410,7 +454,7 @@ static void out_message_finish(struct out_session *s, bool complete)
 	mime_headers_parse(m->hdr, m->hdr_n, &m->rec.headers);
 	if (!s->o->text) {
 		json_message(s->o->json, s->flow, &m->rec);
-		s->o->written++;
+		out_count(s->o, 1);
 	}
 	if (s->o->report)
 		mbr_message(s->o->report, s->flow, &m->rec, bytes_of(m->rec.uid, m->rec.uid_n));
@@ -465,12 +509,12 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 		if (s->o->text)
 			break;
 		json_tls(s->o->json, s->flow, &ev->u.tls);
-		s->o->written++;
+		out_count(s->o, 1);
 		break;
 	case EV_COMMAND:
 		if (s->o->cfg.transactions && !s->o->text) {
 			json_command(s->o->json, s->flow, &ev->u.command);
-			s->o->written++;
+			out_count(s->o, 1);
 		}
 		break;
 	case EV_ANOMALY: out_anomaly(s, &ev->u.anomaly); break;
@@ -480,30 +524,93 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 		if (s->o->text)
 			break;
 		json_session(s->o->json, s->flow, &ev->u.session, s->anoms, s->n_anoms);
-		s->o->written++;
+		out_count(s->o, 1);
 		break;
 	case EV_TYPE_COUNT: break;
 	}
 }
 
+/* A session struct for the capture thread: a returned one (its digest context kept), or new. */
+static struct out_session *out_session_get(struct output *o)
+{
+	if (!o->spare)
+		o->spare = atomic_exchange(&o->returned, NULL);
+	struct out_session *s = o->spare;
+	if (!s)
+		return calloc(1, sizeof(*s));
+	o->spare = s->next;
+	EVP_MD_CTX *md = s->msg.md;
+	memset(s, 0, sizeof(*s));
+	s->msg.md = md;
+	return s;
+}
+
+static void out_session_put(struct output *o, struct out_session *s)
+{
+	s->next = atomic_load(&o->returned);
+	while (!atomic_compare_exchange_weak(&o->returned, &s->next, s))
+		;
+}
+
+static void out_sessions_free(struct out_session *s)
+{
+	while (s) {
+		struct out_session *next = s->next;
+		EVP_MD_CTX_free(s->msg.md);
+		free(s);
+		s = next;
+	}
+}
+
 struct event_sink *output_session_open(struct output *o, const struct flow *flow)
 {
-	struct out_session *s = calloc(1, sizeof(*s));
+	struct out_session *s = o->handoff ? out_session_get(o) : calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->sink.emit = out_emit;
 	s->o = o;
 	s->flow = flow;
-	return &s->sink;
+	if (!o->handoff)
+		return &s->sink;
+	s->flow = NULL;
+	return handoff_session(o->handoff, &s->hs, s, flow);
+}
+
+/* The session's last record: a message still open is written, incomplete. */
+static void out_session_end(struct out_session *s)
+{
+	out_message_finish(s, false);
+	free(s->anoms);
+	s->anoms = NULL;
 }
 
 void output_session_close(struct event_sink *sink)
 {
-	struct out_session *s = (struct out_session *)sink;
-	if (!s)
+	if (!sink)
 		return;
-	out_message_finish(s, false); /* a message still open is written, incomplete */
+	if (handoff_owns(sink)) {
+		handoff_session_close(sink);
+		return;
+	}
+	struct out_session *s = (struct out_session *)sink;
+	out_session_end(s);
 	EVP_MD_CTX_free(s->msg.md);
-	free(s->anoms);
 	free(s);
+}
+
+/* ---- the output thread's entry points (handoff.c) ------------------------ */
+
+/* f: the flow the event was emitted with; NULL for message data, which needs none. */
+void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev)
+{
+	s->flow = f;
+	out_emit(&s->sink, ev);
+	s->flow = NULL;
+}
+
+void output_session_end(struct out_session *s, const struct flow *f)
+{
+	s->flow = f;
+	out_session_end(s);
+	out_session_put(s->o, s);
 }

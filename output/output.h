@@ -4,7 +4,8 @@
  * output_session_open() gives a per-connection event sink for the dissector;
  * output.c turns the event stream into records (messages hashed as they stream,
  * alerts derived from logins, anomalies collected per session) and hands them
- * to the writer.
+ * to the writer. With cfg.threaded all of that runs on an output thread fed
+ * in order through a bounded ring (handoff.h); the events are the same.
  */
 #ifndef POPSIFT_OUTPUT_H
 #define POPSIFT_OUTPUT_H
@@ -25,6 +26,7 @@ struct output_config {
 	struct bf_policy bruteforce; /* brute-force / password-spray thresholds */
 	bool text;               /* -T text: a human summary instead of JSON events */
 	const char *mailbox_report; /* --mailbox-report FILE ("-": with the events); NULL for none */
+	bool threaded;           /* hash, extract and write on a second thread (handoff.h) */
 };
 
 struct output;

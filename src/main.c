@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../output/hashes.h"
 #include "../output/output.h"
@@ -54,6 +55,7 @@ struct options {
 	bool show_passwords;
 	bool transactions;
 	bool quiet;
+	bool single_thread;
 };
 
 static const char usage_text[] =
@@ -87,6 +89,9 @@ static const char usage_text[] =
 	"                         is evicted (reported, never silent); default %u\n"
 	"      --idle-timeout SEC end a session silent for SEC seconds of capture time\n"
 	"                         (end_reason \"timeout\"); default %u\n"
+	"      --single-thread    do everything on one thread; by default, with more\n"
+	"                         than one CPU, hashing, -x/--mbox files and writing\n"
+	"                         events run on a second thread (same output either way)\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE      write events to FILE instead of standard output\n"
@@ -198,6 +203,7 @@ enum {
 	OPT_BRUTE,
 	OPT_SPRAY,
 	OPT_WINDOW,
+	OPT_SINGLE_THREAD,
 };
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -224,6 +230,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		{ "extract", required_argument, NULL, 'x' },
 		{ "mbox", required_argument, NULL, OPT_MBOX },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -264,6 +271,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 		case 'o': o->output = optarg; break;
 		case 'p': parse_ports(o, optarg); break;
 		case 'q': o->quiet = true; break;
+		case OPT_SINGLE_THREAD: o->single_thread = true; break;
 		case OPT_MAX_STREAMS:
 			o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
 			break;
@@ -409,7 +417,8 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 				    .transactions = o->transactions, .hashes = hashes,
 				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
 				    .bruteforce = o->bruteforce, .text = o->text,
-				    .mailbox_report = o->mailbox_report };
+				    .mailbox_report = o->mailbox_report,
+				    .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1 };
 	struct output *out = output_open(&oc);
 	if (!out)
 		return EXIT_INPUT; /* output_open said why */
@@ -429,6 +438,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	bool captured = capture_run(cap, &hooks);
 	reasm_finish();
 	*fp = r.fp;
+	output_flush(out); /* the summary counts every event, written by now */
 	if (!o->quiet)
 		print_summary(cap, &sessions, out);
 	if (!output_close(out)) {

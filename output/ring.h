@@ -1,0 +1,43 @@
+/*
+ * ring.h - a bounded byte queue from one producer thread to one consumer
+ * thread, in order.
+ *
+ * Records are variable-sized and contiguous in memory, so a producer writes a
+ * record in place (no malloc per record) and the consumer reads it in place.
+ * The producer waits only when the ring is full; the consumer sleeps when it is
+ * empty and is woken in batches, not per record, because a wake-up costs more
+ * than a small record.
+ */
+#ifndef POPSIFT_RING_H
+#define POPSIFT_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ring;
+
+/* cap: bytes of the ring, rounded up to a multiple of 64. NULL when out of memory. */
+struct ring *ring_new(size_t cap);
+void ring_free(struct ring *r);
+
+/* The largest record ring_reserve() accepts. */
+size_t ring_max_record(const struct ring *r);
+
+/*
+ * Producer: n bytes (n <= ring_max_record()) to fill, 16-byte aligned, waiting
+ * while the ring is full. Nothing is visible to the consumer before commit.
+ */
+void *ring_reserve(struct ring *r, size_t n);
+/* Publishes the reserved record; urgent: wake the consumer now, not with a batch. */
+void ring_commit(struct ring *r, bool urgent);
+/* No more records: the consumer's ring_next() returns NULL once it read them all. */
+void ring_close(struct ring *r);
+
+/*
+ * Consumer: the next record and its size, waiting for one; NULL when the ring
+ * is closed and empty. The record stays valid until ring_release().
+ */
+const void *ring_next(struct ring *r, size_t *n);
+void ring_release(struct ring *r);
+
+#endif

@@ -1,0 +1,238 @@
+/*
+ * test_handoff.c - output on its own thread changes nothing: the ring keeps
+ * every record in order across wraps and full waits, and the same events give
+ * byte-identical output with and without the thread, even when the dissector
+ * reuses its memory right after emit(), a data span is larger than a ring
+ * record, and a session summary is larger than the whole ring.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../output/output.h"
+#include "../../output/ring.h"
+
+#define RECORDS 200000
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void *produce(void *arg)
+{
+	struct ring *r = arg;
+	uint32_t seed = 42;
+	for (uint32_t i = 0; i < RECORDS; i++) {
+		size_t n = rnd(&seed) % (ring_max_record(r) + 1);
+		if (n < 4)
+			n = 4;
+		uint8_t *p = ring_reserve(r, n);
+		memcpy(p, &i, 4);
+		for (size_t k = 4; k < n; k++)
+			p[k] = (uint8_t)(i + k);
+		ring_commit(r, i % 1000 == 0);
+	}
+	ring_close(r);
+	return NULL;
+}
+
+static void ring_keeps_order_and_bytes_across_wraps(void **state)
+{
+	(void)state;
+	struct ring *r = ring_new(4096); /* small: it wraps and fills all the time */
+	assert_non_null(r);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, produce, r), 0);
+	uint32_t seed = 42, want = 0;
+	size_t n;
+	const uint8_t *p;
+	while ((p = ring_next(r, &n)) != NULL) {
+		size_t expect = rnd(&seed) % (ring_max_record(r) + 1);
+		assert_int_equal(n, expect < 4 ? 4 : expect);
+		assert_int_equal((uintptr_t)p % 16, 0);
+		uint32_t seq;
+		memcpy(&seq, p, 4);
+		assert_int_equal(seq, want);
+		for (size_t k = 4; k < n; k++)
+			if (p[k] != (uint8_t)(want + k))
+				fail_msg("record %u octet %zu differs", want, k);
+		ring_release(r);
+		want++;
+	}
+	assert_int_equal(want, RECORDS);
+	pthread_join(t, NULL);
+	ring_free(r);
+}
+
+/* ---- the same events through output, inline and threaded --------------------- */
+
+#define SESSIONS 40
+#define HUGE_MAILBOX 40000 /* entries: the session event is larger than the ring */
+
+/* Scratch memory the "dissector" overwrites after every emit(). */
+static uint8_t scratch[8 << 20];
+
+static struct bytes put(size_t at, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(scratch + at, s, n);
+	return bytes_of(scratch + at, n);
+}
+
+static void emit(struct event_sink *sink, struct event *ev)
+{
+	sink_emit(sink, ev);
+	memset(scratch, 'X', 4096); /* what the event pointed to is gone */
+}
+
+static void emit_auth(struct event_sink *sink, int i)
+{
+	char mech[16];
+	snprintf(mech, sizeof(mech), "MECH%d", i); /* a stack string, as sasl.c's names */
+	struct event ev = { .type = EV_AUTH };
+	struct ev_auth *a = &ev.u.auth;
+	a->mechanism = mech;
+	a->username = put(0, i % 3 ? "alice" : "b\xff\"ob\x01");
+	a->password = put(100, "s3cret");
+	a->has_password = a->cleartext = true;
+	a->result = i % 2 ? AUTH_RESULT_FAILURE : AUTH_RESULT_SUCCESS;
+	a->failure = i % 2 ? "credentials" : NULL;
+	a->reply = put(200, i % 2 ? "-ERR no" : "+OK yes");
+	emit(sink, &ev);
+}
+
+static void emit_message(struct event_sink *sink, int i, size_t size)
+{
+	struct event ev = { .type = EV_MESSAGE_BEGIN };
+	ev.u.message_begin = (struct ev_message_begin){ .command = "RETR", .number = (uint32_t)i,
+							.dir = DIR_TO_CLIENT, .announced = (int64_t)size,
+							.list_size = -1 };
+	ev.u.message_begin.uid = put(300, "uid-1");
+	emit(sink, &ev);
+	static uint8_t body[6 << 20];
+	for (size_t k = 0; k < size; k++)
+		body[k] = k % 71 == 70 ? '\n' : (uint8_t)('a' + (k + (size_t)i) % 26);
+	memcpy(body, "Subject: hi\r\n\r\n", 15);
+	for (size_t at = 0; at < size;) {
+		size_t n = size - at < (size_t)(1 + i * 977) ? size - at : (size_t)(1 + i * 977);
+		if (i == 7)
+			n = size - at; /* one span larger than a ring record */
+		ev = (struct event){ .type = EV_MESSAGE_DATA };
+		ev.u.message_data = (struct ev_message_data){ body + at, n };
+		emit(sink, &ev);
+		at += n;
+	}
+	ev = (struct event){ .type = EV_MESSAGE_END };
+	ev.u.message_end.complete = i % 5 != 0;
+	emit(sink, &ev);
+}
+
+static void emit_session(struct event_sink *sink, int i)
+{
+	struct event ev = { .type = EV_ANOMALY };
+	ev.u.anomaly = (struct ev_anomaly){ .id = (enum anomaly)0, .dir = DIR_TO_SERVER };
+	ev.u.anomaly.sample = put(400, "weird\x80line");
+	emit(sink, &ev);
+	size_t n_mb = i == 3 ? HUGE_MAILBOX : 3;
+	static struct mailbox_entry mb[HUGE_MAILBOX];
+	for (size_t k = 0; k < n_mb; k++) {
+		char uid[80];
+		int len = snprintf(uid, sizeof(uid), "%070zu", k);
+		memcpy(scratch + 8192 + k * 70, uid, (size_t)len);
+		mb[k] = (struct mailbox_entry){ (uint32_t)k + 1, bytes_of(scratch + 8192 + k * 70, 70),
+						(int64_t)k, k % 2 == 0 };
+	}
+	struct bytes caps[2] = { put(500, "TOP"), put(600, "UIDL") };
+	ev = (struct event){ .type = EV_SESSION };
+	struct ev_session *s = &ev.u.session;
+	s->app_proto = "pop3";
+	s->state = "UPDATE";
+	s->greeting = put(700, "+OK ready <1.2@x>");
+	s->capabilities = caps;
+	s->n_capabilities = 2;
+	s->mailbox = mb;
+	s->n_mailbox = n_mb;
+	s->username = put(800, "alice");
+	s->deletions_committed = COMMIT_YES;
+	emit(sink, &ev);
+	memset(scratch, 'Y', sizeof(scratch));
+}
+
+/* Runs the script through one output; returns what it wrote (malloc'd). */
+static char *run_script(bool threaded)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	struct output_config cfg = { .fp = fp, .threaded = threaded, .show_passwords = true,
+				     .transactions = true };
+	struct output *o = output_open(&cfg);
+	assert_non_null(o);
+	static struct flow flows[SESSIONS];
+	struct event_sink *sinks[SESSIONS];
+	for (int i = 0; i < SESSIONS; i++) {
+		flows[i] = (struct flow){ .flow_id = (uint64_t)i + 1, .client_ip = "10.0.0.1",
+					  .server_ip = "192.0.2.1", .client_port = (uint16_t)(4000 + i),
+					  .server_port = 110, .app_proto = "pop3" };
+		flows[i].start.tv_sec = flows[i].now.tv_sec = 1700000000 + i;
+		sinks[i] = output_session_open(o, &flows[i]);
+		assert_non_null(sinks[i]);
+	}
+	for (int i = 0; i < SESSIONS; i++) { /* interleaved, the flow moving on between events */
+		flows[i].now.tv_usec = 10;
+		emit_auth(sinks[i], i);
+		flows[(i + 1) % SESSIONS].bytes[DIR_TO_CLIENT] += 1000;
+		flows[i].now.tv_usec = 20;
+		emit_message(sinks[i], i, i == 7 ? (5u << 20) : (size_t)(100 + i * 3000));
+		if (i == SESSIONS / 2)
+			assert_true(output_flush(o));
+	}
+	for (int i = 0; i < SESSIONS; i++) {
+		flows[i].now.tv_sec += 5;
+		flows[i].end_reason = END_FIN;
+		emit_session(sinks[i], i);
+		output_session_close(sinks[i]);
+		flows[i].now.tv_sec = 0; /* the engine frees it: the output must not look */
+	}
+	assert_true(output_close(o));
+	fclose(fp);
+	return text;
+}
+
+static void threaded_output_is_byte_identical(void **state)
+{
+	(void)state;
+	char *inline_text = run_script(false);
+	char *threaded_text = run_script(true);
+	assert_true(strlen(inline_text) > (size_t)HUGE_MAILBOX / 2 * 70);
+	assert_non_null(strstr(inline_text, "\"mechanism\":\"MECH3\""));
+	if (strcmp(inline_text, threaded_text) != 0) {
+		size_t k = 0;
+		while (inline_text[k] == threaded_text[k])
+			k++;
+		fail_msg("outputs differ at octet %zu: ...%.120s vs ...%.120s", k, inline_text + k,
+			 threaded_text + k);
+	}
+	free(inline_text);
+	free(threaded_text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ring_keeps_order_and_bytes_across_wraps),
+		cmocka_unit_test(threaded_output_is_byte_identical),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
