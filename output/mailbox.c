@@ -242,7 +242,8 @@ static void mbr_summarise(struct mbr_mailbox *b)
 				m->times_retrieved++;
 		}
 	}
-	qsort(b->messages, b->n_messages, sizeof(*b->messages), mbr_by_uid);
+	if (b->n_messages) /* qsort's base may not be NULL, even for none */
+		qsort(b->messages, b->n_messages, sizeof(*b->messages), mbr_by_uid);
 }
 
 const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n)
