@@ -2,6 +2,12 @@
  * json.c - formats popsift's records as NDJSON (docs/events.md), one object a
  * line, envelope first (Suricata EVE style). Owns the output buffer and nothing
  * else: it decides no policy (what to report is decided in output.c).
+ *
+ * Every event line is streamed through jsonw.c, straight to the FILE*: building
+ * a Jansson tree per event and dumping it cost most of popsift's time on short
+ * sessions. Jansson is used only for the --mailbox-report (written once, at the
+ * end) and to escape the pcap_file name once per file; it is still the only
+ * module that knows Jansson.
  */
 #include "json.h"
 
@@ -10,13 +16,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "utf8.h"
+#include "jsonw.h"
+
+/* A time's text, its "YYYY-MM-DDTHH:MM:SS" part formatted once a second. */
+struct time_text {
+	time_t sec;
+	bool valid;
+	size_t len;    /* of the seconds part */
+	char text[40]; /* then ".uuuuuuZ", as json_format_time() writes it */
+};
 
 struct json_out {
 	FILE *fp;
 	bool show_passwords;
-	time_t sec;              /* the second whose text is in `when` */
-	char when[24];           /* "YYYY-MM-DDTHH:MM:SS" */
+	struct time_text now;    /* the envelope's timestamp and a session's end */
+	struct time_text start;  /* a session's start */
 	const char *file;        /* the pcap_file whose JSON text is in `file_json` */
 	char *file_json;         /* NULL: not valid UTF-8, the field is left out */
 };
@@ -52,200 +66,204 @@ void json_format_time(const struct timeval *tv, char *buf, size_t n)
 	snprintf(buf + len, n - len, ".%06ldZ", (long)tv->tv_usec);
 }
 
-/* Wire bytes as a JSON string, escaped by the \xNN rule. */
-static json_t *json_bytes(struct bytes b)
+/*
+ * tv as json_format_time() writes it, without printf for the usual
+ * microseconds. The text stays in c until the next call.
+ */
+static const char *time_text(struct time_text *c, const struct timeval *tv)
 {
-	char small[256];
-	size_t need = UTF8_ESCAPED_MAX(b.n);
-	char *buf = need <= sizeof(small) ? small : malloc(need);
-	if (!buf)
-		return json_string("");
-	size_t len = utf8_escape(b.p, b.n, buf);
-	json_t *s = json_stringn_nocheck(buf, len);
-	if (buf != small)
-		free(buf);
-	return s;
+	if (!c->valid || c->sec != tv->tv_sec) {
+		struct tm tm;
+		time_t t = tv->tv_sec;
+		gmtime_r(&t, &tm);
+		c->len = strftime(c->text, sizeof(c->text), "%Y-%m-%dT%H:%M:%S", &tm);
+		c->sec = tv->tv_sec;
+		c->valid = true;
+	}
+	char *p = c->text + c->len;
+	long us = (long)tv->tv_usec;
+	if (us < 0 || us > 999999) {
+		/* A capture file can hold any value here: %06ld says what it says. */
+		snprintf(p, sizeof(c->text) - c->len, ".%06ldZ", us);
+		return c->text;
+	}
+	*p = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		p[i] = (char)('0' + us % 10);
+	p[7] = 'Z';
+	p[8] = 0;
+	return c->text;
 }
 
-static void json_set_time(json_t *o, const char *key, const struct timeval *tv)
+/* The JSON text of f's pcap_file, escaped by Jansson once per file. */
+static void json_update_file(struct json_out *j, const struct flow *f)
 {
-	char buf[40];
-	json_format_time(tv, buf, sizeof(buf));
-	json_object_set_new(o, key, json_string(buf));
+	if (f->pcap_file == j->file)
+		return;
+	free(j->file_json);
+	j->file_json = NULL;
+	j->file = f->pcap_file;
+	json_t *v = f->pcap_file ? json_string(f->pcap_file) : NULL;
+	if (v)
+		j->file_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
 }
 
 /*
- * The envelope is the same dozen fields on every line: written directly, not
- * built as a Jansson object and dumped (that cost more than half of popsift's
- * time on short sessions). The text is what Jansson writes (JSON_COMPACT |
- * JSON_PRESERVE_ORDER): same keys, same order, same escaping.
+ * Starts an event's line: the envelope, the same dozen fields on every line,
+ * then the key `type` with its body object opened. The envelope's strings are
+ * the engine's (addresses, protocol names), written unchecked.
  */
-static void json_put_string(FILE *fp, const char *s)
+static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, const char *type)
 {
-	static const char hex[] = "0123456789abcdef";
-	fputc_unlocked('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			fputc_unlocked('\\', fp);
-			fputc_unlocked(c, fp);
-		} else if (c < 0x20) {
-			const char *e = c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" :
-					c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
-			if (e) {
-				fputs_unlocked(e, fp);
-			} else {
-				fputs_unlocked("\\u00", fp);
-				fputc_unlocked(hex[c >> 4], fp);
-				fputc_unlocked(hex[c & 15], fp);
-			}
-		} else {
-			fputc_unlocked(c, fp);
-		}
+	json_update_file(j, f);
+	jw_init(w, j->fp);
+	jw_begin_object(w);
+	jw_key(w, "timestamp");
+	jw_string(w, time_text(&j->now, &f->now));
+	jw_key(w, "flow_id");
+	jw_uint(w, f->flow_id);
+	if (j->file_json) {
+		jw_key(w, "pcap_file");
+		jw_raw(w, j->file_json);
 	}
-	fputc_unlocked('"', fp);
+	jw_key(w, "event_type");
+	jw_string(w, type);
+	jw_key(w, "src_ip");
+	jw_string(w, f->client_ip);
+	jw_key(w, "src_port");
+	jw_uint(w, f->client_port);
+	jw_key(w, "dest_ip");
+	jw_string(w, f->server_ip);
+	jw_key(w, "dest_port");
+	jw_uint(w, f->server_port);
+	jw_key(w, "proto");
+	jw_string(w, "TCP");
+	jw_key(w, "app_proto");
+	jw_string(w, f->app_proto ? f->app_proto : "pop3");
+	jw_key(w, type);
+	jw_begin_object(w);
 }
 
-static void json_envelope(struct json_out *j, const struct flow *f, const char *type)
+/* Closes the body and the line. */
+static void json_end(struct jw *w)
 {
-	if (f->now.tv_sec != j->sec || !j->when[0]) {
-		struct tm tm;
-		time_t t = f->now.tv_sec;
-		gmtime_r(&t, &tm);
-		strftime(j->when, sizeof(j->when), "%Y-%m-%dT%H:%M:%S", &tm);
-		j->sec = f->now.tv_sec;
-	}
-	if (f->pcap_file != j->file) {
-		free(j->file_json);
-		j->file_json = NULL;
-		j->file = f->pcap_file;
-		json_t *v = f->pcap_file ? json_string(f->pcap_file) : NULL;
-		if (v)
-			j->file_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_decref(v);
-	}
-	fprintf(j->fp, "{\"timestamp\":\"%s.%06ldZ\",\"flow_id\":%llu", j->when,
-		(long)f->now.tv_usec, (unsigned long long)f->flow_id);
-	if (j->file_json)
-		fprintf(j->fp, ",\"pcap_file\":%s", j->file_json);
-	fputs_unlocked(",\"event_type\":", j->fp);
-	json_put_string(j->fp, type);
-	fputs_unlocked(",\"src_ip\":", j->fp);
-	json_put_string(j->fp, f->client_ip);
-	fprintf(j->fp, ",\"src_port\":%u,\"dest_ip\":", (unsigned)f->client_port);
-	json_put_string(j->fp, f->server_ip);
-	fprintf(j->fp, ",\"dest_port\":%u,\"proto\":\"TCP\",\"app_proto\":", (unsigned)f->server_port);
-	json_put_string(j->fp, f->app_proto ? f->app_proto : "pop3");
-}
-
-/* Writes the envelope plus `body` under the key `type` as one line. */
-static void json_emit(struct json_out *j, const struct flow *f, const char *type, json_t *body)
-{
-	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		json_envelope(j, f, type);
-		fputc_unlocked(',', j->fp);
-		json_put_string(j->fp, type);
-		fputc_unlocked(':', j->fp);
-		fputs_unlocked(s, j->fp);
-		fputs_unlocked("}\n", j->fp);
-		free(s);
-	}
-	json_decref(body);
+	jw_end_object(w);
+	jw_end_object(w);
+	fputc_unlocked('\n', w->fp);
 }
 
 void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a)
 {
-	json_t *b = json_object();
-	json_object_set_new(b, "mechanism", json_string(a->mechanism));
-	json_object_set_new(b, "username", json_bytes(a->username));
-	json_object_set_new(b, "cleartext", json_boolean(a->cleartext));
-	json_object_set_new(b, "result", json_string(auth_result_name(a->result)));
+	struct jw w;
+	json_begin(j, &w, f, "auth");
+	jw_field_text(&w, "mechanism", a->mechanism);
+	jw_field_bytes(&w, "username", a->username);
+	jw_field_bool(&w, "cleartext", a->cleartext);
+	jw_field_text(&w, "result", auth_result_name(a->result));
 	if (a->reply.n || a->result != AUTH_RESULT_UNKNOWN)
-		json_object_set_new(b, "reply", json_bytes(a->reply));
+		jw_field_bytes(&w, "reply", a->reply);
 	if (a->response_code)
-		json_object_set_new(b, "response_code", json_string(a->response_code));
+		jw_field_text(&w, "response_code", a->response_code);
 	if (a->result == AUTH_RESULT_FAILURE && a->failure)
-		json_object_set_new(b, "failure", json_string(a->failure));
+		jw_field_text(&w, "failure", a->failure);
 	if (a->trusted_user.n)
-		json_object_set_new(b, "trusted_user", json_bytes(a->trusted_user));
+		jw_field_bytes(&w, "trusted_user", a->trusted_user);
 	if (a->stls_offered)
-		json_object_set_new(b, "stls_offered", json_true());
+		jw_field_bool(&w, "stls_offered", true);
 	if (a->challenge.n)
-		json_object_set_new(b, "challenge", json_bytes(a->challenge));
+		jw_field_bytes(&w, "challenge", a->challenge);
 	if (a->authzid.n)
-		json_object_set_new(b, "authzid", json_bytes(a->authzid));
+		jw_field_bytes(&w, "authzid", a->authzid);
 	if (a->realm.n)
-		json_object_set_new(b, "realm", json_bytes(a->realm));
+		jw_field_bytes(&w, "realm", a->realm);
 	if (a->workstation.n)
-		json_object_set_new(b, "workstation", json_bytes(a->workstation));
+		jw_field_bytes(&w, "workstation", a->workstation);
 	if (j->show_passwords && a->has_password)
-		json_object_set_new(b, "password", json_bytes(a->password));
+		jw_field_bytes(&w, "password", a->password);
 	if (j->show_passwords && a->hash.n) {
-		json_object_set_new(b, "hash", json_bytes(a->hash));
-		json_object_set_new(b, "hash_format", json_string(a->hash_format));
+		jw_field_bytes(&w, "hash", a->hash);
+		jw_field_text(&w, "hash_format", a->hash_format);
 		if (strcmp(a->hash_format, "hashcat") == 0)
-			json_object_set_new(b, "hashcat_mode", json_integer(a->hashcat_mode));
+			jw_field_int(&w, "hashcat_mode", a->hashcat_mode);
 	}
-	json_emit(j, f, "auth", b);
+	json_end(&w);
 }
 
 void json_alert(struct json_out *j, const struct flow *f, const struct alert_record *a)
 {
-	json_t *b = json_object();
-	json_object_set_new(b, "signature", json_string(a->signature));
-	json_object_set_new(b, "severity", json_integer(a->severity));
-	json_object_set_new(b, "description", json_string(a->description));
+	struct jw w;
+	json_begin(j, &w, f, "alert");
+	jw_field_text(&w, "signature", a->signature);
+	jw_field_int(&w, "severity", a->severity);
+	jw_field_text(&w, "description", a->description);
 	if (a->username.n)
-		json_object_set_new(b, "username", json_bytes(a->username));
-	json_emit(j, f, "alert", b);
+		jw_field_bytes(&w, "username", a->username);
+	json_end(&w);
 }
 
-/* Adds key (and key_raw where the wire form differs) for one header that is present. */
-static void json_header(json_t *o, const char *key, const struct header_field *f)
+/* A header's text, like wire bytes (they are NUL-terminated here). */
+static void json_field_cstr(struct jw *w, const char *key, const char *s)
+{
+	jw_field_bytes(w, key, bytes_of(s, strlen(s)));
+}
+
+/* key (and raw_key where the wire form differs) for one header that is present. */
+static void json_header(struct jw *w, const char *key, const char *raw_key, const struct header_field *f)
 {
 	if (!f->value)
 		return;
-	json_object_set_new(o, key, json_bytes(bytes_of(f->value, strlen(f->value))));
-	if (f->raw) {
-		char raw_key[32];
-		snprintf(raw_key, sizeof(raw_key), "%s_raw", key);
-		json_object_set_new(o, raw_key, json_bytes(bytes_of(f->raw, strlen(f->raw))));
-	}
+	json_field_cstr(w, key, f->value);
+	if (f->raw)
+		json_field_cstr(w, raw_key, f->raw);
 }
 
-static json_t *json_attachments(const struct message_record *m)
+static void json_headers(struct jw *w, const struct message_headers *h)
 {
-	json_t *arr = json_array();
+	jw_key(w, "headers");
+	jw_begin_object(w);
+	json_header(w, "from", "from_raw", &h->from);
+	json_header(w, "to", "to_raw", &h->to);
+	json_header(w, "cc", "cc_raw", &h->cc);
+	json_header(w, "subject", "subject_raw", &h->subject);
+	json_header(w, "date", "date_raw", &h->date);
+	json_header(w, "message_id", "message_id_raw", &h->message_id);
+	jw_end_object(w);
+}
+
+static void json_attachments(struct jw *w, const struct message_record *m)
+{
+	jw_key(w, "attachments");
+	jw_begin_array(w);
 	for (size_t i = 0; i < m->n_attachments; i++) {
 		const struct attachment_record *a = &m->attachments[i];
-		json_t *o = json_object();
+		jw_begin_object(w);
 		if (a->filename)
-			json_object_set_new(o, "filename", json_bytes(bytes_of(a->filename, strlen(a->filename))));
-		json_object_set_new(o, "content_type",
-				    json_bytes(bytes_of(a->content_type, strlen(a->content_type))));
-		json_object_set_new(o, "size", json_integer((json_int_t)a->size));
+			json_field_cstr(w, "filename", a->filename);
+		json_field_cstr(w, "content_type", a->content_type);
+		jw_field_int(w, "size", (long long)a->size);
 		if (a->sha256[0])
-			json_object_set_new(o, "sha256", json_string(a->sha256));
-		json_array_append_new(arr, o);
+			jw_field_text(w, "sha256", a->sha256);
+		jw_end_object(w);
 	}
-	return arr;
+	jw_end_array(w);
 }
 
 void json_message(struct json_out *j, const struct flow *f, const struct message_record *m)
 {
-	json_t *b = json_object();
-	json_object_set_new(b, "command", json_string(m->command));
-	json_object_set_new(b, "number", json_integer(m->number));
+	struct jw w;
+	json_begin(j, &w, f, "message");
+	jw_field_text(&w, "command", m->command);
+	jw_field_int(&w, "number", m->number);
 	if (m->folder_n)
-		json_object_set_new(b, "folder", json_bytes(bytes_of(m->folder, m->folder_n)));
+		jw_field_bytes(&w, "folder", bytes_of(m->folder, m->folder_n));
 	if (m->uid_n)
-		json_object_set_new(b, "uid", json_bytes(bytes_of(m->uid, m->uid_n)));
-	json_object_set_new(b, "size", json_integer((json_int_t)m->size));
+		jw_field_bytes(&w, "uid", bytes_of(m->uid, m->uid_n));
+	jw_field_int(&w, "size", (long long)m->size);
 	if (m->announced >= 0)
-		json_object_set_new(b, "announced_size", json_integer(m->announced));
+		jw_field_int(&w, "announced_size", m->announced);
 	if (m->list_size >= 0)
-		json_object_set_new(b, "list_size", json_integer(m->list_size));
+		jw_field_int(&w, "list_size", m->list_size);
 	/*
 	 * Size evidence: a whole message whose octets differ from what the server
 	 * announced or listed (servers that rewrite messages, Exchange's compressed
@@ -254,76 +272,76 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 	bool mismatch = m->complete && ((m->announced >= 0 && (uint64_t)m->announced != m->size) ||
 					(m->list_size >= 0 && (uint64_t)m->list_size != m->size));
 	if (mismatch && strcmp(m->command, "TOP") != 0)
-		json_object_set_new(b, "size_mismatch", json_true());
-	json_object_set_new(b, "sha256", json_string(m->sha256));
-	json_object_set_new(b, "complete", json_boolean(m->complete));
+		jw_field_bool(&w, "size_mismatch", true);
+	jw_field_text(&w, "sha256", m->sha256);
+	jw_field_bool(&w, "complete", m->complete);
 	if (m->path)
-		json_object_set_new(b, "path", json_string(m->path));
+		jw_field_text(&w, "path", m->path);
 	if (m->extract_error)
-		json_object_set_new(b, "extract_error", json_string(m->extract_error));
-	json_t *h = json_object();
-	json_header(h, "from", &m->headers.from);
-	json_header(h, "to", &m->headers.to);
-	json_header(h, "cc", &m->headers.cc);
-	json_header(h, "subject", &m->headers.subject);
-	json_header(h, "date", &m->headers.date);
-	json_header(h, "message_id", &m->headers.message_id);
-	json_object_set_new(b, "headers", h);
+		jw_field_text(&w, "extract_error", m->extract_error);
+	json_headers(&w, &m->headers);
 	if (m->has_attachments) {
-		json_object_set_new(b, "attachments", json_attachments(m));
+		json_attachments(&w, m);
 		if (m->attachments_truncated)
-			json_object_set_new(b, "attachments_truncated", json_true());
+			jw_field_bool(&w, "attachments_truncated", true);
 		if (m->attachments_error)
-			json_object_set_new(b, "attachments_error", json_string(m->attachments_error));
+			jw_field_text(&w, "attachments_error", m->attachments_error);
 	}
-	json_emit(j, f, "message", b);
+	json_end(&w);
 }
 
 void json_tls(struct json_out *j, const struct flow *f, const struct ev_tls *t)
 {
-	json_t *b = json_object();
-	json_object_set_new(b, "command", json_string(t->command));
-	json_object_set_new(b, "result", json_string(auth_result_name(t->result)));
-	json_emit(j, f, "tls", b);
+	struct jw w;
+	json_begin(j, &w, f, "tls");
+	jw_field_text(&w, "command", t->command);
+	jw_field_text(&w, "result", auth_result_name(t->result));
+	json_end(&w);
 }
 
 void json_command(struct json_out *j, const struct flow *f, const struct ev_command *c)
 {
-	json_t *b = json_object();
+	struct jw w;
+	json_begin(j, &w, f, "command");
 	struct bytes req = c->request;
 	bool redact = c->secret_at < req.n && !j->show_passwords;
-	if (redact)
-		req.n = c->secret_at;
-	json_t *r = json_bytes(req);
 	if (redact) {
-		/* The secret is replaced, its length not revealed. */
-		json_t *full = json_sprintf("%s<redacted>", json_string_value(r));
-		json_decref(r);
-		r = full;
+		req.n = c->secret_at;
+		/*
+		 * The redacted prefix also ends at its first NUL byte: it always did
+		 * (it went through a %s), and the output must not change.
+		 */
+		const uint8_t *nul = memchr(req.p, 0, req.n);
+		if (nul)
+			req.n = (size_t)(nul - req.p);
 	}
-	json_object_set_new(b, "request", r);
+	/* The secret is replaced, its length not revealed. */
+	jw_key(&w, "request");
+	jw_bytes_suffix(&w, req, redact ? "<redacted>" : NULL);
 	if (c->reply.n)
-		json_object_set_new(b, "reply", json_bytes(c->reply));
-	json_object_set_new(b, "result", json_string(auth_result_name(c->result)));
-	json_emit(j, f, "command", b);
+		jw_field_bytes(&w, "reply", c->reply);
+	jw_field_text(&w, "result", auth_result_name(c->result));
+	json_end(&w);
 }
 
-static json_t *json_anomalies(const struct anomaly_record *an, size_t n, bool details)
+static void json_anomalies(struct jw *w, const char *key, const struct anomaly_record *an, size_t n,
+			   bool details)
 {
-	json_t *arr = json_array();
+	jw_key(w, key);
+	jw_begin_array(w);
 	for (size_t i = 0; i < n; i++) {
 		if (!details) {
-			json_array_append_new(arr, json_string(anomaly_id(an[i].id)));
+			jw_text(w, anomaly_id(an[i].id));
 			continue;
 		}
-		json_t *o = json_object();
-		json_object_set_new(o, "id", json_string(anomaly_id(an[i].id)));
-		json_object_set_new(o, "count", json_integer(an[i].count));
-		json_object_set_new(o, "dir", json_string(an[i].dir == DIR_TO_SERVER ? "toserver" : "toclient"));
-		json_object_set_new(o, "sample", json_bytes(bytes_of(an[i].sample, an[i].sample_n)));
-		json_array_append_new(arr, o);
+		jw_begin_object(w);
+		jw_field_text(w, "id", anomaly_id(an[i].id));
+		jw_field_int(w, "count", an[i].count);
+		jw_field_text(w, "dir", an[i].dir == DIR_TO_SERVER ? "toserver" : "toclient");
+		jw_field_bytes(w, "sample", bytes_of(an[i].sample, an[i].sample_n));
+		jw_end_object(w);
 	}
-	return arr;
+	jw_end_array(w);
 }
 
 /*
@@ -331,76 +349,92 @@ static json_t *json_anomalies(const struct anomaly_record *an, size_t n, bool de
  * it marked for deletion (with their uids), and whether the server applied
  * those deletions: true, false, or null when the capture ended first.
  */
-static void json_session_mailbox(json_t *b, const struct ev_session *s)
+static void json_session_mailbox(struct jw *w, const struct ev_session *s)
 {
-	json_t *deleted = json_array();
 	size_t listed = 0;
+	for (size_t i = 0; i < s->n_mailbox; i++)
+		listed += s->mailbox[i].uid.n > 0 || s->mailbox[i].size >= 0;
+	jw_field_int(w, "messages_listed", (long long)listed);
+	jw_key(w, "marked_for_deletion");
+	jw_begin_array(w);
 	for (size_t i = 0; i < s->n_mailbox; i++) {
 		const struct mailbox_entry *e = &s->mailbox[i];
-		listed += e->uid.n > 0 || e->size >= 0;
 		if (!e->marked)
 			continue;
-		json_t *o = json_object();
-		json_object_set_new(o, "number", json_integer(e->number));
+		jw_begin_object(w);
+		jw_field_int(w, "number", e->number);
 		if (e->uid.n)
-			json_object_set_new(o, "uid", json_bytes(e->uid));
-		json_array_append_new(deleted, o);
+			jw_field_bytes(w, "uid", e->uid);
+		jw_end_object(w);
 	}
-	json_object_set_new(b, "messages_listed", json_integer((json_int_t)listed));
-	json_object_set_new(b, "marked_for_deletion", deleted);
-	json_object_set_new(b, "deletions_committed",
-			    s->deletions_committed == COMMIT_UNKNOWN ? json_null()
-								     : json_boolean(s->deletions_committed == COMMIT_YES));
+	jw_end_array(w);
+	jw_key(w, "deletions_committed");
+	if (s->deletions_committed == COMMIT_UNKNOWN)
+		jw_null(w);
+	else
+		jw_bool(w, s->deletions_committed == COMMIT_YES);
+}
+
+/* A list of wire strings, e.g. the capabilities. */
+static void json_bytes_array(struct jw *w, const char *key, const struct bytes *b, size_t n)
+{
+	jw_key(w, key);
+	jw_begin_array(w);
+	for (size_t i = 0; i < n; i++)
+		jw_bytes(w, b[i]);
+	jw_end_array(w);
 }
 
 void json_session(struct json_out *j, const struct flow *f, const struct ev_session *s,
 		  const struct anomaly_record *anoms, size_t n_anoms)
 {
-	json_t *b = json_object();
-	json_set_time(b, "start", &f->start);
-	json_set_time(b, "end", &f->now);
+	struct jw w;
+	json_begin(j, &w, f, "session");
+	jw_key(&w, "start");
+	jw_string(&w, time_text(&j->start, &f->start));
+	jw_key(&w, "end");
+	jw_string(&w, time_text(&j->now, &f->now));
 	if (s->greeting.n)
-		json_object_set_new(b, "greeting", json_bytes(s->greeting));
+		jw_field_bytes(&w, "greeting", s->greeting);
 	if (s->apop_timestamp.n)
-		json_object_set_new(b, "apop_timestamp", json_bytes(s->apop_timestamp));
-	json_t *caps = json_array();
-	for (size_t i = 0; i < s->n_capabilities; i++)
-		json_array_append_new(caps, json_bytes(s->capabilities[i]));
-	json_object_set_new(b, "capabilities", caps);
-	if (s->n_folders) {
-		json_t *folders = json_array();
-		for (size_t i = 0; i < s->n_folders; i++)
-			json_array_append_new(folders, json_bytes(s->folders[i]));
-		json_object_set_new(b, "folders", folders);
-	}
+		jw_field_bytes(&w, "apop_timestamp", s->apop_timestamp);
+	json_bytes_array(&w, "capabilities", s->capabilities, s->n_capabilities);
+	if (s->n_folders)
+		json_bytes_array(&w, "folders", s->folders, s->n_folders);
 	if (s->username.n)
-		json_object_set_new(b, "username", json_bytes(s->username));
-	json_object_set_new(b, "authenticated", json_boolean(s->authenticated));
-	json_object_set_new(b, "tls", json_boolean(s->tls));
-	json_object_set_new(b, "encrypted", json_boolean(s->encrypted));
-	json_object_set_new(b, "sasl_layer", json_boolean(s->sasl_layer));
-	json_object_set_new(b, "state", json_string(s->state));
+		jw_field_bytes(&w, "username", s->username);
+	jw_field_bool(&w, "authenticated", s->authenticated);
+	jw_field_bool(&w, "tls", s->tls);
+	jw_field_bool(&w, "encrypted", s->encrypted);
+	jw_field_bool(&w, "sasl_layer", s->sasl_layer);
+	jw_field_text(&w, "state", s->state);
 	if (s->state_inferred)
-		json_object_set_new(b, "state_inferred", json_true());
-	json_object_set_new(b, "commands", json_integer(s->commands));
-	json_object_set_new(b, "messages_retrieved", json_integer(s->messages_retrieved));
-	json_object_set_new(b, "messages_deleted", json_integer(s->messages_deleted));
-	json_session_mailbox(b, s);
+		jw_field_bool(&w, "state_inferred", true);
+	jw_field_int(&w, "commands", s->commands);
+	jw_field_int(&w, "messages_retrieved", s->messages_retrieved);
+	jw_field_int(&w, "messages_deleted", s->messages_deleted);
+	json_session_mailbox(&w, s);
 	if (s->messages_submitted)
-		json_object_set_new(b, "messages_submitted", json_integer(s->messages_submitted));
-	json_object_set_new(b, "bytes_toserver", json_integer((json_int_t)f->bytes[DIR_TO_SERVER]));
-	json_object_set_new(b, "bytes_toclient", json_integer((json_int_t)f->bytes[DIR_TO_CLIENT]));
-	const char *why = s->quit ? "quit" : end_reason_name(f->end_reason);
-	json_object_set_new(b, "end_reason", json_string(why));
-	json_object_set_new(b, "partial", json_boolean(f->partial));
-	json_object_set_new(b, "gaps", json_integer(f->gaps));
-	json_object_set_new(b, "anomalies", json_anomalies(anoms, n_anoms, false));
+		jw_field_int(&w, "messages_submitted", s->messages_submitted);
+	jw_field_int(&w, "bytes_toserver", (long long)f->bytes[DIR_TO_SERVER]);
+	jw_field_int(&w, "bytes_toclient", (long long)f->bytes[DIR_TO_CLIENT]);
+	jw_field_text(&w, "end_reason", s->quit ? "quit" : end_reason_name(f->end_reason));
+	jw_field_bool(&w, "partial", f->partial);
+	jw_field_int(&w, "gaps", f->gaps);
+	json_anomalies(&w, "anomalies", anoms, n_anoms, false);
 	if (n_anoms)
-		json_object_set_new(b, "anomaly_details", json_anomalies(anoms, n_anoms, true));
-	json_emit(j, f, "session", b);
+		json_anomalies(&w, "anomaly_details", anoms, n_anoms, true);
+	json_end(&w);
 }
 
 /* ---- the --mailbox-report ---------------------------------------------- */
+
+static void json_set_time(json_t *o, const char *key, const struct timeval *tv)
+{
+	char buf[40];
+	json_format_time(tv, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
 
 static json_t *json_report_session(const struct mbr_session *s)
 {

@@ -1,6 +1,7 @@
 /*
  * json.h - NDJSON writer for popsift events (docs/events.md). The only module
- * that knows Jansson.
+ * that knows Jansson, which it now uses only for the mailbox report (event
+ * lines are streamed through jsonw.h).
  */
 #ifndef POPSIFT_JSON_H
 #define POPSIFT_JSON_H

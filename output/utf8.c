@@ -4,8 +4,7 @@
  */
 #include "utf8.h"
 
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 when it is not one. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+size_t utf8_seq(const uint8_t *p, size_t n)
 {
 	uint8_t c = p[0];
 	if (c < 0x80)
@@ -58,4 +57,13 @@ size_t utf8_escape(const uint8_t *p, size_t n, char *out)
 	}
 	out[o] = 0;
 	return o;
+}
+
+bool utf8_valid(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	for (size_t i = 0, len; i < n; i += len)
+		if ((len = utf8_seq(p + i, n - i)) == 0)
+			return false;
+	return true;
 }

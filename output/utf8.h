@@ -4,6 +4,7 @@
 #ifndef POPSIFT_UTF8_H
 #define POPSIFT_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,5 +17,11 @@
  * bytes; the result is NUL-terminated. Returns its length (without the NUL).
  */
 size_t utf8_escape(const uint8_t *p, size_t n, char *out);
+
+/* Length of the valid UTF-8 sequence at p[0..n) (n > 0), or 0 when it is not one. */
+size_t utf8_seq(const uint8_t *p, size_t n);
+
+/* Whether s[0..n) is valid UTF-8 throughout (the rule Jansson's json_string() applies). */
+bool utf8_valid(const char *s, size_t n);
 
 #endif
