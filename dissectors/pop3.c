@@ -21,6 +21,7 @@
 #include "linebuf.h"
 #include "maildrop.h"
 #include "sasl.h"
+#include "scan.h"
 
 #define POP3_LINE_MAX 8192        /* longest command or status line kept (RFC: 255/512) */
 #define POP3_PENDING_MAX 256      /* pipelined commands awaiting replies */
@@ -960,14 +961,10 @@ static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 			 * the sink (hashing, extraction) gets large spans, not lines.
 			 */
 			size_t start = i, end = len;
-			const uint8_t *lf;
-			while ((lf = memchr(buf + i, '\n', len - i)) != NULL) {
-				i = (size_t)(lf - buf) + 1;
-				if (i == len || buf[i] == '.') {
-					end = i;
-					p->body = POP3_BODY_BOL;
-					break;
-				}
+			size_t lf = i + scan_lf_dot(buf + i, len - i);
+			if (lf < len) { /* the line after it starts with '.' or is not here yet */
+				end = lf + 1;
+				p->body = POP3_BODY_BOL;
 			}
 			pop3_body_data(p, buf + start, end - start);
 			i = end;
