@@ -203,7 +203,7 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev)
 	size_t need = sizeof(struct rec_event) + count.n;
 	if (need <= ring_max_record(h->ring)) {
 		hs_fill(ring_reserve(h->ring, need), hs, ev);
-		ring_commit(h->ring, false);
+		ring_commit(h->ring, RING_NOW);
 		return;
 	}
 	struct rec_event *re = malloc(need);
@@ -216,7 +216,7 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev)
 	hs_fill(re, hs, ev);
 	struct rec_heap *rh = ring_reserve(h->ring, sizeof(*rh));
 	*rh = (struct rec_heap){ { REC_EVENT_HEAP, hs->s }, re };
-	ring_commit(h->ring, false);
+	ring_commit(h->ring, RING_NOW);
 }
 
 static void hs_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
@@ -228,7 +228,7 @@ static void hs_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 		struct rec_data *d = ring_reserve(ring, sizeof(*d) + k);
 		d->r = (struct rec){ REC_DATA, hs->s };
 		memcpy(d + 1, p, k);
-		ring_commit(ring, false);
+		ring_commit(ring, RING_LAZY);
 		p += k;
 		n -= k;
 	}
@@ -263,7 +263,7 @@ void handoff_session_close(struct event_sink *sink)
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
 	struct rec_close *c = ring_reserve(hs->h->ring, sizeof(*c));
 	*c = (struct rec_close){ { REC_CLOSE, hs->s }, *hs->flow };
-	ring_commit(hs->h->ring, false);
+	ring_commit(hs->h->ring, RING_NOW);
 }
 
 /* Queues a control record and waits until the output thread has done it. */
@@ -272,7 +272,7 @@ static bool handoff_ctl(struct handoff *h, enum rec_kind kind, FILE *fp)
 	uint64_t seq = ++h->ctl_sent;
 	struct rec_ctl *c = ring_reserve(h->ring, sizeof(*c));
 	*c = (struct rec_ctl){ { kind, NULL }, fp, seq };
-	ring_commit(h->ring, true);
+	ring_commit(h->ring, RING_URGENT);
 	pthread_mutex_lock(&h->mu);
 	while (h->ctl_done < seq)
 		pthread_cond_wait(&h->cv, &h->mu);

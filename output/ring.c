@@ -27,6 +27,8 @@
 #define RING_WRAP UINT64_MAX
 /* Wake a sleeping consumer once this much is pending (or at once if urgent). */
 #define RING_BATCH (256 * 1024)
+/* RING_LAZY records wait for this much before they are published. */
+#define RING_PUBLISH (64 * 1024)
 /* Busy-wait iterations before the consumer sleeps: a wake-up is a syscall pair. */
 #define RING_SPIN 2000
 #define RING_CONSUMER_NAP_MS 50 /* the longest an unwoken record waits */
@@ -51,9 +53,11 @@ struct ring {
 	pthread_cond_t data, space;
 	/* the producer's own */
 	_Alignas(64) uint64_t p_head, p_tail, p_len;
+	uint64_t p_published; /* head as the consumer may see it */
 	unsigned p_woken; /* the consumer sleep already woken */
 	/* the consumer's own */
 	_Alignas(64) uint64_t c_tail, c_len;
+	uint64_t c_head; /* head when the consumer last read it */
 	unsigned c_sleeps;
 };
 
@@ -127,11 +131,16 @@ static size_t ring_space(const struct ring *r, uint64_t tail)
  * until a quarter of the ring is free: waking for each record the consumer
  * frees would cost two syscalls a record when the consumer is the slower side.
  */
+static void ring_publish(struct ring *r, bool urgent);
+
 static void ring_wait_space(struct ring *r, size_t need)
 {
 	if (ring_space(r, r->p_tail) >= need)
 		return;
 	r->p_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (ring_space(r, r->p_tail) >= need)
+		return;
+	ring_publish(r, true); /* what it waits for the consumer to free must be visible */
 	while (ring_space(r, r->p_tail) < need) {
 		pthread_mutex_lock(&r->mu);
 		atomic_store(&r->producer_wants, need > r->cap / 4 ? need : r->cap / 4);
@@ -174,9 +183,19 @@ static void ring_wake_consumer(struct ring *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-void ring_commit(struct ring *r, bool urgent)
+void ring_commit(struct ring *r, enum ring_commit how)
 {
 	r->p_head += r->p_len;
+	r->p_len = 0;
+	if (how != RING_LAZY || r->p_head - r->p_published >= RING_PUBLISH)
+		ring_publish(r, how == RING_URGENT);
+}
+
+static void ring_publish(struct ring *r, bool urgent)
+{
+	if (r->p_published == r->p_head && !urgent)
+		return;
+	r->p_published = r->p_head;
 	atomic_store(&r->head, r->p_head);
 	unsigned sleep = atomic_load(&r->consumer_asleep);
 	if (!sleep || (!urgent && sleep == r->p_woken))
@@ -189,6 +208,7 @@ void ring_commit(struct ring *r, bool urgent)
 
 void ring_close(struct ring *r)
 {
+	ring_publish(r, false);
 	atomic_store(&r->closed, true);
 	ring_wake_consumer(r);
 }
@@ -196,15 +216,20 @@ void ring_close(struct ring *r)
 /* Consumer: waits until something past c_tail was committed; false when closed and empty. */
 static bool ring_wait_data(struct ring *r)
 {
+	if (r->c_head != r->c_tail)
+		return true;
 	for (unsigned spin = 0;; spin++) {
-		if (atomic_load_explicit(&r->head, memory_order_acquire) != r->c_tail)
+		r->c_head = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (r->c_head != r->c_tail)
 			return true;
 		if (spin < RING_SPIN) {
 			ring_relax();
 			continue;
 		}
-		if (atomic_load(&r->closed))
-			return atomic_load(&r->head) != r->c_tail;
+		if (atomic_load(&r->closed)) {
+			r->c_head = atomic_load(&r->head);
+			return r->c_head != r->c_tail;
+		}
 		pthread_mutex_lock(&r->mu);
 		atomic_store(&r->consumer_asleep, ++r->c_sleeps ? r->c_sleeps : ++r->c_sleeps);
 		if (atomic_load(&r->head) == r->c_tail && !atomic_load(&r->closed))

@@ -28,8 +28,17 @@ size_t ring_max_record(const struct ring *r);
  * while the ring is full. Nothing is visible to the consumer before commit.
  */
 void *ring_reserve(struct ring *r, size_t n);
-/* Publishes the reserved record; urgent: wake the consumer now, not with a batch. */
-void ring_commit(struct ring *r, bool urgent);
+enum ring_commit {
+	RING_LAZY,   /* visible once 64 KB are waiting or with the next RING_NOW record */
+	RING_NOW,    /* visible now; the consumer is woken with a batch */
+	RING_URGENT, /* visible now and the consumer woken now */
+};
+
+/*
+ * Ends the reserved record. Bulk records go RING_LAZY: publishing each one
+ * would move the counter's cache line between the cores once per record.
+ */
+void ring_commit(struct ring *r, enum ring_commit how);
 /* No more records: the consumer's ring_next() returns NULL once it read them all. */
 void ring_close(struct ring *r);
 

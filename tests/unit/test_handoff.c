@@ -41,7 +41,7 @@ static void *produce(void *arg)
 		memcpy(p, &i, 4);
 		for (size_t k = 4; k < n; k++)
 			p[k] = (uint8_t)(i + k);
-		ring_commit(r, i % 1000 == 0);
+		ring_commit(r, i % 1000 == 0 ? RING_URGENT : i % 3 ? RING_LAZY : RING_NOW);
 	}
 	ring_close(r);
 	return NULL;
