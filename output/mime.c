@@ -16,12 +16,14 @@
 #include <fcntl.h>
 #include <gmime/gmime.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,11 +247,16 @@ static bool mime_describe(GMimeObject *obj, struct attachment_record *a)
  * GMime keeps a message's structure in memory: every header, every part, a multipart's
  * preamble and epilogue. A hostile message of a few MB can make that hundreds of MB, and a
  * crash in the parser would take the whole capture with it. So attachments are listed by a
- * child process, forked once (on first use) and kept: it receives each extracted file's
+ * child process, started once (on first use) and kept: it receives each extracted file's
  * descriptor over a socket (SCM_RIGHTS), parses it under a memory limit and a per-message
  * time limit, and answers with one record per attachment. The parent keeps only the list:
  * its memory never depends on the message. A child that dies (limit reached, crash) costs
  * that message its list; the next message starts a new child.
+ *
+ * The child is popsift's own executable run again (/proc/self/exe), told by its
+ * environment to serve on descriptor MIME_CHILD_FD: a plain fork() is not safe here,
+ * because it happens on the output thread while the capture thread may hold a lock the
+ * child would need (a sanitizer's allocator lock did deadlock so). exec starts clean.
  *
  * Request: the descriptor plus the message size (u64). Answer (native byte order, same
  * process image): 'A', then the file name and the content type as u16 length + octets
@@ -460,18 +467,71 @@ static const char *mime_svc_stop(void)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? NULL : "the MIME parser failed";
 }
 
+#define MIME_CHILD_ENV "POPSIFT_MIME_SERVICE_FD"
+#define MIME_CHILD_FD 3
+
+extern char **environ;
+
+/*
+ * Runs before main() in every process of this executable: in the child started
+ * by mime_svc_start() (its environment names the socket), it becomes the service
+ * and never returns; anywhere else it does nothing.
+ */
+__attribute__((constructor)) static void mime_child_entry(void)
+{
+	const char *v = getenv(MIME_CHILD_ENV);
+	struct stat sb;
+	if (!v || strcmp(v, "3") != 0 || fstat(MIME_CHILD_FD, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+		return;
+	g_mime_init();
+	mime_child(MIME_CHILD_FD);
+}
+
+/* The parent's environment plus the variable that makes the child a service. */
+static char **mime_child_env(void)
+{
+	size_t n = 0;
+	while (environ && environ[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], MIME_CHILD_ENV "=", sizeof(MIME_CHILD_ENV)) != 0)
+			env[k++] = environ[i];
+	env[k] = MIME_CHILD_ENV "=3";
+	return env;
+}
+
+/* Starts the child with the other end of sock on MIME_CHILD_FD; 0 on failure. */
+static pid_t mime_spawn(int sock)
+{
+	char **env = mime_child_env();
+	posix_spawn_file_actions_t fa;
+	if (!env || posix_spawn_file_actions_init(&fa) != 0) {
+		free(env);
+		return 0;
+	}
+	pid_t pid = 0;
+	char *argv[] = { "popsift (MIME parser)", NULL };
+	/* dup2 onto the same number clears close-on-exec too (glibc >= 2.29) */
+	if (posix_spawn_file_actions_adddup2(&fa, sock, MIME_CHILD_FD) != 0 ||
+	    posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env) != 0)
+		pid = 0;
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	return pid;
+}
+
 static bool mime_svc_start(void)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return false;
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		mime_child(sv[1]);
-	}
+	pid_t pid = mime_spawn(sv[1]);
 	close(sv[1]);
-	if (pid < 0) {
+	if (!pid) {
 		close(sv[0]);
 		return false;
 	}
