@@ -64,6 +64,7 @@ struct handoff {
 	bool want_commands;
 	bool warned_oom;
 	uint64_t ctl_sent; /* capture thread only */
+	struct out_session *data_of; /* the last record is data of this session: extend it */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	uint64_t ctl_done; /* under mu */
@@ -197,6 +198,7 @@ static void hs_fill(struct rec_event *re, const struct handoff_sink *hs, const s
 static void hs_event(struct handoff_sink *hs, const struct event *ev)
 {
 	struct handoff *h = hs->h;
+	h->data_of = NULL;
 	struct event probe = *ev;
 	struct arena count = { NULL, 0 };
 	ar_event(&count, &probe);
@@ -221,14 +223,19 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev)
 
 static void hs_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 {
-	struct ring *ring = hs->h->ring;
-	size_t max = ring_max_record(ring) - sizeof(struct rec_data);
+	struct handoff *h = hs->h;
+	size_t max = ring_max_record(h->ring) - sizeof(struct rec_data);
 	while (n) {
 		size_t k = n < max ? n : max;
-		struct rec_data *d = ring_reserve(ring, sizeof(*d) + k);
-		d->r = (struct rec){ REC_DATA, hs->s };
-		memcpy(d + 1, p, k);
-		ring_commit(ring, RING_LAZY);
+		uint8_t *to = h->data_of == hs->s ? ring_extend(h->ring, k) : NULL;
+		if (!to) {
+			struct rec_data *d = ring_reserve(h->ring, sizeof(*d) + k);
+			d->r = (struct rec){ REC_DATA, hs->s };
+			to = (uint8_t *)(d + 1);
+		}
+		memcpy(to, p, k);
+		ring_commit(h->ring, RING_LAZY);
+		h->data_of = hs->s;
 		p += k;
 		n -= k;
 	}
@@ -261,6 +268,7 @@ bool handoff_owns(const struct event_sink *sink)
 void handoff_session_close(struct event_sink *sink)
 {
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
+	hs->h->data_of = NULL;
 	struct rec_close *c = ring_reserve(hs->h->ring, sizeof(*c));
 	*c = (struct rec_close){ { REC_CLOSE, hs->s }, *hs->flow };
 	ring_commit(hs->h->ring, RING_NOW);
@@ -270,6 +278,7 @@ void handoff_session_close(struct event_sink *sink)
 static bool handoff_ctl(struct handoff *h, enum rec_kind kind, FILE *fp)
 {
 	uint64_t seq = ++h->ctl_sent;
+	h->data_of = NULL;
 	struct rec_ctl *c = ring_reserve(h->ring, sizeof(*c));
 	*c = (struct rec_ctl){ { kind, NULL }, fp, seq };
 	ring_commit(h->ring, RING_URGENT);

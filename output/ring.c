@@ -54,6 +54,7 @@ struct ring {
 	/* the producer's own */
 	_Alignas(64) uint64_t p_head, p_tail, p_len;
 	uint64_t p_published; /* head as the consumer may see it */
+	uint64_t p_last;      /* where the last committed record starts */
 	unsigned p_woken; /* the consumer sleep already woken */
 	/* the consumer's own */
 	_Alignas(64) uint64_t c_tail, c_len;
@@ -173,7 +174,30 @@ void *ring_reserve(struct ring *r, size_t n)
 	h->len = len;
 	h->n = n;
 	r->p_len = len;
+	r->p_last = r->p_head;
 	return r->buf + pos + RING_HDR;
+}
+
+void *ring_extend(struct ring *r, size_t n)
+{
+	if (r->p_last < r->p_published || r->p_last == r->p_head)
+		return NULL; /* published already, or nothing committed */
+	size_t pos = (size_t)(r->p_last & r->mask);
+	struct ring_hdr *h = (struct ring_hdr *)(r->buf + pos);
+	size_t len = RING_HDR + ((h->n + n + 15) & ~(size_t)15);
+	if (h->n + n > ring_max_record(r) || pos + len > r->cap)
+		return NULL;
+	size_t grow = len - h->len;
+	if (ring_space(r, r->p_tail) < grow) {
+		r->p_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (ring_space(r, r->p_tail) < grow)
+			return NULL;
+	}
+	uint8_t *at = r->buf + pos + RING_HDR + h->n;
+	h->n += n;
+	h->len = len;
+	r->p_len = grow; /* ring_commit() adds it to head */
+	return at;
 }
 
 static void ring_wake_consumer(struct ring *r)

@@ -39,6 +39,13 @@ enum ring_commit {
  * would move the counter's cache line between the cores once per record.
  */
 void ring_commit(struct ring *r, enum ring_commit how);
+/*
+ * Producer: appends n bytes to the last record, if it is still unpublished
+ * (RING_LAZY) and can grow in place without waiting; returns where the bytes
+ * go (then ring_commit() as after ring_reserve()), or NULL (then reserve a new
+ * record). Fewer, larger records cost the consumer less per byte.
+ */
+void *ring_extend(struct ring *r, size_t n);
 /* No more records: the consumer's ring_next() returns NULL once it read them all. */
 void ring_close(struct ring *r);
 
