@@ -27,6 +27,7 @@
 struct capture_input {
 	const char *path;
 	pcap_t *p;
+	char *buf; /* p's stdio buffer (capture_fopen) */
 	int dlt;
 };
 
@@ -47,6 +48,33 @@ struct capture {
 
 static volatile sig_atomic_t sig_stop, sig_hup, sig_usr1;
 static pcap_t *live_handle; /* for pcap_breakloop() from the signal handler */
+
+/*
+ * Opens a capture file with a 1 MB stdio buffer. libpcap reads through stdio
+ * with the default 4 KB one: a read() per 4 KB, 60,000 system calls for a
+ * 240 MB capture, a large part of the time a fast analysis takes. The buffer
+ * stays the caller's until pcap_close().
+ */
+#define CAPTURE_READ_BUFFER (1 << 20)
+
+static pcap_t *capture_fopen(const char *path, char **buf, char *err)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
+		return NULL;
+	}
+	*buf = malloc(CAPTURE_READ_BUFFER);
+	if (*buf)
+		setvbuf(fp, *buf, _IOFBF, CAPTURE_READ_BUFFER);
+	pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, err);
+	if (!p) {
+		fclose(fp);
+		free(*buf);
+		*buf = NULL;
+	}
+	return p;
+}
 
 /* libpcap's messages for a missing file are terse; say which file and why. */
 static bool capture_open_one(struct capture_input *in, const char *path)
@@ -197,7 +225,7 @@ static void capture_run_files(struct capture *c)
 		struct capture_input *in = &c->in[i];
 		char err[PCAP_ERRBUF_SIZE] = "";
 		if (!in->p)
-			in->p = pcap_open_offline_with_tstamp_precision(in->path, PCAP_TSTAMP_PRECISION_MICRO, err);
+			in->p = capture_fopen(in->path, &in->buf, err);
 		if (!in->p) {
 			fprintf(stderr, "popsift: warning: cannot read capture '%s' any more: %s\n", in->path, err);
 			c->st.truncated_files++;
@@ -211,6 +239,8 @@ static void capture_run_files(struct capture *c)
 		}
 		pcap_close(c->in[i].p);
 		c->in[i].p = NULL;
+		free(c->in[i].buf);
+		c->in[i].buf = NULL;
 	}
 	if (c->progress)
 		capture_progress(c, NULL, true);
@@ -443,9 +473,11 @@ void capture_close(struct capture *c)
 		return;
 	if (c->st.live)
 		live_handle = NULL;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		if (c->in[i].p)
 			pcap_close(c->in[i].p);
+		free(c->in[i].buf);
+	}
 	free(c->in);
 	free(c);
 }

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "ipmap.h"
@@ -105,8 +107,33 @@ static struct {
 	time_t next_expiry; /* reasm_expire: no session can be idle long enough before this */
 	struct hs_slot *hs; /* handshakes held back: 2-way set-associative, hs_mask + 1 slots */
 	uint32_t hs_mask;
+	uint32_t hs_held;   /* slots in use: at the end, no walk over a table that is empty */
 	uint8_t pkt[IPMAP_PACKET_MAX]; /* synthesised and translated packets */
 } R;
+
+/*
+ * libnids' stream hash, replaced. libnids 1.26 hashes every lookup with twelve
+ * dependent modulo operations (hash.c: mkhash), and every segment costs two to
+ * four lookups: 20-25% of libnids' own time on short sessions. The shared
+ * libnids calls mkhash through the PLT, so this definition (same name, same
+ * signature, exported on purpose) is the one it uses. Keyed from getrandom()
+ * like libnids' own (whose key and permutation come from /dev/urandom), so a
+ * sender cannot aim packets at one hash chain. The result stays below 2^31:
+ * libnids stores it in an int before taking it modulo the table size.
+ */
+static uint64_t reasm_hash_key = 0x9e3779b97f4a7c15ULL;
+
+u_int mkhash(u_int src, u_short sport, u_int dest, u_short dport);
+u_int mkhash(u_int src, u_short sport, u_int dest, u_short dport)
+{
+	uint64_t h = ((uint64_t)src << 32 | dest) ^ reasm_hash_key;
+	h ^= ((uint64_t)sport << 16 | dport) * 0xff51afd7ed558ccdULL;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h *= 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 32;
+	return (u_int)(h & 0x7fffffff);
+}
 
 static bool port_followed(uint16_t port)
 {
@@ -232,10 +259,30 @@ static void reasm_tcp(struct tcp_stream *ts, void **unused)
 	}
 }
 
+/*
+ * reasm_trim() costs a free and a malloc of a few KB per packet, which is
+ * cheap only if glibc keeps the memory: by default it gives the top of the heap back to
+ * the kernel whenever 128 KB are free there, and with a second thread running
+ * (output/handoff.c) every such trim flushes the other core's TLB; the next
+ * malloc then faults the pages in again (15% of the capture thread on the
+ * message-heavy capture). So the heap keeps what it was given, up to 64 MB, and
+ * blocks up to 8 MB (a message's extraction buffer, the output ring) come from
+ * it rather than from a mmap/munmap pair each.
+ */
+static void reasm_tune_malloc(void)
+{
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
+}
+
 bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 {
 	static struct nids_chksum_ctl no_checksums = { 0, 0, NIDS_DONT_CHKSUM, 0 };
 	R.cfg = *cfg;
+	reasm_tune_malloc();
+	uint64_t key;
+	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) == (ssize_t)sizeof(key))
+		reasm_hash_key = key | 1;
 	R.dead = pcap_open_dead(DLT_RAW, REASM_SNAPLEN);
 	if (!R.dead) {
 		snprintf(err, errlen, "pcap_open_dead failed");
@@ -509,9 +556,15 @@ static struct hs_slot *hs_victim(const struct tuple4 *t)
 	return a->synack_len && !b->synack_len ? b : a;
 }
 
-static void hs_drop(struct hs_slot *s)
+static void hs_free(struct hs_slot *s)
 {
 	s->used = false;
+	R.hs_held--;
+}
+
+static void hs_drop(struct hs_slot *s)
+{
+	hs_free(s);
 	R.stats.half_open++;
 }
 
@@ -537,6 +590,7 @@ static bool reasm_hold(const struct seg *g, const uint8_t *ip, size_t len)
 		}
 		*s = (struct hs_slot){ .t = g->t, .used = true, .syn_len = (uint8_t)len,
 				       .syn_seq = g->seq };
+		R.hs_held++;
 		memcpy(s->syn, ip, len);
 		return true;
 	}
@@ -548,7 +602,7 @@ static bool reasm_hold(const struct seg *g, const uint8_t *ip, size_t len)
 		return false; /* not an answer to the SYN held: libnids ignores it too */
 	if (len > HS_PKT_MAX || g->payload) {
 		reasm_feed(s->syn, s->syn_len); /* too big to hold: libnids takes both now */
-		s->used = false;
+		hs_free(s);
 		return false;
 	}
 	s->synack_len = (uint8_t)len;
@@ -579,7 +633,7 @@ static bool reasm_release(const struct seg *g)
 		hs_drop(s);
 		return false;
 	}
-	s->used = false;
+	hs_free(s);
 	reasm_feed(s->syn, s->syn_len);
 	reasm_feed(s->synack, s->synack_len);
 	if (!(from_client && (g->flags & TCP_ACK) && g->ack == s->synack_seq + 1))
@@ -788,11 +842,12 @@ void reasm_finish(void)
 	/* nids_init() drops its callback lists without freeing them: unregister, so
 	   reasm_init() may run again (the fuzz harness does, once per input). */
 	nids_unregister_tcp((void *)reasm_tcp);
-	for (uint32_t i = 0; R.hs && i <= R.hs_mask; i++)
+	for (uint32_t i = 0; R.hs && R.hs_held && i <= R.hs_mask; i++)
 		if (R.hs[i].used)
 			hs_drop(&R.hs[i]); /* handshakes the capture never completed */
 	free(R.hs);
 	R.hs = NULL;
+	R.hs_held = 0;
 	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);
