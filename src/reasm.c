@@ -22,6 +22,11 @@
  * - its int byte counters overflow past 2 GiB: they are rebased in time;
  * - a full stream table evicts silently: counted, warned once.
  *
+ * For speed, this file also defines libnids' stream hash (mkhash): the
+ * shared libnids calls it through the PLT, so popsift's cheaper keyed hash
+ * replaces the library's. That needs the dynamic libnids the Makefile links;
+ * linking libnids.a statically would fail on the duplicate symbol.
+ *
  * libnids' callbacks carry no user pointer, so this file keeps the engine's
  * state in statics: the one place in popsift with global mutable state.
  */
