@@ -352,6 +352,7 @@ static void *handoff_main(void *arg)
 		handoff_apply(h, r, n);
 		ring_release(h->ring);
 	}
+	output_apply_flush(h->o); /* here: a write error's errno belongs to this thread */
 	return NULL;
 }
 

@@ -50,6 +50,7 @@ struct output {
 	struct text_out *text;   /* -T text: a human summary instead of JSON, or NULL */
 	struct mailbox_report *report; /* --mailbox-report FILE, or NULL */
 	unsigned long file_failures; /* messages whose file or mbox entry failed */
+	int write_errno;         /* why writing events or hashes first failed (errno is per thread) */
 	int first_failure;       /* its errno */
 };
 
@@ -146,6 +147,8 @@ bool output_apply_flush(struct output *o)
 	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
 	if (o->cfg.hashes)
 		ok = fflush(o->cfg.hashes) == 0 && !ferror(o->cfg.hashes) && ok;
+	if (!ok && !o->write_errno)
+		o->write_errno = errno ? errno : EIO;
 	return ok;
 }
 
@@ -193,7 +196,7 @@ bool output_close(struct output *o)
 		fprintf(stderr, "popsift: --mailbox-report: writing '%s' failed: %s\n",
 			o->cfg.mailbox_report, strerror(errno));
 	bool ok = output_flush(o);
-	int e = errno;
+	int e = o->write_errno ? o->write_errno : errno;
 	if (o->mbox && !mbox_close(o->mbox)) {
 		fprintf(stderr, "popsift: --mbox: writing '%s' failed: %s\n", o->cfg.mbox_path,
 			strerror(errno));

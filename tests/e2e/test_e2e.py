@@ -286,6 +286,15 @@ def a_bad_second_file_fails_before_any_output():
 
 
 @SUITE.test
+def a_full_disk_is_exit_2_with_the_reason_on_either_thread():
+    """The write error happens on the output thread; its errno must still reach the message."""
+    for mode in ([], ["--single-thread"]):
+        code, _, err, _ = run(*mode, "-q", "-r", cap("suricata-verify-pop3.pcap"), "-o", "/dev/full",
+                              check_json=False)
+        expect(code == 2 and "No space left on device" in err, (mode, code, err))
+
+
+@SUITE.test
 def usage_errors_exit_1():
     for args in ([], ["-r"], ["--bogus"], ["-p", "0", "-r", "x"], ["stray"]):
         code, _, err, out = run(*args, check_json=False)
