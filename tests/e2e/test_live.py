@@ -431,7 +431,8 @@ def dash_Z_runs_as_nobody_after_opening_the_capture():
     # must be creatable by nobody.
     out_dir = DC.tmpdir("dash-z", owner="nobody", mode=0o755)
     path = os.path.join(out_dir, "events.ndjson")
-    ps = start_popsift(path, "-Z", "nobody")
+    # -x: the extracted file, and the MIME parser child (popsift run again), work as nobody
+    ps = start_popsift(path, "-Z", "nobody", "-x", os.path.join(out_dir, "x"))
     wait_popsift_ready(ps)
     st = proc_status(ps.pid)
     ids = f"{nobody.pw_uid}\t{nobody.pw_uid}\t{nobody.pw_uid}\t{nobody.pw_uid}"
@@ -441,11 +442,22 @@ def dash_Z_runs_as_nobody_after_opening_the_capture():
     expect("0" not in st["Groups"].split(), f"supplementary groups still hold root: {st['Groups']}")
     expect(int(st["CapEff"], 16) == 0, f"effective capabilities left: {st['CapEff']}")
     expect(os.stat(path).st_uid == nobody.pw_uid, "the events file is not owned by nobody")
-    # Still capturing as nobody:
-    x = poplib_user_pass("as-nobody", "alice", "wonderland", msgs=[DC.mail["alice"][0]])
-    wait_for(lambda: session_seen(path, x.port), 10, "the session event")
+    # Still capturing as nobody, and extracting a message with attachments: its file and the
+    # MIME parser child (popsift run again) work as nobody.
+    with open(os.path.join(ROOT, "samples", "mime", "messages", "mime-1.eml"), "rb") as f:
+        DC.reset_mailbox("alice", [f.read().replace(b"\r\n", b"\n")])
+    try:
+        x = poplib_user_pass("as-nobody", "alice", "wonderland", msgs=[DC.mail["alice"][0]])
+        wait_for(lambda: session_seen(path, x.port), 10, "the session event")
+    finally:
+        DC.reset_mailbox("alice")
     stop_popsift(ps, signal.SIGINT)
-    check_session(x, events_of_port(read_events(path), x.port), "-Z nobody")
+    evs = events_of_port(read_events(path), x.port)
+    check_session(x, evs, "-Z nobody")
+    msgs = [e["message"] for e in evs if e["event_type"] == "message"]
+    names = [a.get("filename") for m in msgs for a in m.get("attachments", [])]
+    expect(msgs and all(m.get("path") and "attachments_error" not in m for m in msgs)
+           and "chart.png" in names, f"-x as nobody: {msgs}")
 
 
 @test
