@@ -32,6 +32,7 @@ struct rec {
 struct rec_event {
 	struct rec r;
 	struct flow flow;
+	struct prehash ph;
 	struct event ev;
 	/* the bytes the event points to follow */
 };
@@ -49,6 +50,7 @@ struct rec_data {
 struct rec_close {
 	struct rec r;
 	struct flow flow;
+	struct prehash ph;
 };
 
 struct rec_ctl {
@@ -62,6 +64,7 @@ struct handoff {
 	struct output *o;
 	pthread_t thread;
 	bool want_commands;
+	enum hash_sharing share;
 	bool warned_oom;
 	uint64_t ctl_sent; /* capture thread only */
 	struct out_session *data_of; /* the last record is data of this session: extend it */
@@ -186,16 +189,18 @@ static void ar_event(struct arena *a, struct event *e)
 
 /* ---- the capture thread's side --------------------------------------------- */
 
-static void hs_fill(struct rec_event *re, const struct handoff_sink *hs, const struct event *ev)
+static void hs_fill(struct rec_event *re, const struct handoff_sink *hs, const struct event *ev,
+		    const struct prehash *ph)
 {
 	re->r = (struct rec){ REC_EVENT, hs->s };
 	re->flow = *hs->flow;
+	re->ph = ph ? *ph : (struct prehash){ 0 };
 	re->ev = *ev;
 	struct arena a = { (uint8_t *)(re + 1), 0 };
 	ar_event(&a, &re->ev);
 }
 
-static void hs_event(struct handoff_sink *hs, const struct event *ev)
+static void hs_event(struct handoff_sink *hs, const struct event *ev, const struct prehash *ph)
 {
 	struct handoff *h = hs->h;
 	h->data_of = NULL;
@@ -204,7 +209,7 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev)
 	ar_event(&count, &probe);
 	size_t need = sizeof(struct rec_event) + count.n;
 	if (need <= ring_max_record(h->ring)) {
-		hs_fill(ring_reserve(h->ring, need), hs, ev);
+		hs_fill(ring_reserve(h->ring, need), hs, ev, ph);
 		ring_commit(h->ring, RING_NOW);
 		return;
 	}
@@ -215,7 +220,7 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev)
 		h->warned_oom = true;
 		return;
 	}
-	hs_fill(re, hs, ev);
+	hs_fill(re, hs, ev, ph);
 	struct rec_heap *rh = ring_reserve(h->ring, sizeof(*rh));
 	*rh = (struct rec_heap){ { REC_EVENT_HEAP, hs->s }, re };
 	ring_commit(h->ring, RING_NOW);
@@ -241,13 +246,76 @@ static void hs_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 	}
 }
 
+/* Whether the capture thread hashes the message that begins now. */
+static bool hs_share(struct handoff_sink *hs)
+{
+	struct handoff *h = hs->h;
+	if (h->share == HASH_SHARE_NEVER ||
+	    (h->share == HASH_SHARE_AUTO && ring_percent_full(h->ring) < 50))
+		return false;
+	if (!hs->md)
+		hs->md = EVP_MD_CTX_new();
+	return hs->md && EVP_DigestInit_ex(hs->md, EVP_sha256(), NULL);
+}
+
+/* The digest of the message hashed here, which ends now (with whatever reached it). */
+static struct prehash hs_digest(struct handoff_sink *hs)
+{
+	struct prehash ph = { .on = true, .size = hs->size };
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(hs->md, ph.sha256, &len);
+	hs->hashing = false;
+	return ph;
+}
+
+static void hs_begin(struct handoff_sink *hs, const struct event *ev)
+{
+	if (hs->hashing) { /* a begin without an end: the first ends here, as output.c does it */
+		struct prehash done = hs_digest(hs);
+		struct event end = { .type = EV_MESSAGE_END };
+		hs_event(hs, &end, &done);
+	}
+	struct prehash ph = { .on = hs_share(hs) };
+	hs->hashing = ph.on;
+	hs->size = hs->passed = 0;
+	hs_event(hs, ev, &ph);
+}
+
+/* A message hashed here: the output thread gets only the octets its header copy keeps. */
+static void hs_hashed_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
+{
+	EVP_DigestUpdate(hs->md, p, n);
+	hs->size += n;
+	size_t k = OUTPUT_HEADER_MAX - hs->passed;
+	if (k > n)
+		k = n;
+	if (k)
+		hs_data(hs, p, k);
+	hs->passed += k;
+}
+
 static void hs_emit(struct event_sink *sink, const struct event *ev)
 {
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
-	if (ev->type == EV_MESSAGE_DATA)
-		hs_data(hs, ev->u.message_data.p, ev->u.message_data.n);
-	else if (ev->type != EV_COMMAND || hs->h->want_commands)
-		hs_event(hs, ev);
+	switch (ev->type) {
+	case EV_MESSAGE_DATA:
+		if (hs->hashing)
+			hs_hashed_data(hs, ev->u.message_data.p, ev->u.message_data.n);
+		else
+			hs_data(hs, ev->u.message_data.p, ev->u.message_data.n);
+		break;
+	case EV_MESSAGE_BEGIN: hs_begin(hs, ev); break;
+	case EV_MESSAGE_END: {
+		struct prehash ph = hs->hashing ? hs_digest(hs) : (struct prehash){ 0 };
+		hs_event(hs, ev, &ph);
+		break;
+	}
+	case EV_COMMAND:
+		if (hs->h->want_commands)
+			hs_event(hs, ev, NULL);
+		break;
+	default: hs_event(hs, ev, NULL); break;
+	}
 }
 
 struct event_sink *handoff_session(struct handoff *h, struct handoff_sink *hs, struct out_session *s,
@@ -257,6 +325,7 @@ struct event_sink *handoff_session(struct handoff *h, struct handoff_sink *hs, s
 	hs->h = h;
 	hs->s = s;
 	hs->flow = flow;
+	hs->hashing = false;
 	return &hs->sink;
 }
 
@@ -269,8 +338,9 @@ void handoff_session_close(struct event_sink *sink)
 {
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
 	hs->h->data_of = NULL;
+	struct prehash ph = hs->hashing ? hs_digest(hs) : (struct prehash){ 0 };
 	struct rec_close *c = ring_reserve(hs->h->ring, sizeof(*c));
-	*c = (struct rec_close){ { REC_CLOSE, hs->s }, *hs->flow };
+	*c = (struct rec_close){ { REC_CLOSE, hs->s }, *hs->flow, ph };
 	ring_commit(hs->h->ring, RING_NOW);
 }
 
@@ -321,12 +391,12 @@ static void handoff_apply(struct handoff *h, const struct rec *r, size_t n)
 	switch (r->kind) {
 	case REC_EVENT: {
 		const struct rec_event *re = (const struct rec_event *)r;
-		output_deliver(r->s, &re->flow, &re->ev);
+		output_deliver(r->s, &re->flow, &re->ev, &re->ph);
 		break;
 	}
 	case REC_EVENT_HEAP: {
 		struct rec_event *re = ((const struct rec_heap *)r)->ev;
-		output_deliver(r->s, &re->flow, &re->ev);
+		output_deliver(r->s, &re->flow, &re->ev, &re->ph);
 		free(re);
 		break;
 	}
@@ -334,10 +404,14 @@ static void handoff_apply(struct handoff *h, const struct rec *r, size_t n)
 		struct event ev = { .type = EV_MESSAGE_DATA };
 		ev.u.message_data.p = (const uint8_t *)((const struct rec_data *)r + 1);
 		ev.u.message_data.n = n - sizeof(struct rec_data);
-		output_deliver(r->s, NULL, &ev);
+		output_deliver(r->s, NULL, &ev, NULL);
 		break;
 	}
-	case REC_CLOSE: output_session_end(r->s, &((const struct rec_close *)r)->flow); break;
+	case REC_CLOSE: {
+		const struct rec_close *c = (const struct rec_close *)r;
+		output_session_end(r->s, &c->flow, &c->ph);
+		break;
+	}
 	case REC_FLUSH:
 	case REC_SET_FP: handoff_ctl_done(h, (const struct rec_ctl *)r); break;
 	}
@@ -356,13 +430,14 @@ static void *handoff_main(void *arg)
 	return NULL;
 }
 
-struct handoff *handoff_start(struct output *o, bool want_commands)
+struct handoff *handoff_start(struct output *o, bool want_commands, enum hash_sharing share)
 {
 	struct handoff *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->o = o;
 	h->want_commands = want_commands;
+	h->share = share;
 	h->ring = ring_new(HANDOFF_RING);
 	if (!h->ring) {
 		free(h);

@@ -14,15 +14,32 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <openssl/evp.h>
+#include <stdint.h>
+
 #include "../dissectors/event.h"
 #include "flow.h"
+#include "output.h"
 
 struct output;
 struct out_session;
 struct handoff;
 
+/*
+ * Hashing shared between the threads. SHA-256 of every message is most of the
+ * output thread's work on a message-heavy capture, as much as reading and
+ * reassembly on the capture thread: when the output thread falls behind, the
+ * capture thread hashes a whole message itself and passes on only its first
+ * OUTPUT_HEADER_MAX octets (for the headers) and, at its end, the digest.
+ */
+struct prehash {
+	bool on;           /* begin: the capture thread hashes this message; end: the digest is set */
+	uint64_t size;     /* octets hashed */
+	uint8_t sha256[32];
+};
+
 /* Starts the output thread; NULL when it cannot (then output runs inline). */
-struct handoff *handoff_start(struct output *o, bool want_commands);
+struct handoff *handoff_start(struct output *o, bool want_commands, enum hash_sharing share);
 /* Waits until every event was written, then ends the thread. */
 void handoff_stop(struct handoff *h);
 
@@ -35,6 +52,9 @@ struct handoff_sink {
 	struct handoff *h;
 	struct out_session *s;
 	const struct flow *flow; /* the engine's, which it keeps updating */
+	EVP_MD_CTX *md;          /* kept across sessions: the owner frees it */
+	bool hashing;            /* the message in progress is hashed here */
+	uint64_t size, passed;   /* its octets, and how many went to the output thread */
 };
 
 /* Makes hs the capture thread's sink for session s. */
@@ -49,8 +69,9 @@ bool handoff_flush(struct handoff *h);
 void handoff_set_fp(struct handoff *h, FILE *fp);
 
 /* What the output thread calls in output.c (defined there). */
-void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev);
-void output_session_end(struct out_session *s, const struct flow *f);
+void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev,
+		    const struct prehash *ph);
+void output_session_end(struct out_session *s, const struct flow *f, const struct prehash *ph);
 bool output_apply_flush(struct output *o);
 void output_apply_fp(struct output *o, FILE *fp);
 

@@ -29,7 +29,7 @@
 #include "text.h"
 
 /* Octets of a message kept for its headers: up to the first empty line, at most this. */
-#define OUT_HEADER_MAX (64 * 1024)
+#define OUT_HEADER_MAX OUTPUT_HEADER_MAX
 #define OUT_HEADER_INITIAL 4096
 
 struct output {
@@ -65,6 +65,7 @@ struct out_message {
 	uint8_t *hdr;               /* bounded copy of the header section */
 	size_t hdr_n, hdr_cap;
 	bool hdr_done;              /* the empty line (or OUT_HEADER_MAX) was reached */
+	bool prehashed;             /* the capture thread hashes it; data is only its first octets */
 };
 
 struct out_session {
@@ -75,6 +76,7 @@ struct out_session {
 	 * (the flow as it was when the event was emitted), NULL between records.
 	 */
 	const struct flow *flow;
+	const struct prehash *ph; /* with the record being written: the capture thread's digest */
 	struct out_message msg;
 	struct anomaly_record *anoms;
 	size_t n_anoms;
@@ -132,8 +134,12 @@ struct output *output_open(const struct output_config *cfg)
 			return NULL;
 		}
 	}
-	if (cfg->threaded) /* without a thread (cannot start one), output runs inline: same events */
-		o->handoff = handoff_start(o, cfg->transactions && !cfg->text);
+	if (cfg->threaded) { /* without a thread (cannot start one), output runs inline: same events */
+		/* Hashing may move to the capture thread only when no file needs every octet here. */
+		enum hash_sharing share = cfg->extract_dir || cfg->mbox_path ? HASH_SHARE_NEVER
+									       : cfg->hash_sharing;
+		o->handoff = handoff_start(o, cfg->transactions && !cfg->text, share);
+	}
 	return o;
 }
 
@@ -315,6 +321,7 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->time = s->flow->now;
 	m->hdr_n = 0;
 	m->hdr_done = false;
+	m->prehashed = s->ph && s->ph->on;
 	m->active = true;
 	out_message_file(s);
 }
@@ -381,8 +388,10 @@ static void out_message_data(struct out_session *s, const struct ev_message_data
 	struct out_message *m = &s->msg;
 	if (!m->active)
 		return;
-	EVP_DigestUpdate(m->md, d->p, d->n);
-	m->rec.size += d->n;
+	if (!m->prehashed) {
+		EVP_DigestUpdate(m->md, d->p, d->n);
+		m->rec.size += d->n;
+	}
 	if (!m->hdr_done)
 		out_header_copy(m, d->p, d->n);
 	if (m->file && !extract_file_write(m->file, d->p, d->n))
@@ -449,6 +458,10 @@ static void out_message_finish(struct out_session *s, bool complete)
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	EVP_DigestFinal_ex(m->md, digest, &len);
+	if (m->prehashed && s->ph && s->ph->on) { /* the capture thread hashed the whole message */
+		memcpy(digest, s->ph->sha256, 32);
+		m->rec.size = s->ph->size;
+	}
 	for (unsigned int i = 0; i < len && i < 32; i++)
 		snprintf(m->rec.sha256 + 2 * i, 3, "%02x", digest[i]);
 	m->rec.complete = complete;
@@ -542,9 +555,10 @@ static struct out_session *out_session_get(struct output *o)
 	if (!s)
 		return calloc(1, sizeof(*s));
 	o->spare = s->next;
-	EVP_MD_CTX *md = s->msg.md;
+	EVP_MD_CTX *md = s->msg.md, *hs_md = s->hs.md;
 	memset(s, 0, sizeof(*s));
 	s->msg.md = md;
+	s->hs.md = hs_md;
 	return s;
 }
 
@@ -560,6 +574,7 @@ static void out_sessions_free(struct out_session *s)
 	while (s) {
 		struct out_session *next = s->next;
 		EVP_MD_CTX_free(s->msg.md);
+		EVP_MD_CTX_free(s->hs.md);
 		free(s);
 		s = next;
 	}
@@ -603,17 +618,25 @@ void output_session_close(struct event_sink *sink)
 
 /* ---- the output thread's entry points (handoff.c) ------------------------ */
 
-/* f: the flow the event was emitted with; NULL for message data, which needs none. */
-void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev)
+/*
+ * f: the flow the event was emitted with; NULL for message data, which needs
+ * none. ph: with a message's begin, end or the session's end, whether the
+ * capture thread hashes (hashed) it; NULL otherwise.
+ */
+void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev,
+		    const struct prehash *ph)
 {
 	s->flow = f;
+	s->ph = ph;
 	out_emit(&s->sink, ev);
 	s->flow = NULL;
+	s->ph = NULL;
 }
 
-void output_session_end(struct out_session *s, const struct flow *f)
+void output_session_end(struct out_session *s, const struct flow *f, const struct prehash *ph)
 {
 	s->flow = f;
+	s->ph = ph;
 	out_session_end(s);
 	out_session_put(s->o, s);
 }

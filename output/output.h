@@ -16,6 +16,16 @@
 #include "bruteforce.h"
 #include "flow.h"
 
+/* Octets of each message output keeps for its header section (at most). */
+#define OUTPUT_HEADER_MAX (64 * 1024)
+
+/* With the output thread: whether the capture thread may hash a message itself. */
+enum hash_sharing {
+	HASH_SHARE_AUTO,   /* when the output thread falls behind (the ring half full) */
+	HASH_SHARE_NEVER,
+	HASH_SHARE_ALWAYS, /* every message (tests) */
+};
+
 struct output_config {
 	FILE *fp;            /* where events go; stays the caller's */
 	bool show_passwords; /* include secrets in auth events */
@@ -27,6 +37,7 @@ struct output_config {
 	bool text;               /* -T text: a human summary instead of JSON events */
 	const char *mailbox_report; /* --mailbox-report FILE ("-": with the events); NULL for none */
 	bool threaded;           /* hash, extract and write on a second thread (handoff.h) */
+	enum hash_sharing hash_sharing; /* with threaded, and neither -x nor --mbox */
 };
 
 struct output;

@@ -104,6 +104,12 @@ size_t ring_max_record(const struct ring *r)
 	return r->cap / 4 - RING_HDR;
 }
 
+unsigned ring_percent_full(const struct ring *r)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	return (unsigned)((r->p_head - tail) * 100 / r->cap);
+}
+
 static inline void ring_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -22,6 +22,8 @@ void ring_free(struct ring *r);
 
 /* The largest record ring_reserve() accepts. */
 size_t ring_max_record(const struct ring *r);
+/* Producer: how full the ring is, 0 (empty) to 100 (the consumer is behind by all of it). */
+unsigned ring_percent_full(const struct ring *r);
 
 /*
  * Producer: n bytes (n <= ring_max_record()) to fill, 16-byte aligned, waiting

@@ -407,6 +407,21 @@ static void on_tick(void *ctx, time_t now)
 	reasm_expire(now, r->o->idle_timeout);
 }
 
+/*
+ * POPSIFT_HASH_SHARING=always|never: whether the capture thread hashes messages
+ * itself (output.h). For tests, which must see both paths give the same events;
+ * by default it does when the output thread falls behind.
+ */
+static enum hash_sharing hash_sharing_from_env(void)
+{
+	const char *v = getenv("POPSIFT_HASH_SHARING");
+	if (v && strcmp(v, "always") == 0)
+		return HASH_SHARE_ALWAYS;
+	if (v && strcmp(v, "never") == 0)
+		return HASH_SHARE_NEVER;
+	return HASH_SHARE_AUTO;
+}
+
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
 static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes)
 {
@@ -418,7 +433,8 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
 				    .bruteforce = o->bruteforce, .text = o->text,
 				    .mailbox_report = o->mailbox_report,
-				    .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1 };
+				    .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1,
+				    .hash_sharing = hash_sharing_from_env() };
 	struct output *out = output_open(&oc);
 	if (!out)
 		return EXIT_INPUT; /* output_open said why */

@@ -251,6 +251,14 @@ def the_output_thread_changes_nothing():
             expect(p.returncode == 0, (pcap, p.returncode, p.stderr[-2000:]))
             got.append((p.stdout, tree(out)))
         name = os.path.basename(pcap)
+        # Without files, message hashing may move to the capture thread: forced, or never.
+        for share in ("always", "never"):
+            p = subprocess.run([POPSIFT, "-q", "--transactions", "-r", pcap], capture_output=True,
+                               timeout=900, env=dict(os.environ, POPSIFT_HASH_SHARING=share))
+            s = subprocess.run([POPSIFT, "-q", "--transactions", "--single-thread", "-r", pcap],
+                               capture_output=True, timeout=900)
+            expect(p.returncode == 0 and p.stdout and p.stdout == s.stdout,
+                   f"{name}: events differ with hashing shared {share}")
         expect(got[0][0] and got[0][0] == got[1][0], f"{name}: events differ")
         expect(len(got[0][1]) > 3, f"{name}: only {sorted(got[0][1])}")
         for f in sorted(set(got[0][1]) | set(got[1][1])):
