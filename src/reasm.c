@@ -703,8 +703,10 @@ static void reasm_after(const struct seg *g, struct tcp_stream *ts, uint64_t clo
 		ts = reasm_find(&g->t, &from_client);
 	if (!ts || !ts->user)
 		return;
-	reasm_check_hole(ts, &ts->client, false);
-	if (ts->user)
+	/* Nearly always nothing waits behind a hole: test that before the call. */
+	if (ts->client.list)
+		reasm_check_hole(ts, &ts->client, false);
+	if (ts->user && ts->server.list)
 		reasm_check_hole(ts, &ts->server, false);
 	if (ts->user) {
 		reasm_trim(&ts->client);
