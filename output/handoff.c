@@ -430,6 +430,14 @@ static void *handoff_main(void *arg)
 	return NULL;
 }
 
+static void handoff_free(struct handoff *h)
+{
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+	ring_free(h->ring);
+	free(h);
+}
+
 struct handoff *handoff_start(struct output *o, bool want_commands, enum hash_sharing share)
 {
 	struct handoff *h = calloc(1, sizeof(*h));
@@ -452,10 +460,7 @@ struct handoff *handoff_start(struct output *o, bool want_commands, enum hash_sh
 	int e = pthread_create(&h->thread, NULL, handoff_main, h);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e != 0) {
-		pthread_cond_destroy(&h->cv);
-		pthread_mutex_destroy(&h->mu);
-		ring_free(h->ring);
-		free(h);
+		handoff_free(h);
 		return NULL;
 	}
 	return h;
@@ -467,8 +472,5 @@ void handoff_stop(struct handoff *h)
 		return;
 	ring_close(h->ring);
 	pthread_join(h->thread, NULL);
-	pthread_cond_destroy(&h->cv);
-	pthread_mutex_destroy(&h->mu);
-	ring_free(h->ring);
-	free(h);
+	handoff_free(h);
 }
