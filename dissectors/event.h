@@ -16,6 +16,10 @@
 
 #include "anomaly.h"
 
+/* Bounds on what events carry, shared by the dissectors that fill and the output that keeps. */
+#define EV_UID_MAX 70     /* RFC 1939 §7: a unique-id is 1 to 70 characters */
+#define EV_FOLDER_MAX 256 /* a POP2 folder name */
+
 /* Raw bytes as they were on the wire; not NUL-terminated, may hold any byte. */
 struct bytes {
 	const uint8_t *p;
@@ -53,9 +57,8 @@ enum auth_result {
 struct ev_auth {
 	const char *mechanism; /* "USER", "APOP", "PLAIN", "HELO", ... */
 	struct bytes username;
-	struct bytes password; /* the reusable secret, when one crossed the wire */
-	bool has_password;
-	bool cleartext;        /* a reusable secret was readable on the wire */
+	struct bytes password; /* the reusable secret, when cleartext */
+	bool cleartext;        /* a reusable secret (password, token) was readable in the stream */
 	enum auth_result result;
 	struct bytes reply;    /* the server's status line deciding the outcome */
 	struct bytes challenge; /* APOP: the greeting's <timestamp> */

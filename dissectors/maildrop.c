@@ -13,7 +13,7 @@
 
 struct slot {
 	uint32_t number;
-	uint8_t uid[MAILDROP_UID_MAX];
+	uint8_t uid[EV_UID_MAX];
 	uint8_t uid_len;
 	bool marked;
 	int64_t size;
@@ -124,7 +124,7 @@ void maildrop_set_uid(struct maildrop *m, uint32_t n, const uint8_t *uid, size_t
 	struct slot *s = maildrop_slot(m, n);
 	if (!s)
 		return;
-	s->uid_len = (uint8_t)(len < MAILDROP_UID_MAX ? len : MAILDROP_UID_MAX);
+	s->uid_len = (uint8_t)(len < EV_UID_MAX ? len : EV_UID_MAX);
 	memcpy(s->uid, uid, s->uid_len);
 }
 

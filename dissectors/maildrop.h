@@ -12,7 +12,6 @@
 #include "event.h"
 
 #define MAILDROP_MAX 100000 /* message numbers tracked per session */
-#define MAILDROP_UID_MAX 70 /* RFC 1939 §7: a unique-id is 1 to 70 characters */
 
 struct maildrop;
 

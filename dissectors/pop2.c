@@ -25,7 +25,6 @@
 #define POP2_PENDING_BYTES 16384 /* their bytes, all together */
 #define POP2_GREETING_MAX 512
 #define POP2_NAME_MAX 256        /* user name kept for the session summary */
-#define POP2_FOLDER_MAX 256      /* folder name kept (output keeps 256 too) */
 #define POP2_FOLDERS_MAX 32      /* distinct folders listed in the summary */
 #define POP2_CCC_MAX 999999999999999ULL /* larger "=ccc" counts as an overflow */
 
@@ -251,19 +250,19 @@ static struct bytes pop2_arg(const struct pop2_pending *c)
 /* Adds a folder to the summary's list, once, up to POP2_FOLDERS_MAX of them. */
 static void pop2_visit_folder(struct pop2 *p, const uint8_t *name, size_t n)
 {
-	if (n > POP2_FOLDER_MAX)
-		n = POP2_FOLDER_MAX;
+	if (n > EV_FOLDER_MAX)
+		n = EV_FOLDER_MAX;
 	for (size_t i = 0; i < p->n_folders; i++)
 		if (p->folders[i].n == n && (n == 0 || memcmp(p->folders[i].p, name, n) == 0))
 			return; /* an empty name is stored as NULL: memcmp(NULL, ..., 0) is undefined */
 	if (p->n_folders < POP2_FOLDERS_MAX)
-		bstr_set(&p->folders[p->n_folders++], name, n, POP2_FOLDER_MAX);
+		bstr_set(&p->folders[p->n_folders++], name, n, EV_FOLDER_MAX);
 }
 
 /* A folder is open (after HELO or FOLD): message 1 is current, no size known yet. */
 static void pop2_open_folder(struct pop2 *p, const uint8_t *name, size_t n)
 {
-	bstr_set(&p->folder, name, n, POP2_FOLDER_MAX);
+	bstr_set(&p->folder, name, n, EV_FOLDER_MAX);
 	pop2_visit_folder(p, name, n);
 	p->cur = 1;
 	p->cur_known = true;
@@ -291,7 +290,7 @@ static void pop2_reply_helo(struct pop2 *p, struct pop2_pending *c, const struct
 	a.username = bytes_of(user, pop2_unquote(arg.p, sp, user));
 	if (sp < arg.n) { /* "HELO user" alone carries no secret (and is refused) */
 		a.password = bytes_of(pass, pop2_unquote(arg.p + sp + 1, arg.n - sp - 1, pass));
-		a.has_password = a.cleartext = true;
+		a.cleartext = true;
 	}
 	a.result = r->kind == POP2_R_COUNT ? AUTH_RESULT_SUCCESS
 		   : r->kind == POP2_R_ERR ? AUTH_RESULT_FAILURE : AUTH_RESULT_UNKNOWN;

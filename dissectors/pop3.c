@@ -371,13 +371,13 @@ static void pop3_reply_user(struct pop3 *p, struct pop3_pending *c, const struct
 static void pop3_reply_pass(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
 	bstr_free(&p->rejected);
-	struct ev_auth a = { .mechanism = "USER", .cleartext = true, .has_password = true };
+	struct ev_auth a = { .mechanism = "USER", .cleartext = true };
 	if (p->kerberos) {
 		/* KPOP: Kerberos authenticated; the PASS that follows is a dummy the server ignores. */
 		a = (struct ev_auth){ .mechanism = "KPOP" };
 	}
 	a.username = bstr_bytes(&p->user);
-	if (a.has_password)
+	if (a.cleartext)
 		a.password = pop3_arg(c);
 	a.result = pop3_result(r);
 	a.reply = r->line;

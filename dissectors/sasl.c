@@ -451,7 +451,6 @@ void sasl_describe(const struct sasl *s, struct ev_auth *a)
 	a->mechanism = s->name;
 	a->username = bstr_bytes(&s->user);
 	a->password = bstr_bytes(&s->secret);
-	a->has_password = s->cleartext;
 	a->cleartext = s->cleartext;
 	a->authzid = bstr_bytes(&s->authzid);
 	a->realm = bstr_bytes(&s->realm);

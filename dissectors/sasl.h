@@ -32,7 +32,7 @@ void sasl_client(struct sasl *s, const uint8_t *b64, size_t n);
 void sasl_server(struct sasl *s, const uint8_t *b64, size_t n);
 /*
  * Fills what the exchange revealed into *a: mechanism, username, password,
- * has_password, cleartext, authzid, realm, workstation, and hash/hash_format/
+ * cleartext, authzid, realm, workstation, and hash/hash_format/
  * hashcat_mode for challenge-response mechanisms. Pointers stay valid until
  * sasl_free().
  */

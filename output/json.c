@@ -179,7 +179,7 @@ void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a
 		jw_field_bytes(&w, "realm", a->realm);
 	if (a->workstation.n)
 		jw_field_bytes(&w, "workstation", a->workstation);
-	if (j->show_passwords && a->has_password)
+	if (j->show_passwords && a->cleartext)
 		jw_field_bytes(&w, "password", a->password);
 	if (j->show_passwords && a->hash.n) {
 		jw_field_bytes(&w, "hash", a->hash);

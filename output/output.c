@@ -311,10 +311,10 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->rec.number = b->number;
 	m->rec.dir = b->dir;
 	m->rec.announced = b->announced;
-	m->rec.folder_n = b->folder.n < RECORD_FOLDER_MAX ? b->folder.n : RECORD_FOLDER_MAX;
+	m->rec.folder_n = b->folder.n < EV_FOLDER_MAX ? b->folder.n : EV_FOLDER_MAX;
 	if (m->rec.folder_n)
 		memcpy(m->rec.folder, b->folder.p, m->rec.folder_n);
-	m->rec.uid_n = b->uid.n < RECORD_UID_MAX ? b->uid.n : RECORD_UID_MAX;
+	m->rec.uid_n = b->uid.n < EV_UID_MAX ? b->uid.n : EV_UID_MAX;
 	if (m->rec.uid_n)
 		memcpy(m->rec.uid, b->uid.p, m->rec.uid_n);
 	m->rec.list_size = b->list_size;

@@ -11,8 +11,6 @@
 
 #include "../dissectors/event.h"
 
-#define RECORD_FOLDER_MAX 256
-#define RECORD_UID_MAX 70 /* RFC 1939 §7 */
 #define RECORD_ATTACHMENTS_MAX 256 /* attachments listed per message; more set the flag */
 
 /*
@@ -48,9 +46,9 @@ struct message_record {
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */
 	const char *extract_error; /* why the file (or mbox entry) is missing or short; NULL: fine */
-	uint8_t folder[RECORD_FOLDER_MAX];
+	uint8_t folder[EV_FOLDER_MAX];
 	size_t folder_n;  /* 0: no folder (POP3) */
-	uint8_t uid[RECORD_UID_MAX]; /* the UIDL id the session listed for it */
+	uint8_t uid[EV_UID_MAX]; /* the UIDL id the session listed for it */
 	size_t uid_n;     /* 0: unknown */
 	int64_t list_size; /* the session's LIST size for it, or -1 */
 	struct message_headers headers; /* from the first OUT_HEADER_MAX octets; NULL: absent */

@@ -101,7 +101,7 @@ void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a
 		a->mechanism, user[0] ? user : "-", auth_result_name(a->result), a->cleartext ? "  CLEARTEXT" : "");
 	if (a->result == AUTH_RESULT_FAILURE && a->failure && strcmp(a->failure, "credentials") != 0)
 		fprintf(t->fp, "  (%s)", a->failure);
-	if (t->show_passwords && a->has_password) {
+	if (t->show_passwords && a->cleartext) {
 		char *pw = text_str(a->password);
 		fprintf(t->fp, "  password=%s", pw);
 		free(pw);

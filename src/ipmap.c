@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cursor.h"
+#include "../dissectors/cursor.h"
 #include "ipv4.h"
 
 #define SYNTH_NET 0xf0000000u /* 240.0.0.0/4 */

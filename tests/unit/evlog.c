@@ -68,7 +68,7 @@ static void log_auth(struct evlog *l, const struct ev_auth *a)
 	logf_(l, "auth mech=%s user=", a->mechanism);
 	log_bytes(l, a->username);
 	logf_(l, " pass=");
-	if (a->has_password)
+	if (a->cleartext)
 		log_bytes(l, a->password);
 	else
 		logf_(l, "-");

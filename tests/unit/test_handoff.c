@@ -125,7 +125,7 @@ static void emit_auth(struct event_sink *sink, int i)
 	a->mechanism = mech;
 	a->username = put(0, i % 3 ? "alice" : "b\xff\"ob\x01");
 	a->password = put(100, "s3cret");
-	a->has_password = a->cleartext = true;
+	a->cleartext = true;
 	a->result = i % 2 ? AUTH_RESULT_FAILURE : AUTH_RESULT_SUCCESS;
 	a->failure = i % 2 ? "credentials" : NULL;
 	a->reply = put(200, i % 2 ? "-ERR no" : "+OK yes");

@@ -1,5 +1,6 @@
 /*
- * cursor.h - bounds-checked reads of packet headers (tcpdump's GET_* guarantee
+ * cursor.h - bounds-checked reads of binary fields: packet headers in the engine,
+ * NTLM, GSSAPI and Kerberos blobs in the dissectors (tcpdump's GET_* guarantee
  * without longjmp). The first short read sets a sticky flag; later reads return
  * 0, so a parser checks `short_read` once, after reading a whole header.
  */
