@@ -36,8 +36,24 @@ struct session_info {
 	bool partial; /* picked up mid-stream: the start of the connection is missing */
 };
 
+/* What content detection (--detect) makes of a connection's first bytes. */
+enum probe_verdict {
+	PROBE_MORE, /* not enough bytes yet to tell */
+	PROBE_NO,   /* not this protocol */
+	PROBE_YES   /* this protocol: its dissector takes the connection */
+};
+
 struct dissector {
-	const char *name; /* app_proto: "pop3", "pop2", "kpop" */
+	const char *name;      /* app_proto: "pop3", "pop2", "kpop" */
+	const uint16_t *ports; /* the server ports it follows by default, ending in 0 */
+	/*
+	 * Judges a connection on a port it is not known to use, from the first
+	 * bytes each side sent (the client's in to_server, the server's in
+	 * to_client; either may be empty). Must decide within the bytes the
+	 * engine holds (DETECT_MAX per direction), and from complete lines only,
+	 * so the verdict never depends on how the bytes arrived.
+	 */
+	enum probe_verdict (*probe)(struct bytes to_server, struct bytes to_client);
 	/* Returns NULL only when out of memory. */
 	void *(*create)(const struct session_info *info, struct event_sink *sink);
 	void (*data)(void *st, enum dir dir, const uint8_t *buf, size_t len);
@@ -51,5 +67,12 @@ struct dissector {
 extern const struct dissector pop3_dissector;
 extern const struct dissector pop2_dissector;
 extern const struct dissector kpop_dissector;
+
+/* Every dissector, in the order --detect asks their probes (registry.c). */
+extern const struct dissector *const dissectors[];
+extern const size_t n_dissectors;
+
+/* The dissector that follows server port `port`: the one listing it, else POP3. */
+const struct dissector *dissector_for_port(uint16_t port);
 
 #endif

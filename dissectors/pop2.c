@@ -19,6 +19,7 @@
 #include "bstr.h"
 #include "dissector.h"
 #include "linebuf.h"
+#include "probe.h"
 
 #define POP2_LINE_MAX 1024       /* longest line kept (RFC 937 "Sizes": 512 with CRLF) */
 #define POP2_PENDING_MAX 64      /* pipelined commands awaiting replies */
@@ -800,8 +801,12 @@ static void pop2_destroy(void *st)
 	free(p);
 }
 
+static const uint16_t pop2_ports[] = { 109, 0 };
+
 const struct dissector pop2_dissector = {
 	.name = "pop2",
+	.ports = pop2_ports,
+	.probe = pop2_probe,
 	.create = pop2_create,
 	.data = pop2_data,
 	.gap = pop2_gap,

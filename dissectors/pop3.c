@@ -20,6 +20,7 @@
 #include "kpop.h"
 #include "linebuf.h"
 #include "maildrop.h"
+#include "probe.h"
 #include "sasl.h"
 #include "scan.h"
 
@@ -1349,8 +1350,14 @@ static void pop3_destroy(void *st)
 	free(p);
 }
 
+/* 995 is POP3S: TLS from the first byte, reported as an encrypted session. */
+static const uint16_t pop3_ports[] = { 110, 995, 0 };
+static const uint16_t kpop_ports[] = { 1109, 0 };
+
 const struct dissector pop3_dissector = {
 	.name = "pop3",
+	.ports = pop3_ports,
+	.probe = pop3_probe,
 	.create = pop3_create,
 	.data = pop3_data,
 	.gap = pop3_gap,
@@ -1361,6 +1368,7 @@ const struct dissector pop3_dissector = {
 /* KPOP (port 1109): the same dissector, expecting a Kerberos preamble first. */
 const struct dissector kpop_dissector = {
 	.name = "kpop",
+	.ports = kpop_ports,
 	.create = kpop_create,
 	.data = pop3_data,
 	.gap = pop3_gap,

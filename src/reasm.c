@@ -182,7 +182,7 @@ static void reasm_established(struct tcp_stream *ts)
 	reasm_endpoint(ts->addr.saddr, ts->addr.source, &c);
 	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &s);
 	/* Not a followed port: --detect decides by content (dissector NULL until then). */
-	struct session *sess = session_open(R.cfg.sessions, followed ? session_pick(ts->addr.dest) : NULL,
+	struct session *sess = session_open(R.cfg.sessions, followed ? dissector_for_port(ts->addr.dest) : NULL,
 					    &c, &s, &R.hdr.ts, R.pcap_file, R.synthetic_handshake);
 	if (!sess)
 		reasm_nids_nomem("session");

@@ -1,6 +1,6 @@
 /*
- * session.c - the table of open sessions and the one place that picks a
- * dissector for a connection (tcpdump's print-tcp.c role).
+ * session.c - the table of open sessions: each one's dissector (by port from
+ * the registry, or by content with --detect) and output sink.
  *
  * Owns each session's envelope (flow), its dissector state and its output
  * sink, and the list of open sessions in the order they started, so the end
@@ -11,25 +11,6 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Well-known ports and the dissector that follows each (protocol-notes). */
-static const struct {
-	uint16_t port;
-	const struct dissector *d;
-} dissector_ports[] = {
-	{ 110, &pop3_dissector },  /* POP3 */
-	{ 1109, &kpop_dissector }, /* KPOP: Kerberos preamble, then POP3 */
-	{ 995, &pop3_dissector },  /* POP3S: reported as an encrypted session */
-	{ 109, &pop2_dissector },  /* POP2 (RFC 937) */
-};
-
-const struct dissector *session_pick(uint16_t server_port)
-{
-	for (size_t i = 0; i < sizeof(dissector_ports) / sizeof(dissector_ports[0]); i++)
-		if (dissector_ports[i].port == server_port)
-			return dissector_ports[i].d;
-	return &pop3_dissector; /* a port the user asked for: POP3 is the default */
-}
 
 void session_table_init(struct session_table *t, struct output *out)
 {
@@ -103,10 +84,11 @@ static void session_replay(void *ctx, enum dir dir, const uint8_t *p, size_t n)
 /* --detect: hold bytes until they prove POP3 or POP2, then replay them in order. */
 static bool session_detect(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
 {
-	enum detect_verdict v = detect_feed(s->detect, dir, buf, len);
-	if (v == DETECT_MORE)
+	const struct dissector *d = NULL;
+	enum probe_verdict v = detect_feed(s->detect, dir, buf, len, &d);
+	if (v == PROBE_MORE)
 		return true;
-	if (v == DETECT_NOT_POP || !session_start(s, s->out, v == DETECT_POP2 ? &pop2_dissector : &pop3_dissector)) {
+	if (v == PROBE_NO || !session_start(s, s->out, d)) {
 		free(s->detect);
 		s->detect = NULL;
 		return false;

@@ -43,9 +43,6 @@ struct session_table {
 
 void session_table_init(struct session_table *t, struct output *out);
 
-/* The dissector for a connection to `server_port`, or NULL when none follows it. */
-const struct dissector *session_pick(uint16_t server_port);
-
 /*
  * Opens a session for a connection client -> server first seen at `ts`. With
  * d NULL the dissector is chosen later by content (--detect). Returns NULL
