@@ -36,7 +36,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "flow.h"
+#include "../src/flow.h"
 
 #define EXTRACT_BUFFER (64 * 1024) /* write buffer per open message */
 #define EXTRACT_NAME_MAX 240       /* longest name built (IPv6 both ends), below NAME_MAX */

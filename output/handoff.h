@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "../dissectors/event.h"
-#include "flow.h"
+#include "../src/flow.h"
 #include "output.h"
 
 struct output;

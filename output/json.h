@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "flow.h"
+#include "../src/flow.h"
 #include "mailbox.h"
 #include "records.h"
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <sys/time.h>
 
-#include "flow.h"
+#include "../src/flow.h"
 #include "records.h"
 
 /* A login attempt in a session. */

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "flow.h"
+#include "../src/flow.h"
 
 #define MBOX_BUFFER (64 * 1024)
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "bruteforce.h"
-#include "flow.h"
+#include "../src/flow.h"
 
 /* Octets of each message output keeps for its header section (at most). */
 #define OUTPUT_HEADER_MAX (64 * 1024)

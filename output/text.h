@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "flow.h"
+#include "../src/flow.h"
 #include "mailbox.h"
 
 struct text_out;

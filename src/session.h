@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "../dissectors/dissector.h"
-#include "../output/flow.h"
+#include "flow.h"
 #include "../output/output.h"
 #include "detect.h"
 

@@ -30,7 +30,7 @@
 #include <stdio.h>
 
 #include "../../dissectors/dissector.h"
-#include "../../output/flow.h"
+#include "../../src/flow.h"
 #include "../../output/output.h"
 
 #define FUZZ_MAGIC "FPC0"

@@ -1,8 +1,9 @@
 /*
- * flow.h - what output knows of a connection: the event envelope.
- *
- * The engine (src/session.c) fills and updates one of these per TCP connection;
- * output only reads it. Dissectors never see it: they know no addresses.
+ * flow.h - a connection's envelope: addresses, ports, times, byte counts and
+ * how it ended. The session layer (session.c) owns and writes it, one per TCP
+ * connection; output reads it to address every event. A plain data header at
+ * the bottom of the include graph: it includes only the dissector contract.
+ * Dissectors never see it: they know no addresses.
  */
 #ifndef POPSIFT_FLOW_H
 #define POPSIFT_FLOW_H
