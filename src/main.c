@@ -3,9 +3,9 @@
  * -> sessions -> output, report the run. Owns option parsing and exit codes;
  * every other decision lives in the module that owns it.
  *
- * Exit status: 0 success (also when a capture was cut off mid-packet: a warning
- * says so and everything before the cut is reported), 1 usage error, 2 input or
- * output error, 3 internal error (out of memory).
+ * Exit status (exitcode.h): 0 success (also when a capture was cut off
+ * mid-packet: a warning says so and everything before the cut is reported),
+ * EXIT_USAGE, EXIT_INPUT (input or output error), EXIT_INTERNAL.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,16 +19,14 @@
 #include "../output/hashes.h"
 #include "../output/output.h"
 #include "capture.h"
+#include "exitcode.h"
 #include "reasm.h"
 #include "session.h"
 
+/* The Makefile's VERSION, the one place the version is written. */
 #ifndef POPSIFT_VERSION
-#define POPSIFT_VERSION "0.1.0"
+#error "POPSIFT_VERSION is not defined: build with the Makefile (it passes -DPOPSIFT_VERSION)"
 #endif
-
-#define EXIT_USAGE 1
-#define EXIT_INPUT 2
-#define EXIT_INTERNAL 3
 #define DEFAULT_PORTS "109,110,1109"
 #define DEFAULT_MAX_STREAMS 65536
 #define OUTPUT_BUFFER (1 << 20)
@@ -370,14 +368,14 @@ static void print_summary(const struct capture *cap, const struct session_table 
 }
 
 /*
- * libnids' byte counters are rebased past 1 GiB. POPSIFT_TEST_REBASE_AT lowers
- * the threshold so a test can prove the rebase on a small capture.
+ * libnids' byte counters are rebased past REASM_REBASE_AT. POPSIFT_TEST_REBASE_AT
+ * lowers the threshold so a test can prove the rebase on a small capture.
  */
 static int rebase_threshold(void)
 {
 	const char *v = getenv("POPSIFT_TEST_REBASE_AT");
 	long n = v ? strtol(v, NULL, 10) : 0;
-	return n > 0 && n < (1L << 30) ? (int)n : 1 << 30;
+	return n > 0 && n < REASM_REBASE_AT ? (int)n : REASM_REBASE_AT;
 }
 
 /* What the packet loop calls back into, between packets. */

@@ -42,6 +42,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "exitcode.h"
 #include "ipmap.h"
 #include "ipv4.h"
 
@@ -51,7 +52,6 @@
 #define FILL_CHUNK 32768            /* bytes per synthetic filler segment */
 #define HOLE_QUEUE_LIMIT 32768      /* queued bytes behind a hole before we stop waiting */
 #define FILL_SKIP_ABOVE (4 * FILL_CHUNK) /* a larger hole is jumped over, not filled */
-#define REBASE_AT (1 << 30)         /* keep libnids' int counters far from overflow */
 #define HS_SLOTS_MIN 64            /* handshakes held back at once, at least ... */
 #define HS_SLOTS_MAX (1u << 16)    /* ... and at most (about 11 MB) */
 #define HS_PKT_MAX 80              /* a longer SYN or SYN-ACK (IP options, data) goes straight in */
@@ -158,7 +158,7 @@ static void reasm_nids_syslog(int type, int err, struct ip *iph, void *data)
 static void reasm_nids_nomem(char *where)
 {
 	fprintf(stderr, "popsift: out of memory in libnids (%s)\n", where ? where : "?");
-	exit(3);
+	exit(EXIT_INTERNAL); /* libnids' no_mem hook must not return */
 }
 
 static void reasm_endpoint(uint32_t addr, uint16_t port, struct endpoint *e)

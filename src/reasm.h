@@ -12,10 +12,12 @@
 
 #include "session.h"
 
+#define REASM_REBASE_AT (1 << 30) /* libnids' int byte counters are rebased past this */
+
 struct reasm_config {
 	const uint8_t *port_map; /* 65536 bits: server ports followed */
 	unsigned max_streams;    /* concurrent TCP streams held */
-	int rebase_at;           /* rebase libnids' byte counters past this (tests lower it) */
+	int rebase_at;           /* REASM_REBASE_AT (tests lower it) */
 	bool detect;             /* --detect: follow every TCP port, keep what proves POP */
 	struct session_table *sessions;
 };
