@@ -440,7 +440,8 @@ struct capture *capture_open_live(const struct live_config *lc)
 		return NULL;
 	}
 	struct capture *c = calloc(1, sizeof(*c));
-	c->in = c ? calloc(1, sizeof(*c->in)) : NULL;
+	if (c)
+		c->in = calloc(1, sizeof(*c->in));
 	if (!c || !c->in) {
 		free(c);
 		pcap_close(p);

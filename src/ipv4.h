@@ -10,10 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
-#define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
 /* RFC 791 header checksum over a 20-byte header: libnids verifies it. */
