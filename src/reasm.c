@@ -178,16 +178,15 @@ static void reasm_established(struct tcp_stream *ts)
 	bool followed = port_followed(ts->addr.dest);
 	if (!followed && !R.cfg.detect)
 		return;
-	struct endpoint c, s;
-	reasm_endpoint(ts->addr.saddr, ts->addr.source, &c);
-	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &s);
+	struct session_origin o = { .start = R.hdr.ts, .pcap_file = R.pcap_file,
+				    .partial = R.synthetic_handshake, .stream = ts };
+	reasm_endpoint(ts->addr.saddr, ts->addr.source, &o.client);
+	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &o.server);
 	/* Not a followed port: --detect decides by content (dissector NULL until then). */
-	struct session *sess = session_open(R.cfg.sessions, followed ? dissector_for_port(ts->addr.dest) : NULL,
-					    &c, &s, &R.hdr.ts, R.pcap_file, R.synthetic_handshake);
-	if (!sess)
+	struct session *s = session_open(R.cfg.sessions, followed ? dissector_for_port(ts->addr.dest) : NULL, &o);
+	if (!s)
 		reasm_nids_nomem("session");
-	sess->stream = ts;
-	ts->user = sess;
+	ts->user = s;
 	ts->client.collect++;
 	ts->server.collect++;
 	R.stats.tcp_streams++;
@@ -201,35 +200,23 @@ static void reasm_data(struct tcp_stream *ts, struct session *s)
 	enum dir dir = h == &ts->server ? DIR_TO_SERVER : DIR_TO_CLIENT;
 	size_t held = (size_t)(h->count - h->offset);
 	size_t n = (size_t)h->count_new;
-	const uint8_t *p = (const uint8_t *)h->data + (held - n);
-	size_t *fill = &s->gap_fill[dir];
-	s->flow.now = R.hdr.ts;
-	s->flow.pcap_file = R.pcap_file;
-	if (*fill) {
-		/* Our filler arrives first, in order: it stands for bytes the capture lost. */
-		size_t k = n < *fill ? n : *fill;
-		*fill -= k;
-		session_gap(s, dir, k);
-		p += k;
-		n -= k;
-	}
-	if (n && !session_data(s, dir, p, n)) {
-		/* --detect: not POP. Stop collecting; the session ends without events. */
-		ts->client.collect--;
-		ts->server.collect--;
-		ts->user = NULL;
-		R.stats.not_pop++;
-		R.stats.tcp_streams--;
-		session_close(R.cfg.sessions, s, END_NONE);
-	}
+	session_touch(s, &R.hdr.ts, R.pcap_file);
+	if (session_data(s, dir, (const uint8_t *)h->data + (held - n), n))
+		return;
+	/* --detect: not POP. Stop collecting; the session ends without events. */
+	ts->client.collect--;
+	ts->server.collect--;
+	ts->user = NULL;
+	R.stats.not_pop++;
+	R.stats.tcp_streams--;
+	session_close(R.cfg.sessions, s, END_NONE, &R.hdr.ts);
 }
 
 static void reasm_closed(struct tcp_stream *ts, struct session *s, enum end_reason why)
 {
 	R.closes++;
-	s->flow.now = R.hdr.ts;
 	ts->user = NULL;
-	session_close(R.cfg.sessions, s, why);
+	session_close(R.cfg.sessions, s, why, &R.hdr.ts);
 }
 
 static void reasm_evicted(struct tcp_stream *ts, struct session *s)
@@ -406,9 +393,8 @@ static void reasm_port_reuse(struct tcp_stream *ts)
 	struct session *s = ts->user;
 	R.closes++;
 	if (s) {
-		s->flow.now = R.hdr.ts;
 		ts->user = NULL;
-		session_close(R.cfg.sessions, s, END_REUSED);
+		session_close(R.cfg.sessions, s, END_REUSED, &R.hdr.ts);
 	}
 	R.stats.port_reuse++;
 	nids_free_tcp_stream(ts);
@@ -437,8 +423,7 @@ static void reasm_fill(struct tcp_stream *ts, struct half_stream *h, uint32_t up
 		uint32_t skip = upto - expected - FILL_CHUNK;
 		snd->first_data_seq += skip;
 		R.stats.gap_bytes += skip;
-		s->flow.now = R.hdr.ts;
-		session_gap(s, dir, skip);
+		session_gap(s, dir, skip, &R.hdr.ts);
 		expected += skip;
 	}
 	while (s && ts->user == s && SEQ_LT(expected, upto)) {
@@ -448,7 +433,7 @@ static void reasm_fill(struct tcp_stream *ts, struct half_stream *h, uint32_t up
 		h->ack_seq = expected;
 		h->window = 65535;
 		h->wscale = 1 << 14;
-		s->gap_fill[dir] += len;
+		session_expect_filler(s, dir, len);
 		R.stats.gap_bytes += len;
 		reasm_inject(&t, expected, snd->ack_seq, TCP_ACK, len);
 		if (ts->user != s)
@@ -812,6 +797,7 @@ void reasm_expire(time_t now, unsigned idle)
 	if (now < R.next_expiry)
 		return;
 	R.next_expiry = now + (time_t)idle;
+	struct timeval at = { now, 0 };
 	for (struct session *s = t->head, *next; s; s = next) {
 		next = s->next;
 		if (s->flow.now.tv_sec + (time_t)idle > now) {
@@ -821,9 +807,7 @@ void reasm_expire(time_t now, unsigned idle)
 		}
 		struct tcp_stream *ts = s->stream;
 		ts->user = NULL;
-		s->flow.now.tv_sec = now;
-		s->flow.now.tv_usec = 0;
-		session_close(t, s, END_TIMEOUT);
+		session_close(t, s, END_TIMEOUT, &at);
 		nids_free_tcp_stream(ts);
 		R.stats.timed_out++;
 	}
@@ -840,11 +824,10 @@ void reasm_finish(void)
 		if (ts->user)
 			reasm_check_hole(ts, &ts->server, true);
 	}
-	for (struct session *s = t->head; s; s = s->next) {
-		s->flow.now = R.hdr.ts;
-		((struct tcp_stream *)s->stream)->user = NULL;
+	while (t->head) { /* oldest first */
+		((struct tcp_stream *)t->head->stream)->user = NULL;
+		session_close(t, t->head, END_CAPTURE_END, &R.hdr.ts);
 	}
-	session_close_all(t, END_CAPTURE_END);
 	nids_exit();
 	/* nids_init() drops its callback lists without freeing them: unregister, so
 	   reasm_init() may run again (the fuzz harness does, once per input). */
