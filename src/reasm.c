@@ -47,8 +47,6 @@
 #include "ipv4.h"
 
 #define REASM_SNAPLEN 262144
-#define IP_MF 0x2000
-#define IP_OFFMASK 0x1fff
 #define FILL_CHUNK 32768            /* bytes per synthetic filler segment */
 #define HOLE_QUEUE_LIMIT 32768      /* queued bytes behind a hole before we stop waiting */
 #define FILL_SKIP_ABOVE (4 * FILL_CHUNK) /* a larger hole is jumped over, not filled */
@@ -487,26 +485,6 @@ static void reasm_rebase(struct half_stream *h, struct half_stream *snd)
 	R.stats.rebased++;
 }
 
-/* Reads the TCP header of an unfragmented IPv4 packet; false if it is not one. */
-static bool reasm_parse(const uint8_t *ip, size_t len, size_t ihl, struct seg *g)
-{
-	if (len < ihl + 20)
-		return false;
-	const uint8_t *tcp = ip + ihl;
-	size_t thl = (size_t)(tcp[12] >> 4) * 4;
-	if (thl < 20 || len < ihl + thl)
-		return false;
-	memcpy(&g->t.saddr, ip + 12, 4);
-	memcpy(&g->t.daddr, ip + 16, 4);
-	g->t.source = (uint16_t)(tcp[0] << 8 | tcp[1]);
-	g->t.dest = (uint16_t)(tcp[2] << 8 | tcp[3]);
-	g->seq = get_be32(tcp + 4);
-	g->ack = get_be32(tcp + 8);
-	g->flags = tcp[13];
-	g->payload = len - ihl - thl;
-	return true;
-}
-
 /* ---- handshakes held back (struct hs_slot) ------------------------------ */
 
 static uint32_t hs_hash(const struct tuple4 *t)
@@ -726,33 +704,57 @@ static void reasm_fragment(const uint8_t *ip, size_t caplen, size_t total, size_
 }
 
 /*
+ * Reads the IPv4 header; false (the packet skipped) unless it is IPv4 with
+ * a sane header length carrying TCP. *caplen loses any link-layer padding.
+ */
+static bool reasm_ip(struct cursor *c, struct ipv4_header *h, size_t *caplen)
+{
+	if (!ipv4_read(c, h) || h->version != 4 || h->proto != IPPROTO_TCP || h->ihl < 20 ||
+	    h->total < h->ihl || *caplen < h->ihl)
+		return false;
+	if (*caplen > h->total)
+		*caplen = h->total;
+	return true;
+}
+
+/* Reads the TCP header after IPv4 header h into g; false if it is cut short or malformed. */
+static bool reasm_tcp_header(struct cursor *c, const struct ipv4_header *h, size_t caplen,
+			     struct seg *g)
+{
+	struct segment sg;
+	cur_limit(c, caplen - 20);
+	cur_skip(c, h->ihl - 20); /* IP options */
+	if (!tcp_read(c, &sg))
+		return false;
+	g->t = (struct tuple4){ sg.t.sport, sg.t.dport, h->saddr, h->daddr };
+	g->seq = sg.seq;
+	g->ack = sg.ack;
+	g->flags = sg.flags;
+	g->payload = cur_left(c);
+	return true;
+}
+
+/*
  * Feeds libnids what it needs: TCP to or from a followed port, and every
  * fragment (whose ports are unknown until reassembly). Fragments too short to
  * hold their headers are padded (reasm_fragment).
  */
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file)
 {
-	if (caplen < 20 || (ip[0] >> 4) != 4) {
+	struct cursor c = cur_make(ip, caplen);
+	struct ipv4_header h;
+	if (!reasm_ip(&c, &h, &caplen)) {
 		R.stats.skipped++;
 		return;
 	}
-	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	size_t total = (size_t)ip[2] << 8 | ip[3];
-	uint16_t frag = (uint16_t)(ip[6] << 8 | ip[7]);
-	if (ip[9] != IPPROTO_TCP || ihl < 20 || total < ihl || caplen < ihl) {
-		R.stats.skipped++;
-		return;
-	}
-	if (caplen > total)
-		caplen = total; /* link-layer padding after the IP packet */
 	R.hdr.ts = *ts;
 	R.pcap_file = pcap_file;
-	if (frag & (IP_MF | IP_OFFMASK)) {
-		reasm_fragment(ip, caplen, total, ihl);
+	if (h.frag & (IPV4_MF | IPV4_OFFMASK)) {
+		reasm_fragment(ip, caplen, h.total, h.ihl);
 		return;
 	}
 	struct seg g;
-	if (!reasm_parse(ip, caplen, ihl, &g) ||
+	if (!reasm_tcp_header(&c, &h, caplen, &g) ||
 	    (!R.cfg.detect && !port_followed(g.t.source) && !port_followed(g.t.dest))) {
 		R.stats.skipped++;
 		return;
