@@ -1,8 +1,8 @@
 /*
  * ipv4.h - IPv4 and TCP headers: reading them through the bounded cursor
  * (dissectors/cursor.h), and writing the few packets the engine synthesises
- * (mid-stream handshakes, hole fillers, IPv6 translations). Header-only: this
- * is the per-packet path.
+ * (mid-stream handshakes, hole fillers, IPv6 translations, the libnids
+ * self-check). Header-only: this is the per-packet path.
  */
 #ifndef POPSIFT_IPV4_H
 #define POPSIFT_IPV4_H
@@ -20,6 +20,7 @@
 
 #define IPV4_MF 0x2000      /* more fragments */
 #define IPV4_OFFMASK 0x1fff /* fragment offset */
+#define IPV4_TCP_HEADERS 44 /* the most ipv4_tcp_segment() writes before the payload */
 
 /* The fields of an IPv4 header the engine needs. */
 struct ipv4_header {
@@ -122,6 +123,42 @@ static inline void ipv4_set_checksum(uint8_t *h)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	put_be16(h + 10, (uint16_t)~sum);
+}
+
+/*
+ * Writes segment s into p, which has room for IPV4_TCP_HEADERS + s->payload
+ * bytes: no options but a window scale of 14 on a SYN (the synthetic peer
+ * then accepts whatever the capture holds), a window of 65535, and the
+ * payload copied from data, or zeros when data is NULL. Returns its length.
+ */
+static inline size_t ipv4_tcp_segment(uint8_t *p, const struct segment *s, const uint8_t *data)
+{
+	size_t thl = s->flags & TCP_SYN ? 24 : 20;
+	size_t payload = s->payload;
+	size_t total = 20 + thl + payload;
+	memset(p, 0, 20 + thl);
+	p[0] = 0x45;
+	put_be16(p + 2, (uint16_t)total);
+	p[8] = 64;
+	p[9] = 6; /* TCP */
+	memcpy(p + 12, &s->t.saddr, 4);
+	memcpy(p + 16, &s->t.daddr, 4);
+	ipv4_set_checksum(p);
+	uint8_t *tcp = p + 20;
+	put_be16(tcp, s->t.sport);
+	put_be16(tcp + 2, s->t.dport);
+	put_be32(tcp + 4, s->seq);
+	put_be32(tcp + 8, s->ack);
+	tcp[12] = (uint8_t)(thl / 4 << 4);
+	tcp[13] = s->flags;
+	put_be16(tcp + 14, 65535);
+	if (s->flags & TCP_SYN)
+		memcpy(tcp + 20, "\x03\x03\x0e\x01", 4); /* window scale 14, then NOP */
+	if (data)
+		memcpy(tcp + thl, data, payload);
+	else
+		memset(tcp + thl, 0, payload);
+	return total;
 }
 
 #endif

@@ -2,7 +2,7 @@
  * reasm.c - drives libnids from popsift's own packet loop (libnids-notes.md),
  * and mends what libnids loses.
  *
- * The only file that includes nids.h. libnids is initialised once on a
+ * With nids_abi.h, the only file that sees libnids. libnids is initialised once on a
  * pcap_open_dead(DLT_RAW) handle, so it never opens an interface or a socket,
  * and fed IPv4 packets whose link layer popsift already stripped; sessions
  * therefore continue across consecutive capture files. Checksums are not
@@ -22,10 +22,9 @@
  * - its int byte counters overflow past 2 GiB: they are rebased in time;
  * - a full stream table evicts silently: counted, warned once.
  *
- * For speed, this file also defines libnids' stream hash (mkhash): the
- * shared libnids calls it through the PLT, so popsift's cheaper keyed hash
- * replaces the library's. That needs the dynamic libnids the Makefile links;
- * linking libnids.a statically would fail on the duplicate symbol.
+ * What this file relies on beyond libnids' public nids.h (its out-of-order
+ * queue entry, its stream hash replaced by ours) is in nids_abi.h, proved
+ * against the library loaded when reasm_init() runs.
  *
  * libnids' callbacks carry no user pointer, so this file keeps the engine's
  * state in statics: the one place in popsift with global mutable state.
@@ -33,18 +32,17 @@
 #include "reasm.h"
 
 #include <arpa/inet.h>
-#include <nids.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <malloc.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "exitcode.h"
 #include "ipmap.h"
 #include "ipv4.h"
+#include "nids_abi.h"
 
 #define REASM_SNAPLEN 262144
 #define FILL_CHUNK 32768            /* bytes per synthetic filler segment */
@@ -55,24 +53,6 @@
 #define HS_PKT_MAX 80              /* a longer SYN or SYN-ACK (IP options, data) goes straight in */
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
-
-/*
- * libnids' out-of-order queue entry (libnids 1.26 tcp.h; nids.h only declares
- * the pointer). Read-only here: the sequence number of the first queued segment
- * bounds a filler, so it never overwrites data the capture does have.
- */
-struct skbuff {
-	struct skbuff *next;
-	struct skbuff *prev;
-	void *data;
-	u_int len;
-	u_int truesize;
-	u_int urg_ptr;
-	char fin;
-	char urg;
-	u_int seq;
-	u_int ack;
-};
 
 /* A TCP segment's header fields, read once per packet. */
 struct seg {
@@ -113,30 +93,6 @@ static struct {
 	uint32_t hs_held;   /* slots in use: at the end, no walk over a table that is empty */
 	uint8_t pkt[IPMAP_PACKET_MAX]; /* synthesised and translated packets */
 } R;
-
-/*
- * libnids' stream hash, replaced. libnids 1.26 hashes every lookup with twelve
- * dependent modulo operations (hash.c: mkhash), and every segment costs two to
- * four lookups: 20-25% of libnids' own time on short sessions. The shared
- * libnids calls mkhash through the PLT, so this definition (same name, same
- * signature, exported on purpose) is the one it uses. Keyed from getrandom()
- * like libnids' own (whose key and permutation come from /dev/urandom), so a
- * sender cannot aim packets at one hash chain. The result stays below 2^31:
- * libnids stores it in an int before taking it modulo the table size.
- */
-static uint64_t reasm_hash_key = 0x9e3779b97f4a7c15ULL;
-
-u_int mkhash(u_int src, u_short sport, u_int dest, u_short dport);
-u_int mkhash(u_int src, u_short sport, u_int dest, u_short dport)
-{
-	uint64_t h = ((uint64_t)src << 32 | dest) ^ reasm_hash_key;
-	h ^= ((uint64_t)sport << 16 | dport) * 0xff51afd7ed558ccdULL;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	h *= 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 32;
-	return (u_int)(h & 0x7fffffff);
-}
 
 static bool port_followed(uint16_t port)
 {
@@ -270,9 +226,7 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 	static struct nids_chksum_ctl no_checksums = { 0, 0, NIDS_DONT_CHKSUM, 0 };
 	R.cfg = *cfg;
 	reasm_tune_malloc();
-	uint64_t key;
-	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) == (ssize_t)sizeof(key))
-		reasm_hash_key = key | 1;
+	nids_abi_seed_hash();
 	R.dead = pcap_open_dead(DLT_RAW, REASM_SNAPLEN);
 	if (!R.dead) {
 		snprintf(err, errlen, "pcap_open_dead failed");
@@ -293,6 +247,11 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 		return false;
 	}
 	nids_register_chksum_ctl(&no_checksums, 1);
+	struct reasm_stats before = R.stats;
+	bool abi_ok = nids_abi_check(&R.hdr, err, errlen);
+	R.stats = before; /* the check's packets are not the capture's */
+	if (!abi_ok)
+		return false;
 	nids_register_tcp((void *)reasm_tcp); /* after nids_init(), which resets callbacks */
 	ipmap_init();
 	uint32_t slots = HS_SLOTS_MIN;
@@ -314,35 +273,12 @@ static void reasm_feed(const uint8_t *ip, size_t len)
 	nids_pcap_handler(NULL, &R.hdr, (u_char *)ip);
 }
 
-/* Builds and feeds one IPv4/TCP segment (no options but a window scale on SYNs). */
+/* Builds and feeds one IPv4/TCP segment, its payload zeros (ipv4_tcp_segment). */
 static void reasm_inject(const struct tuple4 *t, uint32_t seq, uint32_t ack, uint8_t flags,
 			 size_t payload)
 {
-	uint8_t *p = R.pkt;
-	size_t thl = flags & TCP_SYN ? 24 : 20;
-	size_t total = 20 + thl + payload;
-	memset(p, 0, 20 + thl);
-	p[0] = 0x45;
-	put_be16(p + 2, (uint16_t)total);
-	p[8] = 64;
-	p[9] = IPPROTO_TCP;
-	memcpy(p + 12, &t->saddr, 4);
-	memcpy(p + 16, &t->daddr, 4);
-	ipv4_set_checksum(p);
-	uint8_t *tcp = p + 20;
-	put_be16(tcp, t->source);
-	put_be16(tcp + 2, t->dest);
-	put_be32(tcp + 4, seq);
-	put_be32(tcp + 8, ack);
-	tcp[12] = (uint8_t)(thl / 4 << 4);
-	tcp[13] = flags;
-	put_be16(tcp + 14, 65535);
-	if (flags & TCP_SYN) {
-		/* Window scale 14: the synthetic peer accepts whatever the capture holds. */
-		tcp[20] = 3, tcp[21] = 3, tcp[22] = 14, tcp[23] = 1;
-	}
-	memset(tcp + thl, 0, payload);
-	reasm_feed(p, total);
+	struct segment g = { { t->saddr, t->daddr, t->source, t->dest }, seq, ack, flags, payload };
+	reasm_feed(R.pkt, ipv4_tcp_segment(R.pkt, &g, NULL));
 }
 
 static struct tuple4 reasm_reverse(const struct tuple4 *t)
@@ -457,14 +393,14 @@ static void reasm_check_hole(struct tcp_stream *ts, struct half_stream *h, bool 
 	struct half_stream *snd = h == &ts->client ? &ts->server : &ts->client;
 	for (int guard = 0; guard < 1024 && ts->user && h->list; guard++) {
 		uint32_t expected = snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count;
-		uint32_t next = ((struct skbuff *)h->list)->seq;
+		uint32_t next = h->list->seq;
 		bool acked = SEQ_GT(h->ack_seq, expected);
 		if (!at_end && !acked && h->rmem_alloc < HOLE_QUEUE_LIMIT)
 			return;
 		if (!SEQ_GT(next, expected))
 			return;
 		reasm_fill(ts, h, next);
-		if (ts->user && h->list && ((struct skbuff *)h->list)->seq == next &&
+		if (ts->user && h->list && h->list->seq == next &&
 		    snd->first_data_seq + (uint32_t)h->count + (uint32_t)h->urg_count == expected)
 			return; /* no progress */
 	}
