@@ -378,7 +378,7 @@ static int rebase_threshold(void)
 	return n > 0 && n < REASM_REBASE_AT ? (int)n : REASM_REBASE_AT;
 }
 
-/* What the packet loop calls back into, between packets. */
+/* What the packet loop calls back into, live, between packets (SIGHUP, SIGUSR1). */
 struct run_ctx {
 	const struct options *o;
 	struct capture *cap;
@@ -409,12 +409,6 @@ static void on_report(void *ctx)
 {
 	struct run_ctx *r = ctx;
 	print_summary(r->cap, r->sessions, r->out);
-}
-
-static void on_tick(void *ctx, time_t now)
-{
-	struct run_ctx *r = ctx;
-	reasm_expire(now, r->o->idle_timeout);
 }
 
 /*
@@ -452,7 +446,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	session_table_init(&sessions, out);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
-				   .detect = o->detect };
+				   .idle_timeout = o->idle_timeout, .detect = o->detect };
 	char err[256];
 	if (!reasm_init(&rc, err, sizeof(err))) {
 		fprintf(stderr, "popsift: %s\n", err);
@@ -460,7 +454,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 		return EXIT_INTERNAL;
 	}
 	struct run_ctx r = { o, cap, &sessions, out, *fp };
-	struct capture_hooks hooks = { on_reopen, on_report, on_tick, &r };
+	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report, .ctx = &r };
 	bool captured = capture_run(cap, &hooks);
 	reasm_finish();
 	*fp = r.fp;

@@ -87,6 +87,7 @@ static struct {
 	bool synthetic_handshake; /* the JUST_EST now being reported is ours */
 	bool warned_full;
 	uint64_t closes;    /* sessions ended so far: a stream looked up before may be gone */
+	time_t last_tick;   /* reasm_tick: the second last seen */
 	time_t next_expiry; /* reasm_expire: no session can be idle long enough before this */
 	struct hs_slot *hs; /* handshakes held back: 2-way set-associative, hs_mask + 1 slots */
 	uint32_t hs_mask;
@@ -225,6 +226,8 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 {
 	static struct nids_chksum_ctl no_checksums = { 0, 0, NIDS_DONT_CHKSUM, 0 };
 	R.cfg = *cfg;
+	R.last_tick = 0;
+	R.next_expiry = 0;
 	reasm_tune_malloc();
 	nids_abi_seed_hash();
 	R.dead = pcap_open_dead(DLT_RAW, REASM_SNAPLEN);
@@ -749,6 +752,15 @@ void reasm_expire(time_t now, unsigned idle)
 		nids_free_tcp_stream(ts);
 		R.stats.timed_out++;
 	}
+}
+
+void reasm_tick(time_t now)
+{
+	if (now == R.last_tick)
+		return;
+	R.last_tick = now;
+	if (R.cfg.idle_timeout)
+		reasm_expire(now, R.cfg.idle_timeout);
 }
 
 void reasm_finish(void)

@@ -2,7 +2,8 @@
  * test_reasm.c - the capture engine through its interface (src/reasm.h), on
  * packets built as the engine builds its own (src/ipv4.h): the libnids
  * self-check passes and leaves no stream behind; a session that ends inside a hole
- * filler leaves nothing behind. Run under ASan by `make check`.
+ * filler leaves nothing behind; the engine
+ * sweeps idle sessions on its own clock. Run under ASan by `make check`.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -30,7 +31,7 @@ struct rig {
 	struct reasm_stats st;
 };
 
-static void rig_open(struct rig *r, bool detect)
+static void rig_open(struct rig *r, bool detect, unsigned idle_timeout)
 {
 	memset(r, 0, sizeof(*r));
 	r->fp = tmpfile();
@@ -42,7 +43,8 @@ static void rig_open(struct rig *r, bool detect)
 	r->ports[110 >> 3] |= 1u << (110 & 7);
 	r->now.tv_sec = 1700000000;
 	struct reasm_config rc = { .port_map = r->ports, .max_streams = 16,
-				   .rebase_at = REASM_REBASE_AT, .detect = detect, .sessions = &r->t };
+				   .rebase_at = REASM_REBASE_AT, .idle_timeout = idle_timeout,
+				   .detect = detect, .sessions = &r->t };
 	char err[256] = "";
 	if (!reasm_init(&rc, err, sizeof(err)))
 		fail_msg("reasm_init: %s", err);
@@ -93,7 +95,7 @@ static void the_self_check_passes_and_leaves_no_trace(void **unused)
 {
 	(void)unused;
 	struct rig r;
-	rig_open(&r, false);
+	rig_open(&r, false, 0);
 	struct reasm_stats st = rig_stats(&r);
 	assert_int_equal(st.ip_packets, 0);
 	assert_int_equal(st.nids_warnings, 0);
@@ -109,7 +111,7 @@ static void a_session_ended_by_the_data_behind_a_hole_leaves_nothing_behind(void
 {
 	(void)unused;
 	struct rig r;
-	rig_open(&r, true);
+	rig_open(&r, true, 0);
 	struct ipv4_tuple c = { htonl(0x0a000001), htonl(0x0a000002), 40001, 2525 };
 	rig_handshake(&r, c);
 	assert_int_equal(r.t.open, 1); /* --detect: any port, the verdict comes with the data */
@@ -125,11 +127,39 @@ static void a_session_ended_by_the_data_behind_a_hole_leaves_nothing_behind(void
 	rig_close(&r);
 }
 
+static void idle_sessions_end_on_the_engines_own_clock(void **unused)
+{
+	(void)unused;
+	struct rig r;
+	rig_open(&r, false, 30);
+	rig_handshake(&r, (struct ipv4_tuple){ htonl(0x0a000001), htonl(0x0a000002), 40002, 110 });
+	assert_int_equal(r.t.open, 1);
+	reasm_tick(r.now.tv_sec + 29);
+	assert_int_equal(r.t.open, 1);
+	reasm_tick(r.now.tv_sec + 30);
+	assert_int_equal(r.t.open, 0);
+	assert_int_equal(rig_stats(&r).timed_out, 1);
+	rig_close(&r);
+}
+
+static void without_an_idle_timeout_nothing_expires(void **unused)
+{
+	(void)unused;
+	struct rig r;
+	rig_open(&r, false, 0);
+	rig_handshake(&r, (struct ipv4_tuple){ htonl(0x0a000001), htonl(0x0a000002), 40003, 110 });
+	reasm_tick(r.now.tv_sec + 7 * 86400);
+	assert_int_equal(r.t.open, 1);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_self_check_passes_and_leaves_no_trace),
 		cmocka_unit_test(a_session_ended_by_the_data_behind_a_hole_leaves_nothing_behind),
+		cmocka_unit_test(idle_sessions_end_on_the_engines_own_clock),
+		cmocka_unit_test(without_an_idle_timeout_nothing_expires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
