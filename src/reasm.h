@@ -1,7 +1,7 @@
 /*
  * reasm.h - the capture engine's interface: IP packets in, sessions opened,
- * fed and ended (session.h). How it drives libnids is its own: nothing else
- * in popsift sees libnids.
+ * fed and ended (session.h). What the engine does inside, and how it drives
+ * libnids, is its own (engine.h); nothing else in popsift sees libnids.
  */
 #ifndef POPSIFT_REASM_H
 #define POPSIFT_REASM_H

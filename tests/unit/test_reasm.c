@@ -1,9 +1,9 @@
 /*
  * test_reasm.c - the capture engine through its interface (src/reasm.h), on
  * packets built as the engine builds its own (src/ipv4.h): the libnids
- * self-check passes and leaves no stream behind; a session that ends inside a hole
- * filler leaves nothing behind; the engine
- * sweeps idle sessions on its own clock. Run under ASan by `make check`.
+ * self-check passes and leaves no stream behind; a session that ends inside
+ * a hole filler (engine.h's re-entrancy rule) leaves nothing behind; the
+ * engine sweeps idle sessions on its own clock. Run under ASan by `make check`.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
