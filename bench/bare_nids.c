@@ -1,6 +1,6 @@
 /*
  * bare_nids.c - baseline (2) of `make bench`: libnids reassembly alone, driven
- * exactly as src/reasm.c drives it (docs: libnids-notes.md): initialised once on
+ * exactly as src/reasm.c drives it (docs/libnids.md, Driving it): initialised once on
  * pcap_open_dead(DLT_RAW), fed IP packets whose link layer this program strips
  * (Ethernet with 802.1Q/QinQ tags, Linux SLL/SLL2, NULL/LOOP, raw), checksums
  * off, libnids' syslog and port-scan detection replaced, the stream table sized
@@ -151,7 +151,7 @@ static void feed(const struct pcap_pkthdr *h, const uint8_t *ip, size_t len)
 		if (!followed(sport) && !followed(dport))
 			return;
 	} else if (total > len || total < ihl + 8) {
-		return; /* see libnids-notes: short fragments over-read */
+		return; /* docs/libnids.md, Fragments: short ones are over-read */
 	}
 	hdr.ts = h->ts;
 	hdr.caplen = hdr.len = (bpf_u_int32)len;

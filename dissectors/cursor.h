@@ -38,6 +38,21 @@ static inline bool cur_skip(struct cursor *c, size_t n)
 	return true;
 }
 
+/* Reads no further than n more bytes: a length field says the data ends
+   before the capture does (link-layer padding). */
+static inline void cur_limit(struct cursor *c, size_t n)
+{
+	if (n < cur_left(c))
+		c->end = c->p + n;
+}
+
+/* The next n bytes, consumed; NULL (and short_read) when fewer are left. */
+static inline const uint8_t *cur_bytes(struct cursor *c, size_t n)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, n) ? p : NULL;
+}
+
 static inline uint8_t cur_u8(struct cursor *c)
 {
 	const uint8_t *p = c->p;

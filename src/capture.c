@@ -1,10 +1,11 @@
 /*
  * capture.c - opens capture files (pcap and pcapng, through libpcap) or a live
- * interface, and runs the packet loop: strip the link layer, hand IP packets to
- * the reassembler, tick the idle sweep, answer signals (live: SIGINT/SIGTERM
- * stop, SIGHUP reopens the output, SIGUSR1 reports). One libnids instance spans
- * all files, so a connection that continues in the next file of a rotated
- * capture stays one session.
+ * interface, and runs the packet loop: strip the link layer, hand IP packets
+ * and the clock to the reassembler (its idle sweep runs on that clock),
+ * answer signals (live: SIGINT/SIGTERM stop; SIGHUP and SIGUSR1 go to the
+ * command line's hooks: reopen the output, report). One reassembler spans all
+ * files, so a connection that continues in the next file of a rotated capture
+ * stays one session.
  *
  * Signal flags are the only statics here: a handler can do nothing else safely.
  */
@@ -133,8 +134,10 @@ struct capture *capture_open(const char *const *paths, size_t n)
 	return c;
 }
 
+/* The clock moved (a packet's time, or live, the wall clock). */
 static void capture_tick(struct capture *c, time_t now)
 {
+	reasm_tick(now);
 	if (now == c->last_tick || !c->hooks || !c->hooks->tick)
 		return;
 	c->last_tick = now;
@@ -440,7 +443,8 @@ struct capture *capture_open_live(const struct live_config *lc)
 		return NULL;
 	}
 	struct capture *c = calloc(1, sizeof(*c));
-	c->in = c ? calloc(1, sizeof(*c->in)) : NULL;
+	if (c)
+		c->in = calloc(1, sizeof(*c->in));
 	if (!c || !c->in) {
 		free(c);
 		pcap_close(p);

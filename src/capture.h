@@ -24,11 +24,17 @@ struct capture_stats {
 
 struct capture;
 
-/* What the packet loop asks of the rest of popsift between packets. */
+/*
+ * What the packet loop asks of the command line, live, between packets. The
+ * reassembler needs no hook: the loop hands it packets and the clock itself.
+ */
 struct capture_hooks {
 	void (*reopen)(void *ctx);          /* SIGHUP: reopen the output file */
 	void (*report)(void *ctx);          /* SIGUSR1: print the statistics */
-	void (*tick)(void *ctx, time_t now); /* about once a second of capture time */
+	/* Optional: a clock of the caller's own, called when the second changes.
+	   popsift leaves it NULL; the fuzz harness (tests/fuzz/fuzz_capture.c) still
+	   drives reasm_expire() through it, with its own timeout. */
+	void (*tick)(void *ctx, time_t now);
 	void *ctx;
 };
 

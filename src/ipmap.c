@@ -119,12 +119,11 @@ enum ipmap_result ipmap_v6_to_v4(const uint8_t *ip6, size_t len, uint8_t *out, s
 	cur_skip(&c, 4);
 	uint16_t payload = cur_be16(&c);
 	uint8_t next = cur_u8(&c);
-	cur_skip(&c, 1);
-	const uint8_t *src = c.p, *dst = c.p + 16;
-	if (!cur_skip(&c, 32))
+	cur_skip(&c, 1); /* hop limit */
+	const uint8_t *src = cur_bytes(&c, 16), *dst = cur_bytes(&c, 16);
+	if (c.short_read)
 		return IPMAP_TRUNCATED;
-	if ((size_t)payload < cur_left(&c))
-		c.end = c.p + payload; /* link-layer padding */
+	cur_limit(&c, payload); /* link-layer padding after the packet */
 	int proto = ipmap_skip_ext(&c, next);
 	if (proto == -2)
 		return IPMAP_FRAGMENT;
@@ -135,18 +134,18 @@ enum ipmap_result ipmap_v6_to_v4(const uint8_t *ip6, size_t len, uint8_t *out, s
 	size_t tcp_len = cur_left(&c);
 	if (tcp_len + 20 > IPMAP_PACKET_MAX)
 		return IPMAP_TRUNCATED;
+	const uint8_t *tcp = cur_bytes(&c, tcp_len);
 	uint32_t s4 = ipmap_get(src), d4 = ipmap_get(dst);
 	if (!s4 || !d4)
 		return IPMAP_FULL;
 	memset(out, 0, 20);
 	out[0] = 0x45;
-	out[2] = (uint8_t)((tcp_len + 20) >> 8);
-	out[3] = (uint8_t)(tcp_len + 20);
+	put_be16(out + 2, (uint16_t)(tcp_len + 20));
 	out[8] = 64;
 	out[9] = 6;
 	memcpy(out + 12, &s4, 4);
 	memcpy(out + 16, &d4, 4);
-	memcpy(out + 20, c.p, tcp_len);
+	memcpy(out + 20, tcp, tcp_len);
 	ipv4_set_checksum(out);
 	*outlen = tcp_len + 20;
 	return IPMAP_OK;

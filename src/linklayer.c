@@ -80,11 +80,13 @@ static enum ll_result ll_null(struct cursor *c, const uint8_t **ip, size_t *iple
 /* Raw IP: the version nibble says which. */
 static enum ll_result ll_raw(struct cursor *c, const uint8_t **ip, size_t *iplen)
 {
-	if (cur_left(c) == 0)
+	struct cursor peek = *c; /* the nibble belongs to the IP header: read, not consumed */
+	uint8_t version = cur_u8(&peek) >> 4;
+	if (peek.short_read)
 		return LL_TRUNCATED;
 	*ip = c->p;
 	*iplen = cur_left(c);
-	switch (c->p[0] >> 4) {
+	switch (version) {
 	case 4: return LL_IPV4;
 	case 6: return LL_IPV6;
 	default: return LL_OTHER;

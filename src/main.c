@@ -3,9 +3,9 @@
  * -> sessions -> output, report the run. Owns option parsing and exit codes;
  * every other decision lives in the module that owns it.
  *
- * Exit status: 0 success (also when a capture was cut off mid-packet: a warning
- * says so and everything before the cut is reported), 1 usage error, 2 input or
- * output error, 3 internal error (out of memory).
+ * Exit status (exitcode.h): 0 success (also when a capture was cut off
+ * mid-packet: a warning says so and everything before the cut is reported),
+ * EXIT_USAGE, EXIT_INPUT (input or output error), EXIT_INTERNAL.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,16 +19,14 @@
 #include "../output/hashes.h"
 #include "../output/output.h"
 #include "capture.h"
+#include "exitcode.h"
 #include "reasm.h"
 #include "session.h"
 
+/* The Makefile's VERSION, the one place the version is written. */
 #ifndef POPSIFT_VERSION
-#define POPSIFT_VERSION "0.1.0"
+#error "POPSIFT_VERSION is not defined: build with the Makefile (it passes -DPOPSIFT_VERSION)"
 #endif
-
-#define EXIT_USAGE 1
-#define EXIT_INPUT 2
-#define EXIT_INTERNAL 3
 #define DEFAULT_PORTS "109,110,1109"
 #define DEFAULT_MAX_STREAMS 65536
 #define OUTPUT_BUFFER (1 << 20)
@@ -206,86 +204,84 @@ enum {
 	OPT_SINGLE_THREAD,
 };
 
-static void parse_options(struct options *o, int argc, char **argv)
+static const struct option longopts[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "user", required_argument, NULL, 'Z' },
+	{ "promisc", no_argument, NULL, OPT_PROMISC },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "detect", no_argument, NULL, OPT_DETECT },
+	{ "format", required_argument, NULL, 'T' },
+	{ "mailbox-report", required_argument, NULL, OPT_MAILBOX_REPORT },
+	{ "brute-force-failures", required_argument, NULL, OPT_BRUTE },
+	{ "spray-users", required_argument, NULL, OPT_SPRAY },
+	{ "alert-window", required_argument, NULL, OPT_WINDOW },
+	{ "output", required_argument, NULL, 'o' },
+	{ "ports", required_argument, NULL, 'p' },
+	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+	{ "show-passwords", no_argument, NULL, OPT_SHOW_PASSWORDS },
+	{ "transactions", no_argument, NULL, OPT_TRANSACTIONS },
+	{ "hashes", required_argument, NULL, OPT_HASHES },
+	{ "extract", required_argument, NULL, 'x' },
+	{ "mbox", required_argument, NULL, OPT_MBOX },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option getopt_long() returned. */
+static void parse_option(struct options *o, int ch, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "read", required_argument, NULL, 'r' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "user", required_argument, NULL, 'Z' },
-		{ "promisc", no_argument, NULL, OPT_PROMISC },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-		{ "detect", no_argument, NULL, OPT_DETECT },
-		{ "format", required_argument, NULL, 'T' },
-		{ "mailbox-report", required_argument, NULL, OPT_MAILBOX_REPORT },
-		{ "brute-force-failures", required_argument, NULL, OPT_BRUTE },
-		{ "spray-users", required_argument, NULL, OPT_SPRAY },
-		{ "alert-window", required_argument, NULL, OPT_WINDOW },
-		{ "output", required_argument, NULL, 'o' },
-		{ "ports", required_argument, NULL, 'p' },
-		{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
-		{ "show-passwords", no_argument, NULL, OPT_SHOW_PASSWORDS },
-		{ "transactions", no_argument, NULL, OPT_TRANSACTIONS },
-		{ "hashes", required_argument, NULL, OPT_HASHES },
-		{ "extract", required_argument, NULL, 'x' },
-		{ "mbox", required_argument, NULL, OPT_MBOX },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	memset(o, 0, sizeof(*o));
-	o->max_streams = DEFAULT_MAX_STREAMS;
-	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
-	o->bruteforce = (struct bf_policy){ BF_DEFAULT_FAILURES, BF_DEFAULT_USERS, BF_DEFAULT_WINDOW };
-	parse_ports(o, DEFAULT_PORTS);
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:T:qhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': add_input(o, optarg); break;
-		case 'i': o->iface = optarg; break;
-		case 'f': o->filter = optarg; break;
-		case 'Z': o->user = optarg; break;
-		case OPT_PROMISC: o->promisc = true; break;
-		case OPT_DETECT: o->detect = true; break;
-		case OPT_MAILBOX_REPORT: o->mailbox_report = optarg; break;
-		case 'T':
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-				die_usage("-T takes 'json' or 'text', not '%s'", optarg);
-			o->text = strcmp(optarg, "text") == 0;
-			break;
-		case OPT_BRUTE:
-			o->bruteforce.failures = (unsigned)parse_number(optarg, "--brute-force-failures", 0, 1000000);
-			break;
-		case OPT_SPRAY:
-			o->bruteforce.users = (unsigned)parse_number(optarg, "--spray-users", 0, 64);
-			break;
-		case OPT_WINDOW:
-			o->bruteforce.window = (unsigned)parse_number(optarg, "--alert-window", 1, 30 * 86400);
-			break;
-		case OPT_IDLE_TIMEOUT:
-			o->idle_timeout = (unsigned)parse_number(optarg, "--idle-timeout", 1, 7 * 86400);
-			break;
-		case 'o': o->output = optarg; break;
-		case 'p': parse_ports(o, optarg); break;
-		case 'q': o->quiet = true; break;
-		case OPT_SINGLE_THREAD: o->single_thread = true; break;
-		case OPT_MAX_STREAMS:
-			o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
-			break;
-		case OPT_SHOW_PASSWORDS: o->show_passwords = true; break;
-		case OPT_TRANSACTIONS: o->transactions = true; break;
-		case OPT_HASHES: o->hashes = optarg; break;
-		case 'x': o->extract_dir = optarg; break;
-		case OPT_MBOX: o->mbox = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("popsift %s\n", POPSIFT_VERSION); exit(0);
-		case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
-		default: die_usage("unknown option '%s'", argv[optind - 1]); break;
-		}
+	switch (ch) {
+	case 'r': add_input(o, optarg); break;
+	case 'i': o->iface = optarg; break;
+	case 'f': o->filter = optarg; break;
+	case 'Z': o->user = optarg; break;
+	case OPT_PROMISC: o->promisc = true; break;
+	case OPT_DETECT: o->detect = true; break;
+	case OPT_MAILBOX_REPORT: o->mailbox_report = optarg; break;
+	case 'T':
+		if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
+			die_usage("-T takes 'json' or 'text', not '%s'", optarg);
+		o->text = strcmp(optarg, "text") == 0;
+		break;
+	case OPT_BRUTE:
+		o->bruteforce.failures = (unsigned)parse_number(optarg, "--brute-force-failures", 0, 1000000);
+		break;
+	case OPT_SPRAY:
+		o->bruteforce.users = (unsigned)parse_number(optarg, "--spray-users", 0, 64);
+		break;
+	case OPT_WINDOW:
+		o->bruteforce.window = (unsigned)parse_number(optarg, "--alert-window", 1, 30 * 86400);
+		break;
+	case OPT_IDLE_TIMEOUT:
+		o->idle_timeout = (unsigned)parse_number(optarg, "--idle-timeout", 1, 7 * 86400);
+		break;
+	case 'o': o->output = optarg; break;
+	case 'p': parse_ports(o, optarg); break;
+	case 'q': o->quiet = true; break;
+	case OPT_SINGLE_THREAD: o->single_thread = true; break;
+	case OPT_MAX_STREAMS:
+		o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
+		break;
+	case OPT_SHOW_PASSWORDS: o->show_passwords = true; break;
+	case OPT_TRANSACTIONS: o->transactions = true; break;
+	case OPT_HASHES: o->hashes = optarg; break;
+	case 'x': o->extract_dir = optarg; break;
+	case OPT_MBOX: o->mbox = optarg; break;
+	case 'h': usage(stdout); exit(0);
+	case 'V': printf("popsift %s\n", POPSIFT_VERSION); exit(0);
+	case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
+	default: die_usage("unknown option '%s'", argv[optind - 1]); break;
 	}
+}
+
+/* Options that make sense alone but not together. */
+static void check_options(const struct options *o, int argc, char **argv)
+{
 	if (optind < argc)
 		die_usage("unexpected argument '%s' (captures are given with -r)", argv[optind]);
 	if (o->n_inputs == 0 && !o->iface)
@@ -294,6 +290,20 @@ static void parse_options(struct options *o, int argc, char **argv)
 		die_usage("-r and -i cannot be combined: read files or capture live, not both");
 	if (!o->iface && (o->filter || o->user || o->promisc))
 		die_usage("-f, -Z and --promisc apply to live capture (-i IFACE) only");
+}
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	o->bruteforce = (struct bf_policy){ BF_DEFAULT_FAILURES, BF_DEFAULT_USERS, BF_DEFAULT_WINDOW };
+	parse_ports(o, DEFAULT_PORTS);
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:T:qhV", longopts, NULL)) != -1)
+		parse_option(o, ch, argv);
+	check_options(o, argc, argv);
 }
 
 static FILE *open_output(const char *path)
@@ -358,17 +368,17 @@ static void print_summary(const struct capture *cap, const struct session_table 
 }
 
 /*
- * libnids' byte counters are rebased past 1 GiB. POPSIFT_TEST_REBASE_AT lowers
- * the threshold so a test can prove the rebase on a small capture.
+ * libnids' byte counters are rebased past REASM_REBASE_AT. POPSIFT_TEST_REBASE_AT
+ * lowers the threshold so a test can prove the rebase on a small capture.
  */
 static int rebase_threshold(void)
 {
 	const char *v = getenv("POPSIFT_TEST_REBASE_AT");
 	long n = v ? strtol(v, NULL, 10) : 0;
-	return n > 0 && n < (1L << 30) ? (int)n : 1 << 30;
+	return n > 0 && n < REASM_REBASE_AT ? (int)n : REASM_REBASE_AT;
 }
 
-/* What the packet loop calls back into, between packets. */
+/* What the packet loop calls back into, live, between packets (SIGHUP, SIGUSR1). */
 struct run_ctx {
 	const struct options *o;
 	struct capture *cap;
@@ -399,12 +409,6 @@ static void on_report(void *ctx)
 {
 	struct run_ctx *r = ctx;
 	print_summary(r->cap, r->sessions, r->out);
-}
-
-static void on_tick(void *ctx, time_t now)
-{
-	struct run_ctx *r = ctx;
-	reasm_expire(now, r->o->idle_timeout);
 }
 
 /*
@@ -442,7 +446,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	session_table_init(&sessions, out);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
-				   .detect = o->detect };
+				   .idle_timeout = o->idle_timeout, .detect = o->detect };
 	char err[256];
 	if (!reasm_init(&rc, err, sizeof(err))) {
 		fprintf(stderr, "popsift: %s\n", err);
@@ -450,7 +454,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 		return EXIT_INTERNAL;
 	}
 	struct run_ctx r = { o, cap, &sessions, out, *fp };
-	struct capture_hooks hooks = { on_reopen, on_report, on_tick, &r };
+	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report, .ctx = &r };
 	bool captured = capture_run(cap, &hooks);
 	reasm_finish();
 	*fp = r.fp;

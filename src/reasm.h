@@ -1,6 +1,7 @@
 /*
- * reasm.h - TCP reassembly: IP packets in, sessions' bytes out. The only
- * interface to libnids.
+ * reasm.h - the capture engine's interface: IP packets in, sessions opened,
+ * fed and ended (session.h). What the engine does inside, and how it drives
+ * libnids, is its own (engine.h); nothing else in popsift sees libnids.
  */
 #ifndef POPSIFT_REASM_H
 #define POPSIFT_REASM_H
@@ -12,10 +13,14 @@
 
 #include "session.h"
 
+#define REASM_REBASE_AT (1 << 30) /* libnids' int byte counters are rebased past this */
+
 struct reasm_config {
 	const uint8_t *port_map; /* 65536 bits: server ports followed */
 	unsigned max_streams;    /* concurrent TCP streams held */
-	int rebase_at;           /* rebase libnids' byte counters past this (tests lower it) */
+	int rebase_at;           /* REASM_REBASE_AT (tests lower it) */
+	unsigned idle_timeout;   /* seconds of capture time: a session silent this long ends
+				    (end_reason timeout); 0: never */
 	bool detect;             /* --detect: follow every TCP port, keep what proves POP */
 	struct session_table *sessions;
 };
@@ -40,13 +45,23 @@ struct reasm_stats {
 	uint64_t not_pop;        /* --detect: connections dropped as not POP */
 };
 
-/* Initialises libnids once; false with a message in err on failure. */
+/*
+ * Initialises libnids once and proves that the libnids loaded is the one
+ * popsift was built for (nids_abi.h). False with a message in err on
+ * failure: the run should end with EXIT_INTERNAL.
+ */
 bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen);
 /* One IPv4 packet of `caplen` captured bytes seen at `ts` in `pcap_file`. */
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file);
 /* One IPv6 packet: translated to synthetic IPv4 and fed like the others. */
 void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file);
-/* Ends every session idle for `idle` seconds at time `now` (end_reason timeout). */
+/*
+ * The capture's clock, between packets: each packet's time, and live, the
+ * wall clock about once a second. When the second changes, sessions idle for
+ * the configured idle_timeout end (libnids has no idle timeout of its own).
+ */
+void reasm_tick(time_t now);
+/* Ends every session idle for `idle` seconds at time `now` (reasm_tick calls it). */
 void reasm_expire(time_t now, unsigned idle);
 /* End of input: every open session ends with `capture-end`, then libnids exits. */
 void reasm_finish(void);

@@ -4,7 +4,8 @@
  *
  * Owns each session's envelope (flow), its dissector state and its output
  * sink, and the list of open sessions in the order they started, so the end
- * of a capture flushes them in a stable order. It knows nothing of libnids.
+ * of a capture flushes them in a stable order. The only writer of struct
+ * session and struct flow. It knows nothing of libnids.
  */
 #include "session.h"
 
@@ -99,26 +100,34 @@ static bool session_detect(struct session *s, enum dir dir, const uint8_t *buf, 
 	return true;
 }
 
+/* --detect: the dissector comes later; until then the first bytes are held. */
+static bool session_start_detect(struct session *s)
+{
+	s->detect = calloc(1, sizeof(*s->detect));
+	return s->detect != NULL;
+}
+
 struct session *session_open(struct session_table *t, const struct dissector *d,
-			     const struct endpoint *client, const struct endpoint *server,
-			     const struct timeval *ts, const char *pcap_file, bool partial)
+			     const struct session_origin *o)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	struct flow *f = &s->flow;
-	f->flow_id = session_flow_id(client, server, ts);
-	inet_ntop(client->family, client->addr, f->client_ip, sizeof(f->client_ip));
-	inet_ntop(server->family, server->addr, f->server_ip, sizeof(f->server_ip));
-	f->client_port = client->port;
-	f->server_port = server->port;
-	f->start = f->now = *ts;
-	f->pcap_file = pcap_file;
-	f->partial = partial;
-	s->info.client_port = client->port;
-	s->info.server_port = server->port;
-	s->info.partial = partial;
-	if (!(d ? session_start(s, t->out, d) : (s->detect = calloc(1, sizeof(*s->detect))) != NULL)) {
+	f->flow_id = session_flow_id(&o->client, &o->server, &o->start);
+	inet_ntop(o->client.family, o->client.addr, f->client_ip, sizeof(f->client_ip));
+	inet_ntop(o->server.family, o->server.addr, f->server_ip, sizeof(f->server_ip));
+	f->client_port = o->client.port;
+	f->server_port = o->server.port;
+	f->start = f->now = o->start;
+	f->pcap_file = o->pcap_file;
+	f->partial = o->partial;
+	s->info.client_port = o->client.port;
+	s->info.server_port = o->server.port;
+	s->info.partial = o->partial;
+	s->stream = o->stream;
+	bool started = d ? session_start(s, t->out, d) : session_start_detect(s);
+	if (!started) {
 		free(s);
 		return NULL;
 	}
@@ -127,8 +136,37 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 	return s;
 }
 
+void session_touch(struct session *s, const struct timeval *now, const char *pcap_file)
+{
+	s->flow.now = *now;
+	s->flow.pcap_file = pcap_file;
+}
+
+void session_expect_filler(struct session *s, enum dir dir, size_t n)
+{
+	s->filler[dir] += n;
+}
+
+static void session_lost(struct session *s, enum dir dir, size_t missing)
+{
+	s->flow.gaps++;
+	s->flow.gap_bytes += missing;
+	if (s->d)
+		s->d->gap(s->st, dir, missing);
+}
+
 bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
 {
+	if (s->filler[dir]) {
+		/* The filler arrives first, in order: it stands for bytes the capture lost. */
+		size_t k = len < s->filler[dir] ? len : s->filler[dir];
+		s->filler[dir] -= k;
+		session_lost(s, dir, k);
+		buf += k;
+		len -= k;
+	}
+	if (!len)
+		return true;
 	s->flow.bytes[dir] += len;
 	if (s->detect)
 		return session_detect(s, dir, buf, len);
@@ -138,16 +176,16 @@ bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t le
 	return true;
 }
 
-void session_gap(struct session *s, enum dir dir, size_t missing)
+void session_gap(struct session *s, enum dir dir, size_t missing, const struct timeval *now)
 {
-	s->flow.gaps++;
-	s->flow.gap_bytes += missing;
-	if (s->d)
-		s->d->gap(s->st, dir, missing);
+	s->flow.now = *now;
+	session_lost(s, dir, missing);
 }
 
-void session_close(struct session_table *t, struct session *s, enum end_reason why)
+void session_close(struct session_table *t, struct session *s, enum end_reason why,
+		   const struct timeval *now)
 {
+	s->flow.now = *now;
 	s->flow.end_reason = why;
 	if (s->d) { /* a session --detect never recognised ends without events */
 		s->d->end(s->st, why);
@@ -157,10 +195,4 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 	free(s->detect);
 	session_unlink(t, s);
 	free(s);
-}
-
-void session_close_all(struct session_table *t, enum end_reason why)
-{
-	while (t->head)
-		session_close(t, t->head, why);
 }

@@ -1,6 +1,8 @@
 /*
  * session.h - one POP connection as the engine sees it: its envelope (flow),
- * its dissector and its output sink; and the table of open sessions.
+ * its dissector and its output sink; and the table of open sessions. The
+ * functions below are the only writers of a session and its flow: the
+ * engine reads them (time, stream handle, the list) but changes nothing.
  */
 #ifndef POPSIFT_SESSION_H
 #define POPSIFT_SESSION_H
@@ -20,7 +22,7 @@ struct session {
 	void *st;
 	struct event_sink *sink;
 	void *stream;                  /* the reassembler's handle for this connection */
-	size_t gap_fill[DIR_COUNT];    /* reassembler: filler bytes still to come, reported as a gap */
+	size_t filler[DIR_COUNT];      /* bytes still to come that stand for lost ones (a gap) */
 	struct output *out;
 	struct detect *detect;         /* --detect: bytes held until they prove POP (d is NULL) */
 	struct session *prev, *next;   /* open sessions, oldest first */
@@ -38,28 +40,42 @@ struct session_table {
 	struct session *head, *tail;
 	uint64_t open;
 	uint64_t opened_total;
-	uint64_t by_proto[3]; /* pop3, pop2, kpop */
+};
+
+/* What the reassembler knows of a new connection. */
+struct session_origin {
+	struct endpoint client, server;
+	struct timeval start;  /* its first packet */
+	const char *pcap_file; /* NULL when live */
+	bool partial;          /* picked up mid-stream: no handshake seen */
+	void *stream;          /* the reassembler's handle (struct session.stream) */
 };
 
 void session_table_init(struct session_table *t, struct output *out);
 
 /*
- * Opens a session for a connection client -> server first seen at `ts`. With
- * d NULL the dissector is chosen later by content (--detect). Returns NULL
- * only when out of memory.
+ * Opens a session for connection o. With d NULL the dissector is chosen
+ * later by content (--detect). Returns NULL only when out of memory.
  */
 struct session *session_open(struct session_table *t, const struct dissector *d,
-			     const struct endpoint *client, const struct endpoint *server,
-			     const struct timeval *ts, const char *pcap_file, bool partial);
+			     const struct session_origin *o);
+/* The packet that brings the session's next bytes: its time and file. */
+void session_touch(struct session *s, const struct timeval *now, const char *pcap_file);
 /*
- * Returns false when the session turned out not to be POP (--detect): the
- * reassembler should stop following it; the session then ends without events.
+ * The next n bytes delivered in dir (session_data) stand for bytes the
+ * capture lost, filled in by the reassembler: they are reported as a gap.
+ */
+void session_expect_filler(struct session *s, enum dir dir, size_t n);
+/*
+ * Bytes in dir, in order (filler first, as a gap). Returns false when the
+ * session turned out not to be POP (--detect): the reassembler should stop
+ * following it and close it; it then ends without events.
  */
 bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len);
-void session_gap(struct session *s, enum dir dir, size_t missing);
-/* Ends the dissector (its events are written) and frees the session. */
-void session_close(struct session_table *t, struct session *s, enum end_reason why);
-/* Closes every open session, oldest first. */
-void session_close_all(struct session_table *t, enum end_reason why);
+/* `missing` bytes in dir were lost, as seen at time `now`. */
+void session_gap(struct session *s, enum dir dir, size_t missing, const struct timeval *now);
+/* Ends the dissector at time `now` (its events are written) and frees the session. */
+void session_close(struct session_table *t, struct session *s, enum end_reason why,
+		   const struct timeval *now);
 
 #endif
