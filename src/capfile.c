@@ -325,11 +325,15 @@ static enum step pcap_record(struct capfile *cf, struct capfile_packet *pkt)
  */
 static struct timeval ng_time(const struct capfile_iface *ifc, uint64_t t)
 {
-	uint64_t sec = t / ifc->tsresol + (uint64_t)ifc->tsoffset;
-	uint64_t frac = t % ifc->tsresol, usec;
-	if (ifc->tsresol == USEC_PER_SEC)
-		usec = frac;
-	else if (frac <= UINT64_MAX / USEC_PER_SEC)
+	uint64_t sec, frac, usec;
+	if (ifc->tsresol == USEC_PER_SEC) { /* the default: divisions by a constant are cheap */
+		sec = t / USEC_PER_SEC + (uint64_t)ifc->tsoffset;
+		usec = t % USEC_PER_SEC;
+		return (struct timeval){ .tv_sec = (time_t)sec, .tv_usec = (suseconds_t)usec };
+	}
+	sec = t / ifc->tsresol + (uint64_t)ifc->tsoffset;
+	frac = t % ifc->tsresol;
+	if (frac <= UINT64_MAX / USEC_PER_SEC)
 		usec = frac * USEC_PER_SEC / ifc->tsresol;
 	else
 		usec = (uint64_t)((unsigned __int128)frac * USEC_PER_SEC / ifc->tsresol);
