@@ -643,10 +643,8 @@ struct capfile *capfile_open(struct capsrc *src, const struct capfile_config *cf
 		cf->cfg = *cfg;
 	cf->block_max = CAPFILE_BLOCK_MAX;
 	cf->stop = CAPFILE_PACKET;
-	if (cf_open_format(cf, err, errlen)) {
-		cf->stop = CAPFILE_PACKET; /* a clean end right after the header comes later */
+	if (cf_open_format(cf, err, errlen))
 		return cf;
-	}
 	capfile_close(cf);
 	return NULL;
 }
