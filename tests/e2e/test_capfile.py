@@ -13,7 +13,8 @@ on the pcapng compressed by the gzip, zstd, lz4 and xz tools and fed through a
 FIFO, through standard input and /dev/fd/N; and on a capture cut short, the
 packets libpcap keeps. A pcapng merged by mergecap from an Ethernet, a Linux
 SLL2 and an 802.1Q capture gives the union of their packets, each with its own
-link type (libpcap refuses that file). A TLS key log injected by editcap comes
+link type, and one of two Ethernet captures of different snapshot lengths the
+union too (libpcap refuses both files). A TLS key log injected by editcap comes
 back whole through the Decryption Secrets Block callback.
 
 Usage: test_capfile.py POPSIFT [NAME...]; capdump is looked for beside POPSIFT.
@@ -305,6 +306,24 @@ def mixed_link_types_give_the_union_each_with_its_link_type():
     theirs, rc2, err2 = dump("libpcap", mixed)
     expect(rc2 == 3 and not theirs and "different from the type of the first interface" in err2,
            f"libpcap read the mixed file? exit {rc2}, {len(theirs)} packets: {err2}")
+
+
+@SUITE.test
+def interfaces_with_different_snapshot_lengths_are_all_read():
+    a = os.path.join(ROOT, "tests", "e2e", "captures", "zeek-pop3.pcap")  # snaplen 65535
+    b = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")  # snaplen 262144
+    merged = tmp("snaplens.pcapng")
+    subprocess.run(["mergecap", "-F", "pcapng", "-w", merged, a, b], check=True,
+                   capture_output=True)
+    lines, rc, err = dump("capfile", merged)
+    expect(rc == 0, f"exit {rc}: {err}")
+    want = reference(a) + reference(b)
+    expect(sorted(strip_iface(l) for l in lines) == sorted(strip_iface(l) for l in want),
+           "the merged file's packets are not the union of its parts")
+    # libpcap 1.10 refuses a second interface of the same link type but another snaplen
+    theirs, rc2, err2 = dump("libpcap", merged)
+    expect(rc2 == 3 and not theirs and "different from the snapshot length" in err2,
+           f"libpcap read the file? exit {rc2}, {len(theirs)} packets: {err2}")
 
 
 @SUITE.test
