@@ -13,7 +13,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 
 CC         ?= cc
-PKGS       := libpcap jansson libcrypto gmime-3.0
+PKGS       := libpcap jansson libcrypto gmime-3.0 zlib libzstd liblz4 liblzma
 # Sanitizer builds (SAN=1) go to their own tree so they never mix with release objects.
 ifeq ($(SAN),1)
 BUILD      ?= build/san
@@ -40,7 +40,7 @@ LIB_OBJS       := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELPERS   := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
-TOOLS          := $(BUILD)/popgen
+TOOLS          := $(BUILD)/popgen $(BUILD)/capdump
 
 .PHONY: all deps demo check unit e2e install uninstall clean golden tools
 all: $(BUILD)/popsift
@@ -59,6 +59,11 @@ $(BUILD)/popsift: $(BUILD)/obj/src/main.o $(BUILD)/libpopsift.a
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(BUILD)/libpopsift.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_HELPERS) $(BUILD)/libpopsift.a -lcmocka $(LIBS)
+
+# The capture readers side by side, for tests/e2e/test_capfile.py and the benchmark.
+$(BUILD)/capdump: tests/e2e/capdump.c $(BUILD)/libpopsift.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpopsift.a $(LIBS)
 
 $(BUILD)/popgen: samples/popgen.c
 	@mkdir -p $(dir $@)
@@ -82,7 +87,7 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run-all.sh build/san
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(BUILD)/capdump
 san-popsift: $(BUILD)/popsift
 
 golden: all

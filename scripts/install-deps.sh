@@ -6,13 +6,17 @@
 set -euo pipefail
 
 # libnids-dev depends on none of libpcap-dev, libnet1-dev, libglib2.0-dev although
-# nids.h and libnids.so need them: they are listed explicitly.
+# nids.h and libnids.so need them: they are listed explicitly. The compression
+# libraries read compressed captures (src/capsource.c); tshark (editcap, mergecap)
+# and the zstd, lz4 and xz tools make the captures tests/e2e/test_capfile.py reads.
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
   libjansson-dev libcmocka-dev libssl-dev libgmime-3.0-dev
   python3 jq tcpdump dovecot-pop3d curl
   clang libclang-rt-14-dev valgrind fetchmail openssl
+  zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
+  tshark zstd lz4 xz-utils
 )
 
 missing=()
