@@ -17,15 +17,15 @@
 #define EXPLICIT_NONCE 8 /* TLS 1.2 GCM/CCM, RFC 5288 §3 */
 
 static const char *const bulk_names[TLS_BULK_COUNT] = {
-	[TLS_BULK_AES_128_CBC] = "AES-128-CBC",	    [TLS_BULK_AES_256_CBC] = "AES-256-CBC",
-	[TLS_BULK_DES_EDE3_CBC] = "DES-EDE3-CBC",    [TLS_BULK_AES_128_GCM] = "AES-128-GCM",
-	[TLS_BULK_AES_256_GCM] = "AES-256-GCM",	    [TLS_BULK_AES_128_CCM] = "AES-128-CCM",
-	[TLS_BULK_AES_256_CCM] = "AES-256-CCM",	    [TLS_BULK_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
+	[TLS_BULK_AES_128_CBC] = "AES-128-CBC", [TLS_BULK_AES_256_CBC] = "AES-256-CBC",
+	[TLS_BULK_AES_128_GCM] = "AES-128-GCM", [TLS_BULK_AES_256_GCM] = "AES-256-GCM",
+	[TLS_BULK_AES_128_CCM] = "AES-128-CCM", [TLS_BULK_AES_256_CCM] = "AES-256-CCM",
+	[TLS_BULK_CHACHA20_POLY1305] = "ChaCha20-Poly1305",
 };
 
 static bool bulk_is_cbc(enum tls_bulk b)
 {
-	return b == TLS_BULK_AES_128_CBC || b == TLS_BULK_AES_256_CBC || b == TLS_BULK_DES_EDE3_CBC;
+	return b == TLS_BULK_AES_128_CBC || b == TLS_BULK_AES_256_CBC;
 }
 
 static bool bulk_is_ccm(enum tls_bulk b)
@@ -40,8 +40,6 @@ static size_t bulk_key_len(enum tls_bulk b)
 	case TLS_BULK_AES_128_GCM:
 	case TLS_BULK_AES_128_CCM:
 		return 16;
-	case TLS_BULK_DES_EDE3_CBC:
-		return 24;
 	default:
 		return 32;
 	}
@@ -82,7 +80,7 @@ bool tls_cipher_sizes(const struct tls_suite *s, uint16_t version, struct tls_ke
 	ks->key = bulk_key_len(s->bulk);
 	ks->mac = cbc ? mac_len(s->mac) : 0;
 	if (cbc)
-		ks->iv = version == 0x0301 ? (s->bulk == TLS_BULK_DES_EDE3_CBC ? 8 : 16) : 0;
+		ks->iv = version == 0x0301 ? 16 : 0;
 	else if (version == 0x0304 || s->bulk == TLS_BULK_CHACHA20_POLY1305)
 		ks->iv = AEAD_NONCE;
 	else
@@ -138,7 +136,7 @@ bool tls_cipher_init(struct tls_cipher *c, const struct tls_suite *s, uint16_t v
 	memcpy(c->iv, iv, ks.iv);
 	if (bulk_is_cbc(s->bulk)) {
 		c->prot = etm ? TLS_PROT_CBC_ETM : TLS_PROT_CBC;
-		c->block = s->bulk == TLS_BULK_DES_EDE3_CBC ? 8 : 16;
+		c->block = 16;
 		c->chained_iv = version == 0x0301;
 		c->mac_len = ks.mac;
 	} else if (version == 0x0304) {
@@ -283,16 +281,19 @@ static size_t cbc_decrypt(struct tls_cipher *c, const uint8_t *in, size_t n, uin
 	return n;
 }
 
-/* Length of the content before padding (RFC 5246 §6.2.3.2), or SIZE_MAX. */
-static size_t strip_padding(const uint8_t *p, size_t n, size_t reserve)
+/*
+ * Length of the content of p[0..n) = content, MAC (mac octets: MAC-then-
+ * encrypt) and padding (RFC 5246 §6.2.3.2); SIZE_MAX if the padding is bad.
+ */
+static size_t strip_padding(const uint8_t *p, size_t n, size_t mac)
 {
 	size_t pad = p[n - 1];
-	if (pad + 1 + reserve > n)
+	if (pad + 1 + mac > n)
 		return SIZE_MAX;
 	for (size_t i = n - 1 - pad; i < n - 1; i++)
 		if (p[i] != pad)
 			return SIZE_MAX;
-	return n - 1 - pad;
+	return n - 1 - pad - mac;
 }
 
 static bool open_cbc(struct tls_cipher *c, uint64_t seq, const uint8_t hdr[5], const uint8_t *in,
@@ -342,6 +343,13 @@ void tls_cipher_advance(struct tls_cipher *c, const uint8_t *in, size_t n)
 		return;
 	/* The next IV is the last ciphertext block, the MAC excluded under ETM. */
 	size_t end = c->prot == TLS_PROT_CBC_ETM ? (n >= c->mac_len ? n - c->mac_len : 0) : n;
-	if (end >= c->block)
+	if (end >= c->block) {
 		memcpy(c->iv, in + end - c->block, c->block);
+		c->iv_lost = false;
+	}
+}
+
+void tls_cipher_lose(struct tls_cipher *c)
+{
+	c->iv_lost = c->chained_iv;
 }

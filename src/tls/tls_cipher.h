@@ -40,6 +40,7 @@ struct tls_cipher {
 	size_t mac_len;
 	size_t block;		/* CBC block size */
 	bool chained_iv;	/* TLS 1.0 CBC: the IV is the last block before */
+	bool iv_lost;		/* ... and that block was lost in a gap */
 	uint8_t iv[TLS_IV_MAX]; /* TLS 1.3 and ChaCha: 12; GCM/CCM salt: 4; CBC 1.0 */
 	size_t iv_len;
 };
@@ -71,5 +72,7 @@ bool tls_cipher_open(struct tls_cipher *c, uint64_t seq, const uint8_t hdr[5], c
 		     size_t n, uint8_t *out, size_t *out_len, uint8_t *type);
 /* Called once per record read with c (opened or not): TLS 1.0's IV chaining. */
 void tls_cipher_advance(struct tls_cipher *c, const uint8_t *in, size_t n);
+/* A record was lost: with a chained IV the next record cannot be opened. */
+void tls_cipher_lose(struct tls_cipher *c);
 
 #endif

@@ -12,7 +12,6 @@ enum tls_bulk {
 	TLS_BULK_NONE, /* not decryptable by popsift */
 	TLS_BULK_AES_128_CBC,
 	TLS_BULK_AES_256_CBC,
-	TLS_BULK_DES_EDE3_CBC,
 	TLS_BULK_AES_128_GCM,
 	TLS_BULK_AES_256_GCM,
 	TLS_BULK_AES_128_CCM,
