@@ -171,7 +171,8 @@ struct tls_meta {
 	bool extended_master_secret;
 	bool resumed;
 	enum tls_resumption resumption;
-	bool ticket_issued; /* the server sent a NewSessionTicket */
+	bool ticket_issued; /* a NewSessionTicket (TLS 1.3: after the handshake, so */
+			    /* only in tls_stream_meta(), not in the emitted copy) */
 
 	/* The server certificate */
 	enum tls_cert_status cert_status;

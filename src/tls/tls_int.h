@@ -51,6 +51,7 @@ struct tls_half {
 	bool seq_unknown;     /* a record header was lost: guess */
 	uint64_t lost_octets; /* octets lost since the last record opened */
 	uint64_t avg_record;  /* running mean record size, for the guess */
+	uint64_t max_record;  /* largest record seen (a full one, in bulk transfer) */
 	unsigned failures;    /* records in a row no guess opened */
 	bool opened_any;      /* some record opened with the current keys */
 	uint64_t pending_gap; /* application data lost, not told yet */

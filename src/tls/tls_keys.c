@@ -14,10 +14,12 @@
  *
  * Sequence numbers: each direction counts its protected records. When a gap
  * hides a record header the count is lost; the next records are tried with
- * the numbers around an estimate (octets lost / mean record size), at most
- * TLS_SEQ_GUESSES each, and after TLS_SEQ_GIVE_UP records in a row fail the
- * direction is left encrypted (tls.decryption_lost). A record failing
- * authentication is an anomaly, never a crash.
+ * the numbers around estimates of the records lost (a TLS 1.2 explicit
+ * nonce; octets lost / the largest record, as in bulk transfer; octets lost /
+ * the mean record), at most TLS_SEQ_GUESSES each, and after TLS_SEQ_GIVE_UP
+ * records in a row fail the direction is left encrypted
+ * (tls.decryption_lost). A record failing authentication is an anomaly,
+ * never a crash.
  */
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -196,14 +198,32 @@ void tls_keys_desync(struct tls_half *h, uint64_t n)
 {
 	h->seq_unknown = true;
 	h->lost_octets += n;
+	if (h->keyed)
+		tls_cipher_lose(&h->cipher);
 }
 
-void tls_keys_lost_record(struct tls_half *h, const struct tls_rec_hdr *hdr)
+static void note_size(struct tls_half *h, const struct tls_rec_hdr *hdr)
 {
+	uint64_t size = 5 + (uint64_t)hdr->len;
+	if (size > h->max_record)
+		h->max_record = size;
+}
+
+/* A record went by unopened: it took a sequence number. */
+static void passed_unopened(struct tls_half *h, const struct tls_rec_hdr *hdr)
+{
+	note_size(h, hdr);
 	if (h->seq_unknown)
 		h->lost_octets += 5 + (uint64_t)hdr->len;
 	else
 		h->seq++;
+}
+
+void tls_keys_lost_record(struct tls_half *h, const struct tls_rec_hdr *hdr)
+{
+	passed_unopened(h, hdr);
+	if (h->keyed)
+		tls_cipher_lose(&h->cipher);
 }
 
 /* A record that did not open: report, count, give up after too many. */
@@ -225,6 +245,7 @@ static void opened(struct tls_half *h, uint64_t seq, const struct tls_rec_hdr *h
 {
 	uint64_t size = 5 + (uint64_t)hdr->len;
 	h->avg_record = h->avg_record ? (h->avg_record * 7 + size) / 8 : size;
+	note_size(h, hdr);
 	h->seq = seq + 1;
 	h->seq_unknown = false;
 	h->lost_octets = 0;
@@ -246,19 +267,32 @@ static bool guess(uint64_t est, unsigned k, uint64_t *out)
 	return true;
 }
 
-/* Records lost before this one, first guess: TLS 1.2 GCM/CCM usually carry
-   the sequence number as their explicit nonce (RFC 5288 §3). */
-static uint64_t estimate(const struct tls_half *h, const uint8_t *body, size_t n)
+/* Octets / size, rounded up, at least 1. */
+static uint64_t records_in(uint64_t octets, uint64_t size)
 {
+	uint64_t k = size ? (octets + size - 1) / size : octets;
+	return k ? k : 1;
+}
+
+/*
+ * Estimates of the records lost before this one, best first: TLS 1.2
+ * GCM/CCM usually carry the sequence number as explicit nonce (RFC 5288 §3);
+ * lost octets in records as large as the largest seen (bulk transfer, where
+ * losses mostly happen); lost octets in records of the mean size.
+ */
+static size_t estimates(const struct tls_half *h, const uint8_t *body, size_t n, uint64_t est[3])
+{
+	size_t k = 0;
 	if (h->cipher.prot == TLS_PROT_AEAD_EXPLICIT && n >= 8) {
 		uint64_t v = 0;
 		for (int i = 0; i < 8; i++)
 			v = v << 8 | body[i];
 		if (v >= h->seq && v - h->seq < TLS_SEQ_GUESSES * 1024)
-			return v - h->seq;
+			est[k++] = v - h->seq;
 	}
-	uint64_t avg = h->avg_record ? h->avg_record : 1;
-	return (h->lost_octets + avg / 2) / avg;
+	est[k++] = records_in(h->lost_octets, h->max_record);
+	est[k++] = records_in(h->lost_octets, h->avg_record);
+	return k;
 }
 
 /* Whether a record of h that did not open may be 0-RTT data. */
@@ -280,14 +314,22 @@ enum tls_open_result tls_keys_open(struct tls_half *h, const struct tls_rec_hdr 
 		s->scratch = malloc(TLS_RECORD_MAX);
 	if (!s->scratch)
 		return TLS_NOT_OPENED;
+	if (h->cipher.iv_lost) {
+		/* TLS 1.0 CBC after a lost record: this one's IV is gone with it,
+		   but its last block is the next one's. Lost, not a failure. */
+		tls_cipher_advance(&h->cipher, body, hdr->len);
+		passed_unopened(h, hdr);
+		return TLS_NOT_OPENED;
+	}
 	bool ok = false;
 	uint64_t seq = h->seq;
 	if (!h->seq_unknown) {
 		ok = tls_cipher_open(&h->cipher, seq, hdr->raw, body, hdr->len, s->scratch, len, type);
 	} else {
-		uint64_t est = estimate(h, body, hdr->len), k;
+		uint64_t est[3], k;
+		size_t nest = estimates(h, body, hdr->len, est);
 		for (unsigned i = 0; i < TLS_SEQ_GUESSES && !ok; i++) {
-			if (!guess(est, i, &k))
+			if (!guess(est[i % nest], i / nest, &k))
 				continue;
 			seq = h->seq + k;
 			ok = tls_cipher_open(&h->cipher, seq, hdr->raw, body, hdr->len, s->scratch,

@@ -179,7 +179,11 @@ static void on_server_hello(struct tls_stream *s, const uint8_t *body, size_t le
 		return;
 	}
 	if (sh.hello_retry) {
+		/* Keys wait for the real ServerHello; the version is known now,
+		   so the ChangeCipherSpecs that follow are seen as TLS 1.3's. */
 		s->meta.hello_retry = true;
+		if (sh.selected_version)
+			s->version = sh.selected_version;
 		return;
 	}
 	memcpy(s->server_random, sh.random, 32);
@@ -288,8 +292,10 @@ static void on_message(void *ctx, uint8_t type, const uint8_t *body, size_t len,
 static void on_ccs(struct tls_half *h)
 {
 	struct tls_stream *s = h->s;
-	if (s->version == 0x0304)
-		return; /* middlebox compatibility only (RFC 8446 §D.4) */
+	/* TLS 1.3 sends it for middlebox compatibility only (RFC 8446 §D.4),
+	   a client even before any ServerHello. */
+	if (s->version == 0x0304 || !s->have_server_random)
+		return;
 	if (h->dir == TLS_DIR_TO_CLIENT && s->meta.server_hello && !s->server_flight &&
 	    !s->meta.resumed && s->handshakes == 1)
 		/* An abbreviated handshake: the server went from its hello to
