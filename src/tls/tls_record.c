@@ -226,10 +226,11 @@ static int judge(const struct tls_rec_reader *r, size_t pos, bool at_end)
 static void scan_window(struct tls_rec_reader *r, bool at_end)
 {
 	while (r->win_len - r->win_start >= 5) {
-		/* Every candidate has 0x03 as its second octet. */
+		/* Every candidate has 0x03 as its second octet; without one in
+		   the window, only the last octet may still start a candidate. */
 		const uint8_t *w = r->win;
 		const uint8_t *q = memchr(w + r->win_start + 1, 3, r->win_len - r->win_start - 1);
-		size_t pos = q ? (size_t)(q - w) - 1 : r->win_len;
+		size_t pos = q ? (size_t)(q - w) - 1 : r->win_len - 1;
 		r->skipped += pos - r->win_start;
 		r->win_start = pos;
 		if (r->win_len - pos < 5)
