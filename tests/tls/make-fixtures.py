@@ -27,6 +27,7 @@ the application data each side sent; M lines "key=value" the metadata must
 match.
 
   python3 tests/tls/make-fixtures.py              all fixtures, tests/tls/fixtures/
+  python3 tests/tls/make-fixtures.py --only NAME  one of them
   python3 tests/tls/make-fixtures.py --big DIR    only the >1 MB one (a unit test
                                                   makes it at run time: not committed)
   python3 tests/tls/make-fixtures.py --bench N DIR  a TLS 1.3 AES-128-GCM stream
@@ -489,6 +490,7 @@ FIXTURES = [
      "cert": "self"},
     {"name": "tls12-expired", "version": "1.2", "suite": "ECDHE-RSA-AES128-GCM-SHA256",
      "cert": "expired"},
+    {"name": "tls12-aria-unsupported", "version": "1.2", "suite": "ECDHE-ARIA256-GCM-SHA384"},
     {"name": "tls11-cbc-sha1-etm", "version": "1.1", "suite": "ECDHE-RSA-AES256-SHA"},
     {"name": "tls10-cbc-sha1-etm", "version": "1.0", "suite": "ECDHE-RSA-AES128-SHA",
      "message": 40000},
@@ -550,6 +552,7 @@ def make_one(cfg, certs, certdir, names, outdir, message_size=None, with_meta=Tr
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--big", metavar="DIR", help="only the >1 MB TLS 1.3 fixture, into DIR")
+    ap.add_argument("--only", metavar="NAME", help="only this fixture (others are left alone)")
     ap.add_argument("--bench", nargs=2, metavar=("MB", "DIR"),
                     help="one TLS 1.3 AES-128-GCM session carrying MB megabytes, into DIR")
     args = ap.parse_args()
@@ -570,7 +573,8 @@ def main():
         outdir = os.path.join(HERE, "fixtures")
         os.makedirs(outdir, exist_ok=True)
         for cfg in FIXTURES:
-            print("make-fixtures:", make_one(cfg, certs, certdir, names, outdir))
+            if args.only in (None, cfg["name"]):
+                print("make-fixtures:", make_one(cfg, certs, certdir, names, outdir))
 
 
 if __name__ == "__main__":
