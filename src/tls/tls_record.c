@@ -278,12 +278,17 @@ void tls_rec_feed(struct tls_rec_reader *r, const uint8_t *p, size_t n)
 {
 	if (r->ended)
 		return;
-	while (n || (r->win_len > r->win_start && r->state != TLS_RS_SCAN)) {
-		if (r->win_len > r->win_start || r->state == TLS_RS_SCAN) {
+	for (;;) {
+		/* The window first: what it holds comes before p. A scan runs
+		   even when p is used up, since framing may have been lost on
+		   octets already in the window. */
+		if (r->state == TLS_RS_SCAN || r->win_len > r->win_start) {
 			if (!work_window(r, &p, &n, false))
 				return;
 			continue;
 		}
+		if (!n)
+			return;
 		size_t used = step_framed(r, p, n);
 		p += used;
 		n -= used;
@@ -328,7 +333,8 @@ void tls_rec_end(struct tls_rec_reader *r)
 {
 	if (r->ended)
 		return;
-	const uint8_t *p = NULL;
+	static const uint8_t none[1];
+	const uint8_t *p = none; /* no input left (never NULL: p += 0 on NULL is undefined) */
 	size_t n = 0;
 	/* Whatever the window holds is all there will be. */
 	while (r->win_len > r->win_start &&
