@@ -35,7 +35,7 @@ static size_t feed_body(struct tls_hs_reader *h, const uint8_t *p, size_t n, tls
 		return len;
 	}
 	size_t take = h->len - h->have < n ? h->len - h->have : n;
-	if (h->have < keep) {
+	if (take && h->have < keep) {
 		if (!h->buf)
 			h->buf = malloc(keep);
 		size_t k = keep - h->have < take ? keep - h->have : take;
@@ -72,6 +72,8 @@ void tls_hs_feed(struct tls_hs_reader *h, const uint8_t *p, size_t n, tls_hs_fn 
 				finish(h, p, fn, ctx);
 				continue;
 			}
+			if (!n) /* the body comes with the next record */
+				return;
 		}
 		size_t used = feed_body(h, p, n, fn, ctx);
 		p += used;

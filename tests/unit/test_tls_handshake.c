@@ -261,6 +261,39 @@ static void a_hello_fragmented_over_records_gives_the_same_metadata(void **state
 	tt_buf_free(&h);
 }
 
+static void a_record_ending_right_after_a_message_header_is_handled(void **state)
+{
+	(void)state;
+	/* Found by fuzz_tls: a header ending a record left a buffer sized for
+	   its short message, which the next, longer message overflowed. */
+	struct hello_opts o = { 0 };
+	struct tt_buf h = client_hello(&o);
+	struct tt_buf rec = { 0 }, part;
+	part = records(22, (const uint8_t *)"\x00\x00\x00\x02", 4, 16384); /* HelloRequest */
+	tt_put(&rec, part.p, part.n);
+	tt_buf_free(&part);
+	struct tt_buf body = { 0 };
+	tt_put(&body, "xx", 2);
+	tt_put(&body, h.p, 10);
+	part = records(22, body.p, body.n, 16384);
+	tt_put(&rec, part.p, part.n);
+	tt_buf_free(&part);
+	part = records(22, h.p + 10, h.n - 10, 16384);
+	tt_put(&rec, part.p, part.n);
+	tt_buf_free(&part);
+	struct tt_rec r;
+	struct tls_sink sink = tt_sink(&r);
+	struct tls_stream *s = tls_stream_new(NULL, &sink, 0);
+	tls_stream_data(s, TLS_DIR_TO_SERVER, rec.p, rec.n);
+	tls_stream_end(s);
+	tls_stream_free(s);
+	assert_string_equal(r.meta.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+	tt_rec_free(&r);
+	tt_buf_free(&body);
+	tt_buf_free(&rec);
+	tt_buf_free(&h);
+}
+
 static void a_long_server_name_is_kept_to_its_bound(void **state)
 {
 	(void)state;
@@ -508,6 +541,7 @@ int main(void)
 		cmocka_unit_test(ja4_alpn_falls_back_to_hex_for_non_alphanumeric_values),
 		cmocka_unit_test(ja3_leaves_grease_out_and_hashes_the_documented_string),
 		cmocka_unit_test(a_hello_fragmented_over_records_gives_the_same_metadata),
+		cmocka_unit_test(a_record_ending_right_after_a_message_header_is_handled),
 		cmocka_unit_test(a_long_server_name_is_kept_to_its_bound),
 		cmocka_unit_test(a_malformed_hello_is_an_anomaly),
 		cmocka_unit_test(a_chain_above_64_kb_is_cut_and_its_leaf_still_read),
