@@ -32,6 +32,8 @@ match.
                                                   makes it at run time: not committed)
   python3 tests/tls/make-fixtures.py --bench N DIR  a TLS 1.3 AES-128-GCM stream
                                                   of N MB (the measurement)
+  python3 tests/tls/make-fixtures.py --fuzz-corpus  seeds for tests/fuzz/fuzz_tls.c
+                                                  from the committed fixtures
 """
 import argparse
 import ctypes
@@ -549,13 +551,99 @@ def make_one(cfg, certs, certdir, names, outdir, message_size=None, with_meta=Tr
     return path
 
 
+# --- seeds for the fuzz harness -------------------------------------------------------
+
+FUZZ_SEEDS = [  # (fixture, with its keys)
+    ("tls13-aes128gcm", True), ("tls13-keyupdate", True), ("tls13-hrr", True),
+    ("tls13-resumed", True), ("tls13-aes128ccm", True), ("tls12-cbc-sha1-etm", True),
+    ("tls12-cbc-sha384", True), ("tls10-cbc-sha1", True), ("tls12-resumed-ticket", True),
+    ("tls12-aes128ccm", True), ("tls12-chacha20", True), ("tls12-expired", False),
+    ("tls12-aria-unsupported", True), ("tls11-cbc-sha1-etm", False),
+]
+FPC, F_KEYS, F_MIDSTREAM = b"FPC0", 0x04, 0x02
+
+
+def read_fixture(path):
+    with open(path, "rb") as f:
+        d = f.read()
+    assert d[:8] == MAGIC
+    out, p = [], 8
+    while p < len(d):
+        n = struct.unpack(">I", d[p + 1:p + 5])[0]
+        out.append((d[p:p + 1], d[p + 5:p + 5 + n]))
+        p += 5 + n
+    return out
+
+
+def fuzz_input(entries, keys, flags):
+    """fuzz_input.h's format: flags, then chunks that alternate direction."""
+    chunks, turn = [], "C" if flags & 1 else "S"
+    if keys is not None:
+        chunks.append(keys)
+        turn = "S" if turn == "C" else "C"
+    for tag, data in entries:
+        if tag.decode() != turn:
+            chunks.append(b"")
+            turn = tag.decode()
+        chunks.append(data)
+        turn = "S" if turn == "C" else "C"
+    if any(FPC in c or c.startswith(b"GAP!") for c in chunks):
+        return None
+    return bytes([flags]) + FPC.join(chunks)
+
+
+def fuzz_corpus():
+    outdir = os.path.join(HERE, "..", "fuzz", "corpus", "tls")
+    os.makedirs(outdir, exist_ok=True)
+    for name, with_keys in FUZZ_SEEDS:
+        fx = read_fixture(os.path.join(HERE, "fixtures", name + ".fx"))
+        wire = [(t, d) for t, d in fx if t in (b"C", b"S")]
+        keys = next(d for t, d in fx if t == b"K") if with_keys else None
+        seeds = {name: fuzz_input(wire, keys, F_KEYS if with_keys else 0)}
+        if with_keys and name == "tls13-aes128gcm":
+            # The server's stream picked up in its middle, no handshake.
+            server = b"".join(d for t, d in wire if t == b"S")
+            seeds[name + "-midstream"] = bytes([F_MIDSTREAM]) + FPC + server[len(server) // 2:]
+            # A gap in the server's flight.
+            cut = [(t, d) for t, d in wire]
+            i = next(k for k, (t, d) in enumerate(cut) if t == b"S" and len(d) > 600)
+            t, d = cut[i]
+            cut[i:i + 1] = [(t, d[:300]), (t, b"GAP!" + struct.pack("<I", 200)), (t, d[500:])]
+            seeds[name + "-gap"] = fuzz_input_raw(cut, keys)
+        for seed, data in seeds.items():
+            if data is None:
+                print("make-fixtures: %s holds the separator; no seed" % seed)
+                continue
+            with open(os.path.join(outdir, seed), "wb") as f:
+                f.write(data)
+            print("make-fixtures: tests/fuzz/corpus/tls/%s (%d octets)" % (seed, len(data)))
+
+
+def fuzz_input_raw(entries, keys):
+    """Like fuzz_input, but a same-direction run of entries (a gap marker
+    between two halves) is kept in order with empty chunks between."""
+    chunks, turn = [keys], "C"
+    for tag, data in entries:
+        if tag.decode() != turn:
+            chunks.append(b"")
+            turn = tag.decode()
+        chunks.append(data)
+        turn = "S" if turn == "C" else "C"
+    return bytes([F_KEYS]) + FPC.join(chunks)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--big", metavar="DIR", help="only the >1 MB TLS 1.3 fixture, into DIR")
     ap.add_argument("--only", metavar="NAME", help="only this fixture (others are left alone)")
+    ap.add_argument("--fuzz-corpus", action="store_true",
+                    help="write tests/fuzz/corpus/tls/ from the committed fixtures")
     ap.add_argument("--bench", nargs=2, metavar=("MB", "DIR"),
                     help="one TLS 1.3 AES-128-GCM session carrying MB megabytes, into DIR")
     args = ap.parse_args()
+    if args.fuzz_corpus:
+        fuzz_corpus()
+        return
     # TLS 1.0 and 1.1 are what some fixtures are about.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     with tempfile.TemporaryDirectory() as certdir:
