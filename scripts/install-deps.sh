@@ -13,6 +13,7 @@ PACKAGES=(
   libjansson-dev libcmocka-dev libssl-dev libgmime-3.0-dev
   python3 jq tcpdump dovecot-pop3d curl
   clang libclang-rt-14-dev valgrind fetchmail openssl
+  tshark
 )
 
 missing=()
