@@ -64,6 +64,11 @@ LIBSSL.SSL_CTX_set_ciphersuites.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
 LIBSSL.SSL_CTX_ctrl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
 LIBSSL.SSL_CTX_ctrl.restype = ctypes.c_long
 LIBSSL.SSL_key_update.argtypes = [ctypes.c_void_p, ctypes.c_int]
+LIBSSL.SSL_CTX_set_max_early_data.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+LIBSSL.SSL_get_SSL_CTX.restype = ctypes.c_void_p
+LIBSSL.SSL_get_SSL_CTX.argtypes = [ctypes.c_void_p]
+LIBSSL.SSL_write_early_data.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+                                        ctypes.POINTER(ctypes.c_size_t)]
 SSL_CTRL_SET_GROUPS_LIST = 92
 SSL_KEY_UPDATE_REQUESTED = 1
 OP_NO_ENCRYPT_THEN_MAC = 1 << 19
@@ -80,7 +85,7 @@ def ctx_ptr(ctx):
 def ssl_ptr(obj):
     """The SSL* of an ssl.SSLObject (PySSLSocket: PyObject_HEAD, Socket, ssl)."""
     p = ctypes.c_void_p.from_address(id(obj._sslobj) + 24).value
-    if LIBSSL.SSL_get_version(p).decode() != obj.version():
+    if LIBSSL.SSL_get_SSL_CTX(p) != ctx_ptr(obj.context):
         raise SystemExit("make-fixtures: this python's SSLObject layout is not the expected one")
     return p
 
@@ -300,6 +305,8 @@ def contexts(cfg, certs, certdir, keylog):
         if cfg.get("no_ticket"):
             ctx.options |= ssl.OP_NO_TICKET
         ctx.set_alpn_protocols(["pop3"])
+    if cfg.get("early_data"):
+        LIBSSL.SSL_CTX_set_max_early_data(ctx_ptr(sctx), 16384)
     if cfg.get("hrr"):
         # The client's first key share (X25519) is not one the server takes.
         LIBSSL.SSL_CTX_ctrl(ctx_ptr(sctx), SSL_CTRL_SET_GROUPS_LIST, 0, b"P-384")
@@ -311,6 +318,15 @@ def contexts(cfg, certs, certdir, keylog):
 def run_session(cfg, cctx, sctx, session=None, message_size=2000):
     tr = Transcript()
     sess = Session(cctx, sctx, tr, session)
+    if cfg.get("early_data") and session is not None:
+        # 0-RTT data the server does not read (so it rejects it, RFC 8446
+        # §4.2.10): on the wire, never in either side's plaintext.
+        early = b"NOOP sent as 0-RTT data\r\n"
+        written = ctypes.c_size_t(0)
+        if LIBSSL.SSL_write_early_data(ssl_ptr(sess.client), early, len(early),
+                                       ctypes.byref(written)) != 1:
+            raise SystemExit("make-fixtures: SSL_write_early_data failed")
+        sess.pump()
     if cfg.get("stls"):
         tr.add(b"B", b"+OK popsift\r\n")
         tr.add(b"A", b"STLS\r\n")
@@ -471,6 +487,8 @@ FIXTURES = [
      "key_update": True},
     {"name": "tls13-hrr", "version": "1.3", "suite": "TLS_AES_256_GCM_SHA384", "hrr": True},
     {"name": "tls13-resumed", "version": "1.3", "suite": "TLS_AES_128_GCM_SHA256", "resume": True},
+    {"name": "tls13-early-data", "version": "1.3", "suite": "TLS_AES_128_GCM_SHA256",
+     "resume": True, "early_data": True},
     {"name": "tls13-stls", "version": "1.3", "suite": "TLS_CHACHA20_POLY1305_SHA256",
      "stls": True},
     {"name": "tls12-aes128gcm", "version": "1.2", "suite": "ECDHE-RSA-AES128-GCM-SHA256",
@@ -558,7 +576,7 @@ FUZZ_SEEDS = [  # (fixture, with its keys)
     ("tls13-resumed", True), ("tls13-aes128ccm", True), ("tls12-cbc-sha1-etm", True),
     ("tls12-cbc-sha384", True), ("tls10-cbc-sha1", True), ("tls12-resumed-ticket", True),
     ("tls12-aes128ccm", True), ("tls12-chacha20", True), ("tls12-expired", False),
-    ("tls12-aria-unsupported", True), ("tls11-cbc-sha1-etm", False),
+    ("tls12-aria-unsupported", True), ("tls11-cbc-sha1-etm", False), ("tls13-early-data", True),
 ]
 FPC, F_KEYS, F_MIDSTREAM = b"FPC0", 0x04, 0x02
 

@@ -3,7 +3,8 @@
  * of tests/tls/fixtures/ (python's ssl module on both ends, see
  * tests/tls/make-fixtures.py) for TLS 1.3, 1.2, 1.1 and 1.0, AEAD and CBC
  * suites with and without encrypt-then-MAC, HelloRetryRequest, KeyUpdate,
- * resumption by session id, ticket and PSK, STLS, self-signed and expired
+ * resumption by session id, ticket and PSK, rejected 0-RTT data, STLS,
+ * self-signed and expired
  * certificates. With the key log the plaintext of each direction must be
  * exactly what the peer sent, in every chunking (whole, one octet at a time,
  * random pieces), with the same callbacks each time; the metadata must say
@@ -227,6 +228,55 @@ static void the_stls_fixture_starts_tls_after_cleartext(void **state)
 	tls_stream_free(s);
 	assert_int_equal(r.anomalies[TLS_ANOM_NOT_TLS], 1);
 	tt_rec_free(&r);
+	tls_keylog_free(kl);
+	tt_fixture_free(&fx);
+}
+
+/* Runs entries of the fixture in the given order (indexes), whole. */
+static void run_order(const struct tt_fixture *fx, const struct tls_keylog *kl,
+		      const struct tt_entry *e, size_t n, struct tt_rec *r)
+{
+	struct tls_sink sink = tt_sink(r);
+	struct tls_stream *s = tls_stream_new(kl, &sink, 0);
+	for (size_t i = 0; i < n; i++)
+		if (e[i].tag == 'C' || e[i].tag == 'S')
+			tls_stream_data(s, e[i].tag == 'C' ? TLS_DIR_TO_SERVER : TLS_DIR_TO_CLIENT,
+					e[i].p, e[i].n);
+	tls_stream_end(s);
+	tls_stream_free(s);
+	check_plaintext(fx, r);
+}
+
+static void rejected_early_data_is_reported_and_skipped_before_or_after_the_hello(void **state)
+{
+	(void)state;
+	struct tt_fixture fx;
+	tt_fixture_load(&fx, "tls13-early-data");
+	struct tls_keylog *kl = tt_fixture_keys(&fx);
+	struct tt_rec r;
+	/* As captured: the 0-RTT record right after the ClientHello. */
+	run_order(&fx, kl, fx.e, fx.count, &r);
+	assert_int_equal(r.anomalies[TLS_ANOM_EARLY_DATA], 1);
+	assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
+	assert_true(r.meta.early_data_offered);
+	assert_int_equal(r.meta.resumption, TLS_RESUME_PSK);
+	tt_rec_free(&r);
+	/* Delayed past the ServerHello: then it meets the handshake keys. */
+	const struct tt_entry *c = &fx.e[0];
+	assert_int_equal(c->tag, 'C');
+	size_t ch = 5 + ((size_t)c->p[3] << 8 | c->p[4]);
+	ch += 6; /* the ChangeCipherSpec that follows it */
+	assert_true(c->n > ch && c->p[ch] == 23);
+	struct tt_entry *order = calloc(fx.count + 1, sizeof(*order));
+	order[0] = (struct tt_entry){ 'C', c->p, ch };
+	order[1] = fx.e[1];
+	order[2] = (struct tt_entry){ 'C', c->p + ch, c->n - ch };
+	memcpy(order + 3, fx.e + 2, (fx.count - 2) * sizeof(*order));
+	run_order(&fx, kl, order, fx.count + 1, &r);
+	assert_int_equal(r.anomalies[TLS_ANOM_EARLY_DATA], 1);
+	assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
+	tt_rec_free(&r);
+	free(order);
 	tls_keylog_free(kl);
 	tt_fixture_free(&fx);
 }
@@ -467,6 +517,7 @@ int main(void)
 		cmocka_unit_test(every_fixture_decrypts_exactly_in_every_chunking),
 		cmocka_unit_test(without_keys_the_metadata_is_the_same_and_nothing_decrypts),
 		cmocka_unit_test(the_stls_fixture_starts_tls_after_cleartext),
+		cmocka_unit_test(rejected_early_data_is_reported_and_skipped_before_or_after_the_hello),
 		cmocka_unit_test(a_flipped_octet_costs_one_record),
 		cmocka_unit_test(a_gap_inside_a_record_costs_that_record),
 		cmocka_unit_test(a_gap_hiding_record_headers_costs_the_records_it_touches),
