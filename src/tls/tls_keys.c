@@ -304,6 +304,29 @@ static bool early_data(const struct tls_half *h)
 	       !s->meta.hello_retry;
 }
 
+/*
+ * Opens the record with the next sequence number, or after a lost header
+ * with the guesses around the estimates; true with *seq the one that worked.
+ */
+static bool open_record(struct tls_half *h, const struct tls_rec_hdr *hdr, const uint8_t *body,
+			uint8_t *type, size_t *len, uint64_t *seq)
+{
+	uint8_t *out = h->s->scratch;
+	*seq = h->seq;
+	if (!h->seq_unknown)
+		return tls_cipher_open(&h->cipher, *seq, hdr->raw, body, hdr->len, out, len, type);
+	uint64_t est[3], k;
+	size_t nest = estimates(h, body, hdr->len, est);
+	for (unsigned i = 0; i < TLS_SEQ_GUESSES; i++) {
+		if (!guess(est[i % nest], i / nest, &k))
+			continue;
+		*seq = h->seq + k;
+		if (tls_cipher_open(&h->cipher, *seq, hdr->raw, body, hdr->len, out, len, type))
+			return true;
+	}
+	return false;
+}
+
 enum tls_open_result tls_keys_open(struct tls_half *h, const struct tls_rec_hdr *hdr,
 				   const uint8_t *body, uint8_t *type, size_t *len)
 {
@@ -321,21 +344,8 @@ enum tls_open_result tls_keys_open(struct tls_half *h, const struct tls_rec_hdr 
 		passed_unopened(h, hdr);
 		return TLS_NOT_OPENED;
 	}
-	bool ok = false;
-	uint64_t seq = h->seq;
-	if (!h->seq_unknown) {
-		ok = tls_cipher_open(&h->cipher, seq, hdr->raw, body, hdr->len, s->scratch, len, type);
-	} else {
-		uint64_t est[3], k;
-		size_t nest = estimates(h, body, hdr->len, est);
-		for (unsigned i = 0; i < TLS_SEQ_GUESSES && !ok; i++) {
-			if (!guess(est[i % nest], i / nest, &k))
-				continue;
-			seq = h->seq + k;
-			ok = tls_cipher_open(&h->cipher, seq, hdr->raw, body, hdr->len, s->scratch,
-					     len, type);
-		}
-	}
+	uint64_t seq;
+	bool ok = open_record(h, hdr, body, type, len, &seq);
 	tls_cipher_advance(&h->cipher, body, hdr->len);
 	if (ok) {
 		opened(h, seq, hdr);
