@@ -81,11 +81,6 @@ void tls_hs_feed(struct tls_hs_reader *h, const uint8_t *p, size_t n, tls_hs_fn 
 	}
 }
 
-bool tls_hs_pending(const struct tls_hs_reader *h)
-{
-	return h->hdr_have != 0;
-}
-
 void tls_hs_reset(struct tls_hs_reader *h)
 {
 	free(h->buf);

@@ -50,8 +50,6 @@ struct tls_hs_reader {
 
 /* Feeds handshake-protocol octets (one record's worth, or part). */
 void tls_hs_feed(struct tls_hs_reader *h, const uint8_t *p, size_t n, tls_hs_fn fn, void *ctx);
-/* True when a message is half read (a key change must not fall there). */
-bool tls_hs_pending(const struct tls_hs_reader *h);
 /* Forgets a half-read message (its record was lost). */
 void tls_hs_reset(struct tls_hs_reader *h);
 void tls_hs_free(struct tls_hs_reader *h);

@@ -237,26 +237,8 @@ static void kl_line(struct tls_keylog *kl, const char *p, size_t n)
 	kl_store(kl, kind, f, fl);
 }
 
-void tls_keylog_feed(struct tls_keylog *kl, const char *text, size_t n)
-{
-	while (n) {
-		const char *lf = memchr(text, '\n', n);
-		size_t take = lf ? (size_t)(lf - text) : n;
-		if (!kl->line_overflow && take <= sizeof(kl->line) - kl->line_len) {
-			memcpy(kl->line + kl->line_len, text, take);
-			kl->line_len += take;
-		} else {
-			kl->line_overflow = true;
-		}
-		if (!lf)
-			return;
-		tls_keylog_flush(kl);
-		text += take + 1;
-		n -= take + 1;
-	}
-}
-
-void tls_keylog_flush(struct tls_keylog *kl)
+/* The line gathered so far is complete (its LF came, or the text ended). */
+static void end_line(struct tls_keylog *kl)
 {
 	if (kl->line_overflow) {
 		kl->st.lines++;
@@ -270,11 +252,35 @@ void tls_keylog_flush(struct tls_keylog *kl)
 	kl->line_overflow = false;
 }
 
+void tls_keylog_feed(struct tls_keylog *kl, const char *text, size_t n)
+{
+	while (n) {
+		const char *lf = memchr(text, '\n', n);
+		size_t take = lf ? (size_t)(lf - text) : n;
+		if (!kl->line_overflow && take <= sizeof(kl->line) - kl->line_len) {
+			memcpy(kl->line + kl->line_len, text, take);
+			kl->line_len += take;
+		} else {
+			kl->line_overflow = true;
+		}
+		if (!lf)
+			return;
+		end_line(kl);
+		text += take + 1;
+		n -= take + 1;
+	}
+}
+
+void tls_keylog_flush(struct tls_keylog *kl)
+{
+	if (kl->line_len || kl->line_overflow)
+		end_line(kl);
+}
+
 void tls_keylog_add_text(struct tls_keylog *kl, const char *text, size_t n)
 {
 	tls_keylog_feed(kl, text, n);
-	if (kl->line_len || kl->line_overflow)
-		tls_keylog_flush(kl);
+	tls_keylog_flush(kl);
 }
 
 int tls_keylog_load_file(struct tls_keylog *kl, const char *path)
@@ -298,8 +304,7 @@ int tls_keylog_load_file(struct tls_keylog *kl, const char *path)
 		tls_keylog_feed(kl, buf, (size_t)r);
 	}
 	close(fd);
-	if (kl->line_len || kl->line_overflow)
-		tls_keylog_flush(kl);
+	tls_keylog_flush(kl);
 	return 0;
 }
 

@@ -88,6 +88,9 @@ static void comments_blank_lines_crlf_and_tabs_are_accepted(void **state)
 	tls_keylog_stats(kl, &st);
 	assert_int_equal(st.lines, 4);
 	assert_int_equal(st.invalid, 0);
+	tls_keylog_flush(kl); /* nothing pending: no line more */
+	tls_keylog_stats(kl, &st);
+	assert_int_equal(st.lines, 4);
 	tls_keylog_free(kl);
 }
 
