@@ -171,6 +171,13 @@ static void every_fixture_decrypts_exactly_in_every_chunking(void **state)
 		tt_run_fixture(&fx, kl, TT_WHOLE, 0, &whole);
 		check_plaintext(&fx, &whole);
 		check_no_anomaly(fixtures[i], &whole);
+		/* Every protected record opened, nothing lost. */
+		for (int d = 0; d < TLS_DIR_COUNT; d++) {
+			assert_int_equal(whole.stats.plaintext_bytes[d], whole.plain[d].n);
+			assert_int_equal(whole.stats.encrypted_bytes[d], 0);
+			assert_int_equal(whole.stats.lost_bytes[d], 0);
+			assert_true(whole.stats.records[d] >= 3);
+		}
 		check_meta(&fx, fixtures[i], &whole.meta, true);
 		for (int how = 0; how < 4; how++) {
 			tt_run_fixture(&fx, kl, how ? TT_RANDOM : TT_BYTES, (uint64_t)how * 1000003,
@@ -196,6 +203,8 @@ static void without_keys_the_metadata_is_the_same_and_nothing_decrypts(void **st
 		tt_fixture_load(&fx, fixtures[i]);
 		tt_run_fixture(&fx, NULL, TT_RANDOM, 99, &r);
 		assert_int_equal(r.plain[0].n + r.plain[1].n, 0);
+		assert_true(r.stats.encrypted_bytes[TLS_DIR_TO_CLIENT] > tt_fixture_get(&fx, 's').n);
+		assert_int_equal(r.stats.plaintext_bytes[TLS_DIR_TO_CLIENT], 0);
 		assert_int_equal(r.metas, 1);
 		assert_int_equal(r.meta.decrypt, TLS_DECRYPT_NO_KEYLOG);
 		check_no_anomaly(fixtures[i], &r);
@@ -337,6 +346,7 @@ static void run_damaged(const struct tt_fixture *fx, const struct tls_keylog *kl
 		off += e->n;
 	}
 	tls_stream_end(s);
+	tls_stream_stats(s, &r->stats);
 	tls_stream_free(s);
 }
 
@@ -420,6 +430,7 @@ static void a_gap_inside_a_record_costs_that_record(void **state)
 		struct tt_rec r;
 		run_damaged(&fx, kl, starts[b] + 200, starts[b] + 1648, false, TT_RANDOM, &r);
 		assert_int_equal(r.anomalies[TLS_ANOM_GAP], 1);
+		assert_int_equal(r.stats.lost_bytes[TLS_DIR_TO_CLIENT], 1648 - 200);
 		assert_int_equal(r.anomalies[TLS_ANOM_RESYNC], 0); /* framing never lost */
 		assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
 		/* TLS 1.0 CBC loses the next record too: its IV was the lost one's

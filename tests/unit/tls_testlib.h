@@ -68,6 +68,7 @@ struct tt_rec {
 	struct tt_buf log;
 	struct tls_meta meta;  /* as the sink got it */
 	struct tls_meta final; /* tls_stream_meta() after tls_stream_end() */
+	struct tls_stream_stats stats; /* tls_stream_stats() then */
 	unsigned metas;
 	uint64_t gaps[TLS_DIR_COUNT];
 	unsigned anomalies[TLS_ANOM_COUNT];
@@ -300,6 +301,7 @@ static TT_UNUSED void tt_run_fixture(const struct tt_fixture *fx, const struct t
 	tt_feed_fixture(s, fx, how, seed);
 	tls_stream_end(s);
 	r->final = *tls_stream_meta(s);
+	tls_stream_stats(s, &r->stats);
 	tls_stream_free(s);
 }
 
