@@ -413,6 +413,51 @@ static void a_chain_above_64_kb_is_cut_and_its_leaf_still_read(void **state)
 	tt_fixture_free(&fx);
 }
 
+/* The certificate status after the fixture's ServerHello and `msg`. */
+static enum tls_cert_status status_after(const struct tt_fixture *fx, const struct tt_buf *hs,
+					 const char *msg, size_t n, unsigned *unparsable)
+{
+	size_t sh_len;
+	const uint8_t *sh = find_message(hs, 2, &sh_len);
+	struct tt_buf flight = { 0 };
+	tt_put(&flight, sh, sh_len);
+	tt_put(&flight, msg, n);
+	struct tt_rec r;
+	run_server_flight(fx, &flight, &r);
+	enum tls_cert_status st = r.meta.cert_status;
+	*unparsable = r.anomalies[TLS_ANOM_CERT_UNPARSABLE];
+	tt_rec_free(&r);
+	tt_buf_free(&flight);
+	return st;
+}
+
+static void certificate_messages_without_a_usable_certificate_say_why(void **state)
+{
+	(void)state;
+	struct tt_fixture fx;
+	tt_fixture_load(&fx, "tls12-aes128gcm");
+	struct tt_buf hs = server_handshake(&fx);
+	unsigned bad;
+	/* An empty certificate_list. */
+	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x03\x00\x00\x00", 7, &bad),
+			 TLS_CERT_EMPTY);
+	assert_int_equal(bad, 0);
+	/* One 4-octet "certificate" OpenSSL cannot read. */
+	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x0a\x00\x00\x07\x00\x00\x04junk",
+				      14, &bad),
+			 TLS_CERT_UNPARSABLE);
+	assert_int_equal(bad, 1);
+	/* A list longer than its message. */
+	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x03\x00\x00\x09", 7, &bad),
+			 TLS_CERT_UNPARSABLE);
+	/* RFC 8879 CompressedCertificate. */
+	assert_int_equal(status_after(&fx, &hs, "\x19\x00\x00\x02" "ab", 6, &bad),
+			 TLS_CERT_COMPRESSED);
+	assert_string_equal(tls_cert_status_name(TLS_CERT_COMPRESSED), "compressed");
+	tt_buf_free(&hs);
+	tt_fixture_free(&fx);
+}
+
 static void an_oversized_message_is_skipped_and_the_next_one_read(void **state)
 {
 	(void)state;
@@ -531,6 +576,7 @@ static void the_suite_table_names_and_judges_suites(void **state)
 	assert_string_equal(tls_version_name(0x7f1c), "unknown");
 	assert_string_equal(tls_alert_name(40), "handshake_failure");
 	assert_string_equal(tls_anomaly_id(TLS_ANOM_GAP), "tls.gap");
+	assert_true(strlen(tls_anomaly_why(TLS_ANOM_GAP)) > 10);
 }
 
 int main(void)
@@ -545,6 +591,7 @@ int main(void)
 		cmocka_unit_test(a_long_server_name_is_kept_to_its_bound),
 		cmocka_unit_test(a_malformed_hello_is_an_anomaly),
 		cmocka_unit_test(a_chain_above_64_kb_is_cut_and_its_leaf_still_read),
+		cmocka_unit_test(certificate_messages_without_a_usable_certificate_say_why),
 		cmocka_unit_test(an_oversized_message_is_skipped_and_the_next_one_read),
 		cmocka_unit_test(foreign_first_octets_say_what_they_are),
 		cmocka_unit_test(a_heartbeat_and_early_application_data_are_reported),
