@@ -34,7 +34,7 @@ LIBS       := -lnids $(PKG_LIBS) -pthread
 
 DISSECTOR_SRCS := $(wildcard dissectors/*.c)
 OUTPUT_SRCS    := $(wildcard output/*.c)
-ENGINE_SRCS    := $(filter-out src/main.c,$(wildcard src/*.c))
+ENGINE_SRCS    := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/tls/*.c)
 LIB_SRCS       := $(DISSECTOR_SRCS) $(OUTPUT_SRCS) $(ENGINE_SRCS)
 LIB_OBJS       := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS      := $(wildcard tests/unit/test_*.c)
