@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "../src/flow.h"
-#include "mailbox.h"
+#include "report_mailbox.h"
 #include "records.h"
 
 struct json_out;

@@ -24,7 +24,7 @@
 #include "hashes.h"
 #include "json.h"
 #include "mbox.h"
-#include "mailbox.h"
+#include "report_mailbox.h"
 #include "mime.h"
 #include "text.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "../src/flow.h"
-#include "mailbox.h"
+#include "report_mailbox.h"
 
 struct text_out;
 

@@ -1,12 +1,12 @@
 /*
- * mailbox.c - gathers the --mailbox-report (see mailbox.h).
+ * report_mailbox.c - gathers the --mailbox-report (see report_mailbox.h).
  *
  * Owns the report's data: per open connection, the logins and retrievals seen
  * so far (held by flow_id until the session event names the user), then per
  * (server, user) the finished sessions. Its memory grows with the input (it is
  * a report over the whole input, asked for explicitly), never per byte.
  */
-#include "mailbox.h"
+#include "report_mailbox.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,16 @@
 /*
- * mailbox.h - the --mailbox-report: per (server, user), a timeline across every
- * session of the input: logins, messages listed (uid, size), retrieved (when,
- * by which session, sha256), deleted (committed or not), and which uids were
- * new in each session (the leave-on-server view clients compute from UIDL).
+ * report_mailbox.h - the --mailbox-report: per (server, user), a timeline
+ * across every session of the input: logins, messages listed (uid, size),
+ * retrieved (when, by which session, sha256), deleted (committed or not), and
+ * which uids were new in each session (the leave-on-server view clients compute
+ * from UIDL).
+ *
+ * Not to be confused with dissectors/maildrop.c (one session's UIDL/LIST/DELE
+ * view, which this report gathers across sessions) nor with output/mbox.c (the
+ * --mbox FILE of retrieved messages).
  */
-#ifndef POPSIFT_MAILBOX_H
-#define POPSIFT_MAILBOX_H
+#ifndef POPSIFT_REPORT_MAILBOX_H
+#define POPSIFT_REPORT_MAILBOX_H
 
 #include <stdbool.h>
 #include <stdint.h>
