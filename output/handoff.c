@@ -126,6 +126,32 @@ static const struct bytes *ar_bytes_array(struct arena *a, const struct bytes *s
 	return d ? d : src;
 }
 
+static const uint8_t *ar_span(struct arena *a, const uint8_t *p, size_t n)
+{
+	struct bytes b = bytes_of(p, n);
+	ar_bytes(a, &b);
+	return b.p;
+}
+
+/*
+ * One field of an event's *_POINTERS list (dissectors/event.h), copied into a:
+ * x points at the struct that holds it.
+ */
+#define AR_STR(f, n) x->f = ar_str(a, x->f);
+#define AR_BYTES(f, n) ar_bytes(a, &x->f);
+#define AR_SPAN(f, n) x->f = ar_span(a, x->f, x->n);
+#define AR_BYTES_ARRAY(f, n) x->f = ar_bytes_array(a, x->f, x->n);
+#define AR_ENTRY_ARRAY(f, n) x->f = ar_mailbox(a, x->f, x->n);
+#define AR_FIELD(kind, f, n) AR_##kind(f, n)
+
+/* Copies every field that LIST names of the struct at p (or only counts them). */
+#define AR_COPY(p, LIST) \
+	do { \
+		__auto_type x = (p); \
+		(void)x; \
+		LIST(AR_FIELD) \
+	} while (0)
+
 static const struct mailbox_entry *ar_mailbox(struct arena *a, const struct mailbox_entry *src, size_t n)
 {
 	if (!n)
@@ -133,56 +159,25 @@ static const struct mailbox_entry *ar_mailbox(struct arena *a, const struct mail
 	struct mailbox_entry *d = ar_take(a, n * sizeof(*d));
 	for (size_t i = 0; i < n; i++) {
 		struct mailbox_entry e = src[i];
-		ar_bytes(a, &e.uid);
+		AR_COPY(&e, MAILBOX_ENTRY_POINTERS);
 		if (d)
 			d[i] = e;
 	}
 	return d ? d : src;
 }
 
-static void ar_auth(struct arena *a, struct ev_auth *x)
-{
-	x->mechanism = ar_str(a, x->mechanism);
-	x->hash_format = ar_str(a, x->hash_format);
-	x->response_code = ar_str(a, x->response_code);
-	x->failure = ar_str(a, x->failure);
-	struct bytes *b[] = { &x->username, &x->password, &x->reply,	   &x->challenge, &x->response,
-			      &x->authzid,  &x->realm,	  &x->workstation, &x->hash,	  &x->trusted_user };
-	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
-		ar_bytes(a, b[i]);
-}
-
-static void ar_session(struct arena *a, struct ev_session *x)
-{
-	x->app_proto = ar_str(a, x->app_proto);
-	x->state = ar_str(a, x->state);
-	ar_bytes(a, &x->greeting);
-	ar_bytes(a, &x->apop_timestamp);
-	ar_bytes(a, &x->username);
-	x->capabilities = ar_bytes_array(a, x->capabilities, x->n_capabilities);
-	x->folders = ar_bytes_array(a, x->folders, x->n_folders);
-	x->mailbox = ar_mailbox(a, x->mailbox, x->n_mailbox);
-}
-
 /* Copies everything e points to into a and points e at the copies (or only counts). */
 static void ar_event(struct arena *a, struct event *e)
 {
 	switch (e->type) {
-	case EV_AUTH: ar_auth(a, &e->u.auth); break;
-	case EV_MESSAGE_BEGIN:
-		e->u.message_begin.command = ar_str(a, e->u.message_begin.command);
-		ar_bytes(a, &e->u.message_begin.folder);
-		ar_bytes(a, &e->u.message_begin.uid);
-		break;
-	case EV_TLS: e->u.tls.command = ar_str(a, e->u.tls.command); break;
-	case EV_COMMAND:
-		ar_bytes(a, &e->u.command.request);
-		ar_bytes(a, &e->u.command.reply);
-		break;
-	case EV_ANOMALY: ar_bytes(a, &e->u.anomaly.sample); break;
-	case EV_SESSION: ar_session(a, &e->u.session); break;
-	case EV_MESSAGE_DATA: /* sent as REC_DATA */
-	case EV_MESSAGE_END:
+	case EV_AUTH: AR_COPY(&e->u.auth, EV_AUTH_POINTERS); break;
+	case EV_MESSAGE_BEGIN: AR_COPY(&e->u.message_begin, EV_MESSAGE_BEGIN_POINTERS); break;
+	case EV_MESSAGE_DATA: AR_COPY(&e->u.message_data, EV_MESSAGE_DATA_POINTERS); break;
+	case EV_MESSAGE_END: AR_COPY(&e->u.message_end, EV_MESSAGE_END_POINTERS); break;
+	case EV_TLS: AR_COPY(&e->u.tls, EV_TLS_POINTERS); break;
+	case EV_COMMAND: AR_COPY(&e->u.command, EV_COMMAND_POINTERS); break;
+	case EV_ANOMALY: AR_COPY(&e->u.anomaly, EV_ANOMALY_POINTERS); break;
+	case EV_SESSION: AR_COPY(&e->u.session, EV_SESSION_POINTERS); break;
 	case EV_TYPE_COUNT: break;
 	}
 }
