@@ -12,13 +12,13 @@
 #include "output.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
 #include "bruteforce.h"
+#include "digest.h"
 #include "extract.h"
 #include "handoff.h"
 #include "hashes.h"
@@ -57,7 +57,7 @@ struct output {
 /* The message being streamed in one session. */
 struct out_message {
 	bool active;
-	EVP_MD_CTX *md;
+	struct digest dg;           /* its SHA-256, unless the capture thread computes it */
 	struct message_record rec;
 	char command[24];           /* rec.command: the event's string lives only during emit() */
 	struct timeval time;        /* capture time of the message's start */
@@ -65,7 +65,7 @@ struct out_message {
 	uint8_t *hdr;               /* bounded copy of the header section */
 	size_t hdr_n, hdr_cap;
 	bool hdr_done;              /* the empty line (or OUT_HEADER_MAX) was reached */
-	bool prehashed;             /* the capture thread hashes it; data is only its first octets */
+	bool upstream;              /* the capture thread hashes it; data is only its first octets */
 };
 
 struct out_session {
@@ -76,15 +76,15 @@ struct out_session {
 	 * (the flow as it was when the event was emitted), NULL between records.
 	 */
 	const struct flow *flow;
-	const struct prehash *ph; /* with the record being written: the capture thread's digest */
+	const struct digest_note *note; /* with the event being written: the capture thread's digest */
 	struct out_message msg;
 	struct anomaly_record *anoms;
 	size_t n_anoms;
 	struct out_session *next; /* on o->returned or o->spare */
-	struct handoff_sink hs;   /* the capture thread's side, with a handoff */
 };
 
 static void out_sessions_free(struct out_session *s);
+static struct handoff *out_start_thread(struct output *o);
 
 static void out_free(struct output *o)
 {
@@ -134,21 +134,13 @@ struct output *output_open(const struct output_config *cfg)
 			return NULL;
 		}
 	}
-	if (cfg->threaded) { /* without a thread (cannot start one), output runs inline: same events */
-		/* Hashing may move to the capture thread only when no file needs every octet here. */
-		enum hash_sharing share = cfg->extract_dir || cfg->mbox_path ? HASH_SHARE_NEVER
-									       : cfg->hash_sharing;
-		o->handoff = handoff_start(o, cfg->transactions && !cfg->text, share);
-	}
+	if (cfg->threaded) /* without a thread (cannot start one), output runs inline: same events */
+		o->handoff = out_start_thread(o);
 	return o;
 }
 
-bool output_flush(struct output *o)
-{
-	return o->handoff ? handoff_flush(o->handoff) : output_apply_flush(o);
-}
-
-bool output_apply_flush(struct output *o)
+/* Flushes every output stream; on the output thread when there is one. */
+static bool out_apply_flush(struct output *o)
 {
 	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
 	if (o->cfg.hashes)
@@ -158,19 +150,27 @@ bool output_apply_flush(struct output *o)
 	return ok;
 }
 
+bool output_flush(struct output *o)
+{
+	return o->handoff ? handoff_flush(o->handoff) : out_apply_flush(o);
+}
+
+/* output_set_fp() where the writing happens (handoff_call's signature). */
+static bool out_apply_fp(void *ctx, void *fp)
+{
+	struct output *o = ctx;
+	out_apply_flush(o);
+	o->cfg.fp = fp;
+	json_set_fp(o->json, fp);
+	return true;
+}
+
 void output_set_fp(struct output *o, FILE *fp)
 {
 	if (o->handoff)
-		handoff_set_fp(o->handoff, fp);
+		handoff_call(o->handoff, out_apply_fp, fp);
 	else
-		output_apply_fp(o, fp);
-}
-
-void output_apply_fp(struct output *o, FILE *fp)
-{
-	output_apply_flush(o);
-	o->cfg.fp = fp;
-	json_set_fp(o->json, fp);
+		out_apply_fp(o, fp);
 }
 
 /* The --mailbox-report, written once at the end, over the whole input. */
@@ -300,11 +300,10 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	struct out_message *m = &s->msg;
 	if (m->active)
 		out_message_finish(s, false); /* a begin without an end: never lose the first */
-	if (!m->md)
-		m->md = EVP_MD_CTX_new();
-	if (!m->md)
+	/* Hashed here, or on the capture thread: decided there, once (digest.h). */
+	m->upstream = s->note && s->note->upstream;
+	if (!m->upstream && !digest_begin(&m->dg))
 		return;
-	EVP_DigestInit_ex(m->md, EVP_sha256(), NULL);
 	memset(&m->rec, 0, sizeof(m->rec));
 	snprintf(m->command, sizeof(m->command), "%s", b->command);
 	m->rec.command = m->command;
@@ -321,7 +320,6 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->time = s->flow->now;
 	m->hdr_n = 0;
 	m->hdr_done = false;
-	m->prehashed = s->ph && s->ph->on;
 	m->active = true;
 	out_message_file(s);
 }
@@ -388,10 +386,8 @@ static void out_message_data(struct out_session *s, const struct ev_message_data
 	struct out_message *m = &s->msg;
 	if (!m->active)
 		return;
-	if (!m->prehashed) {
-		EVP_DigestUpdate(m->md, d->p, d->n);
-		m->rec.size += d->n;
-	}
+	if (!m->upstream)
+		digest_update(&m->dg, d->p, d->n);
 	if (!m->hdr_done)
 		out_header_copy(m, d->p, d->n);
 	if (m->file && !extract_file_write(m->file, d->p, d->n))
@@ -450,20 +446,28 @@ static void out_message_file_done(struct out_session *s)
 	}
 }
 
+/* The one digest of the message that ends now: the capture thread's, or the one made here. */
+static struct digest_result out_message_digest(struct out_session *s)
+{
+	struct out_message *m = &s->msg;
+	if (!m->upstream)
+		return digest_end(&m->dg);
+	if (s->note && s->note->upstream)
+		return s->note->result;
+	/* The capture thread always sends its digest with the end: never here, but never garbage. */
+	if (!digest_begin(&m->dg))
+		return (struct digest_result){ 0 };
+	return digest_end(&m->dg);
+}
+
 static void out_message_finish(struct out_session *s, bool complete)
 {
 	struct out_message *m = &s->msg;
 	if (!m->active)
 		return;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(m->md, digest, &len);
-	if (m->prehashed && s->ph && s->ph->on) { /* the capture thread hashed the whole message */
-		memcpy(digest, s->ph->sha256, 32);
-		m->rec.size = s->ph->size;
-	}
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(m->rec.sha256 + 2 * i, 3, "%02x", digest[i]);
+	struct digest_result d = out_message_digest(s);
+	m->rec.size = d.size;
+	digest_hex(&d, m->rec.sha256);
 	m->rec.complete = complete;
 	if (m->file)
 		out_message_file_done(s);
@@ -555,10 +559,9 @@ static struct out_session *out_session_get(struct output *o)
 	if (!s)
 		return calloc(1, sizeof(*s));
 	o->spare = s->next;
-	EVP_MD_CTX *md = s->msg.md, *hs_md = s->hs.md;
+	struct digest dg = s->msg.dg;
 	memset(s, 0, sizeof(*s));
-	s->msg.md = md;
-	s->hs.md = hs_md;
+	s->msg.dg = dg;
 	return s;
 }
 
@@ -573,8 +576,7 @@ static void out_sessions_free(struct out_session *s)
 {
 	while (s) {
 		struct out_session *next = s->next;
-		EVP_MD_CTX_free(s->msg.md);
-		EVP_MD_CTX_free(s->hs.md);
+		digest_free(&s->msg.dg);
 		free(s);
 		s = next;
 	}
@@ -590,8 +592,11 @@ struct event_sink *output_session_open(struct output *o, const struct flow *flow
 	s->flow = flow;
 	if (!o->handoff)
 		return &s->sink;
-	s->flow = NULL;
-	return handoff_session(o->handoff, &s->hs, s, flow);
+	s->flow = NULL; /* each event brings the flow it was emitted with */
+	struct event_sink *sink = handoff_session_open(o->handoff, s, flow);
+	if (!sink)
+		out_sessions_free(s);
+	return sink;
 }
 
 /* The session's last record: a message still open is written, incomplete. */
@@ -606,37 +611,53 @@ void output_session_close(struct event_sink *sink)
 {
 	if (!sink)
 		return;
-	if (handoff_owns(sink)) {
+	if (handoff_is_sink(sink)) {
 		handoff_session_close(sink);
 		return;
 	}
 	struct out_session *s = (struct out_session *)sink;
 	out_session_end(s);
-	EVP_MD_CTX_free(s->msg.md);
-	free(s);
+	out_sessions_free(s);
 }
 
-/* ---- the output thread's entry points (handoff.c) ------------------------ */
+/* ---- the output thread's side (handoff.h's event_target) ------------------ */
 
-/*
- * f: the flow the event was emitted with; NULL for message data, which needs
- * none. ph: with a message's begin, end or the session's end, whether the
- * capture thread hashes (hashed) it; NULL otherwise.
- */
-void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev,
-		    const struct prehash *ph)
+static void out_deliver(void *ctx, void *session, const struct flow *f, const struct event *ev,
+			const struct digest_note *note)
 {
+	(void)ctx;
+	struct out_session *s = session;
 	s->flow = f;
-	s->ph = ph;
+	s->note = note;
 	out_emit(&s->sink, ev);
 	s->flow = NULL;
-	s->ph = NULL;
+	s->note = NULL;
 }
 
-void output_session_end(struct out_session *s, const struct flow *f, const struct prehash *ph)
+static void out_end(void *ctx, void *session, const struct flow *f, const struct digest_note *note)
 {
+	struct out_session *s = session;
 	s->flow = f;
-	s->ph = ph;
+	s->note = note;
 	out_session_end(s);
-	out_session_put(s->o, s);
+	out_session_put(ctx, s);
+}
+
+static bool out_flush_target(void *ctx)
+{
+	return out_apply_flush(ctx);
+}
+
+/* The output thread; NULL when it cannot start (then output runs inline). */
+static struct handoff *out_start_thread(struct output *o)
+{
+	const struct event_target target = { o, out_deliver, out_end, out_flush_target };
+	struct handoff_config hc = {
+		/* --transactions' commands are the only events a run may not want at all */
+		.drop_types = o->cfg.transactions && !o->cfg.text ? 0 : 1u << EV_COMMAND,
+		/* hashing may move to the capture thread only when no file needs every octet here */
+		.share = o->cfg.extract_dir || o->cfg.mbox_path ? HASH_SHARE_NEVER : o->cfg.hash_sharing,
+		.head_max = OUT_HEADER_MAX,
+	};
+	return handoff_start(&target, &hc);
 }

@@ -13,18 +13,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "bruteforce.h"
 #include "../src/flow.h"
+#include "bruteforce.h"
+#include "digest.h"
 
 /* Octets of each message output keeps for its header section (at most). */
 #define OUTPUT_HEADER_MAX (64 * 1024)
-
-/* With the output thread: whether the capture thread may hash a message itself. */
-enum hash_sharing {
-	HASH_SHARE_AUTO,   /* when the output thread falls behind (the ring half full) */
-	HASH_SHARE_NEVER,
-	HASH_SHARE_ALWAYS, /* every message (tests) */
-};
 
 struct output_config {
 	FILE *fp;            /* where events go; stays the caller's */
