@@ -1,13 +1,16 @@
 /*
- * output.c - turns each session's event stream into written records.
+ * output.c - turns each session's event stream into records and hands every
+ * record to every writer the run asked for (writer.h).
  *
- * Owns per-session output state: the message being streamed (hashed, written
- * to its -x file or --mbox spool through a fixed buffer, and a bounded copy of
- * its header section kept: a body is never held whole), the anomalies seen
- * (deduplicated, with a count and the first evidence sample), and the alerts
- * derived from logins (alerts.c). When a message ends, its header copy and
- * extracted file are handed to mime.c and the file to mbox.c; formatting is
- * json.c's job.
+ * Owns per-session output state: the message being streamed (its digest,
+ * digest.h; its -x file or --mbox spool, written through a fixed buffer; a
+ * bounded copy of its header section: a body is never held whole), the
+ * anomalies seen (deduplicated, with a count and the first evidence sample),
+ * and the alerts derived from logins (alerts.c, bruteforce.c). When a message
+ * ends, its header copy and extracted file are handed to mime.c and the file to
+ * mbox.c. Which writers run is decided once, in output_open(); how a record
+ * looks is theirs. With cfg.threaded, all of it runs on the output thread
+ * (handoff.h), whose event_target this file provides.
  */
 #include "output.h"
 
@@ -24,19 +27,22 @@
 #include "hashes.h"
 #include "json.h"
 #include "mbox.h"
-#include "report_mailbox.h"
 #include "mime.h"
+#include "report_mailbox.h"
 #include "text.h"
+#include "writer.h"
 
 /* Octets of a message kept for its headers: up to the first empty line, at most this. */
 #define OUT_HEADER_MAX OUTPUT_HEADER_MAX
 #define OUT_HEADER_INITIAL 4096
+#define OUT_WRITERS_MAX 4 /* events or text summary, mailbox report, hashes */
 
 struct output {
 	struct output_config cfg;
-	struct json_out *json;
+	struct writer *writers[OUT_WRITERS_MAX]; /* every record goes to each, in this order */
+	size_t n_writers;
+	bool commands;           /* command records are wanted (--transactions, and a writer takes them) */
 	struct bruteforce *bf;   /* failures across sessions (brute force, spraying) */
-	_Atomic unsigned long written; /* read by the capture thread for its summary */
 	struct handoff *handoff; /* output on its own thread, or NULL: inline */
 	/*
 	 * With a handoff, sessions the output thread has finished come back to
@@ -47,8 +53,6 @@ struct output {
 	struct out_session *spare; /* the capture thread's own list of them */
 	struct extract *extract; /* -x DIR, or NULL */
 	struct mbox *mbox;       /* --mbox FILE, or NULL */
-	struct text_out *text;   /* -T text: a human summary instead of JSON, or NULL */
-	struct mailbox_report *report; /* --mailbox-report FILE, or NULL */
 	unsigned long file_failures; /* messages whose file or mbox entry failed */
 	int write_errno;         /* why writing events or hashes first failed (errno is per thread) */
 	int first_failure;       /* its errno */
@@ -90,11 +94,39 @@ static void out_free(struct output *o)
 {
 	extract_close(o->extract);
 	mbox_close(o->mbox);
-	json_close(o->json);
+	for (size_t i = 0; i < o->n_writers; i++)
+		o->writers[i]->ops->free(o->writers[i]);
 	bf_free(o->bf);
-	mbr_free(o->report);
 	mime_shutdown();
 	free(o);
+}
+
+static bool out_add_writer(struct output *o, struct writer *w)
+{
+	if (w)
+		o->writers[o->n_writers++] = w;
+	return w != NULL;
+}
+
+/*
+ * The writers of the run, chosen here once: the events as JSON or, with -T
+ * text, the summary instead; the mailbox report (in the same form) and the
+ * hash file when asked for. False when out of memory.
+ */
+static bool out_open_writers(struct output *o)
+{
+	const struct output_config *c = &o->cfg;
+	if (!out_add_writer(o, c->text ? text_writer_open(c->fp, c->show_passwords)
+				       : json_writer_open(c->fp, c->show_passwords)))
+		return false;
+	mbr_format_fn report_format = c->text ? text_mailbox_report : json_mailbox_report;
+	if (c->mailbox_report && !out_add_writer(o, mbr_writer_open(c->mailbox_report, c->fp, report_format)))
+		return false;
+	if (c->hashes && !out_add_writer(o, hashes_writer_open(c->hashes)))
+		return false;
+	for (size_t i = 0; i < o->n_writers; i++)
+		o->commands |= c->transactions && o->writers[i]->ops->command;
+	return true;
 }
 
 struct output *output_open(const struct output_config *cfg)
@@ -106,13 +138,8 @@ struct output *output_open(const struct output_config *cfg)
 	}
 	o->cfg = *cfg;
 	mime_init();
-	o->json = json_open(cfg->fp, cfg->show_passwords);
 	o->bf = bf_new(&cfg->bruteforce);
-	if (cfg->text)
-		o->text = text_open(cfg->fp, cfg->show_passwords);
-	if (cfg->mailbox_report)
-		o->report = mbr_new();
-	if (!o->json || !o->bf || (cfg->text && !o->text) || (cfg->mailbox_report && !o->report)) {
+	if (!o->bf || !out_open_writers(o)) {
 		fprintf(stderr, "popsift: out of memory\n");
 		out_free(o);
 		return NULL;
@@ -139,12 +166,13 @@ struct output *output_open(const struct output_config *cfg)
 	return o;
 }
 
-/* Flushes every output stream; on the output thread when there is one. */
+/* Flushes every writer; on the output thread when there is one. */
 static bool out_apply_flush(struct output *o)
 {
-	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
-	if (o->cfg.hashes)
-		ok = fflush(o->cfg.hashes) == 0 && !ferror(o->cfg.hashes) && ok;
+	bool ok = true;
+	for (size_t i = 0; i < o->n_writers; i++)
+		if (o->writers[i]->ops->flush)
+			ok = o->writers[i]->ops->flush(o->writers[i]) && ok;
 	if (!ok && !o->write_errno)
 		o->write_errno = errno ? errno : EIO;
 	return ok;
@@ -160,8 +188,9 @@ static bool out_apply_fp(void *ctx, void *fp)
 {
 	struct output *o = ctx;
 	out_apply_flush(o);
-	o->cfg.fp = fp;
-	json_set_fp(o->json, fp);
+	for (size_t i = 0; i < o->n_writers; i++)
+		if (o->writers[i]->ops->set_fp)
+			o->writers[i]->ops->set_fp(o->writers[i], fp);
 	return true;
 }
 
@@ -173,20 +202,6 @@ void output_set_fp(struct output *o, FILE *fp)
 		out_apply_fp(o, fp);
 }
 
-/* The --mailbox-report, written once at the end, over the whole input. */
-static bool out_write_report(struct output *o)
-{
-	FILE *fp = strcmp(o->cfg.mailbox_report, "-") == 0 ? o->cfg.fp : fopen(o->cfg.mailbox_report, "w");
-	if (!fp)
-		return false;
-	size_t n;
-	const struct mbr_mailbox *boxes = mbr_mailboxes(o->report, &n);
-	bool ok = o->cfg.text ? text_mailbox_report(fp, boxes, n) : json_mailbox_report(fp, boxes, n);
-	if (fp != o->cfg.fp)
-		ok = fclose(fp) == 0 && ok;
-	return ok;
-}
-
 bool output_close(struct output *o)
 {
 	if (!o)
@@ -195,12 +210,9 @@ bool output_close(struct output *o)
 	o->handoff = NULL;
 	out_sessions_free(o->spare);
 	out_sessions_free(atomic_exchange(&o->returned, NULL));
-	if (o->text && !text_close(o->text))
-		fprintf(stderr, "popsift: writing the summary failed\n");
-	o->text = NULL;
-	if (o->report && !out_write_report(o))
-		fprintf(stderr, "popsift: --mailbox-report: writing '%s' failed: %s\n",
-			o->cfg.mailbox_report, strerror(errno));
+	for (size_t i = 0; i < o->n_writers; i++) /* what comes last: the summary's table, the report */
+		if (o->writers[i]->ops->finish)
+			o->writers[i]->ops->finish(o->writers[i]);
 	bool ok = output_flush(o);
 	int e = o->write_errno ? o->write_errno : errno;
 	if (o->mbox && !mbox_close(o->mbox)) {
@@ -223,31 +235,30 @@ bool output_close(struct output *o)
 
 unsigned long output_events_written(const struct output *o)
 {
-	return atomic_load_explicit(&o->written, memory_order_relaxed);
+	unsigned long n = 0;
+	for (size_t i = 0; i < o->n_writers; i++)
+		n += atomic_load_explicit(&o->writers[i]->events, memory_order_relaxed);
+	return n;
 }
 
-static void out_count(struct output *o, unsigned long n)
-{
-	atomic_fetch_add_explicit(&o->written, n, memory_order_relaxed);
-}
+/* Hands a record to every writer that takes records of its kind. */
+#define OUT_WRITE(o, op, f, rec) \
+	do { \
+		for (size_t i_ = 0; i_ < (o)->n_writers; i_++) \
+			if ((o)->writers[i_]->ops->op) \
+				(o)->writers[i_]->ops->op((o)->writers[i_], (f), (rec)); \
+	} while (0)
 
+/* A login, then the alerts it raises: of its own (alerts.c) and across sessions (bruteforce.c). */
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
-	hashes_write(s->o->cfg.hashes, a);
-	if (s->o->report)
-		mbr_auth(s->o->report, s->flow, a);
-	if (s->o->text) {
-		text_auth(s->o->text, s->flow, a);
-		return;
-	}
-	json_auth(s->o->json, s->flow, a);
+	OUT_WRITE(s->o, auth, s->flow, a);
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
 	size_t n = alerts_for_auth(a, alerts);
 	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
 		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
 	for (size_t i = 0; i < n; i++)
-		json_alert(s->o->json, s->flow, &alerts[i]);
-	out_count(s->o, 1 + n);
+		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }
 
 /* errno as the event's extract_error text. */
@@ -446,6 +457,18 @@ static void out_message_file_done(struct out_session *s)
 	}
 }
 
+/*
+ * Size evidence: a whole message whose octets differ from what the server
+ * announced or listed. TOP's announced size is the whole message's, not the
+ * part that was sent, so it proves nothing.
+ */
+static bool out_size_mismatch(const struct message_record *m)
+{
+	bool mismatch = m->complete && ((m->announced >= 0 && (uint64_t)m->announced != m->size) ||
+					(m->list_size >= 0 && (uint64_t)m->list_size != m->size));
+	return mismatch && strcmp(m->command, "TOP") != 0;
+}
+
 /* The one digest of the message that ends now: the capture thread's, or the one made here. */
 static struct digest_result out_message_digest(struct out_session *s)
 {
@@ -469,15 +492,11 @@ static void out_message_finish(struct out_session *s, bool complete)
 	m->rec.size = d.size;
 	digest_hex(&d, m->rec.sha256);
 	m->rec.complete = complete;
+	m->rec.size_mismatch = out_size_mismatch(&m->rec);
 	if (m->file)
 		out_message_file_done(s);
 	mime_headers_parse(m->hdr, m->hdr_n, &m->rec.headers);
-	if (!s->o->text) {
-		json_message(s->o->json, s->flow, &m->rec);
-		out_count(s->o, 1);
-	}
-	if (s->o->report)
-		mbr_message(s->o->report, s->flow, &m->rec, bytes_of(m->rec.uid, m->rec.uid_n));
+	OUT_WRITE(s->o, message, s->flow, &m->rec);
 	extract_file_close(m->file);
 	m->file = NULL;
 	mime_headers_free(&m->rec.headers);
@@ -517,6 +536,18 @@ static void out_anomaly(struct out_session *s, const struct ev_anomaly *a)
 		memcpy(r->sample, a->sample.p, r->sample_n);
 }
 
+/* The dissector's summary, with why the session ended and its anomalies. */
+static void out_session_summary(struct out_session *s, const struct ev_session *e)
+{
+	struct session_record r = {
+		.summary = *e,
+		.end_reason = e->quit ? "quit" : end_reason_name(s->flow->end_reason),
+		.anomalies = s->anoms,
+		.n_anomalies = s->n_anoms,
+	};
+	OUT_WRITE(s->o, session, s->flow, &r);
+}
+
 static void out_emit(struct event_sink *sink, const struct event *ev)
 {
 	struct out_session *s = (struct out_session *)sink;
@@ -525,27 +556,13 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 	case EV_MESSAGE_BEGIN: out_message_begin(s, &ev->u.message_begin); break;
 	case EV_MESSAGE_DATA: out_message_data(s, &ev->u.message_data); break;
 	case EV_MESSAGE_END: out_message_end(s, &ev->u.message_end); break;
-	case EV_TLS:
-		if (s->o->text)
-			break;
-		json_tls(s->o->json, s->flow, &ev->u.tls);
-		out_count(s->o, 1);
-		break;
+	case EV_TLS: OUT_WRITE(s->o, tls, s->flow, &ev->u.tls); break;
 	case EV_COMMAND:
-		if (s->o->cfg.transactions && !s->o->text) {
-			json_command(s->o->json, s->flow, &ev->u.command);
-			out_count(s->o, 1);
-		}
+		if (s->o->commands)
+			OUT_WRITE(s->o, command, s->flow, &ev->u.command);
 		break;
 	case EV_ANOMALY: out_anomaly(s, &ev->u.anomaly); break;
-	case EV_SESSION:
-		if (s->o->report)
-			mbr_session(s->o->report, s->flow, &ev->u.session);
-		if (s->o->text)
-			break;
-		json_session(s->o->json, s->flow, &ev->u.session, s->anoms, s->n_anoms);
-		out_count(s->o, 1);
-		break;
+	case EV_SESSION: out_session_summary(s, &ev->u.session); break;
 	case EV_TYPE_COUNT: break;
 	}
 }
@@ -654,7 +671,7 @@ static struct handoff *out_start_thread(struct output *o)
 	const struct event_target target = { o, out_deliver, out_end, out_flush_target };
 	struct handoff_config hc = {
 		/* --transactions' commands are the only events a run may not want at all */
-		.drop_types = o->cfg.transactions && !o->cfg.text ? 0 : 1u << EV_COMMAND,
+		.drop_types = o->commands ? 0 : 1u << EV_COMMAND,
 		/* hashing may move to the capture thread only when no file needs every octet here */
 		.share = o->cfg.extract_dir || o->cfg.mbox_path ? HASH_SHARE_NEVER : o->cfg.hash_sharing,
 		.head_max = OUT_HEADER_MAX,
