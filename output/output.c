@@ -52,6 +52,7 @@ struct output {
 	_Atomic(struct out_session *) returned;
 	struct out_session *spare; /* the capture thread's own list of them */
 	struct extract *extract; /* -x DIR, or NULL */
+	struct mime_service *mime; /* with -x: lists the attachments of extracted messages */
 	struct mbox *mbox;       /* --mbox FILE, or NULL */
 	unsigned long file_failures; /* messages whose file or mbox entry failed */
 	int write_errno;         /* why writing events or hashes first failed (errno is per thread) */
@@ -97,7 +98,7 @@ static void out_free(struct output *o)
 	for (size_t i = 0; i < o->n_writers; i++)
 		o->writers[i]->ops->free(o->writers[i]);
 	bf_free(o->bf);
-	mime_shutdown();
+	mime_service_free(o->mime);
 	free(o);
 }
 
@@ -149,6 +150,12 @@ struct output *output_open(const struct output_config *cfg)
 		o->extract = extract_open(cfg->extract_dir, err, sizeof(err));
 		if (!o->extract) {
 			fprintf(stderr, "popsift: -x: %s\n", err);
+			out_free(o);
+			return NULL;
+		}
+		o->mime = mime_service_new();
+		if (!o->mime) {
+			fprintf(stderr, "popsift: out of memory\n");
 			out_free(o);
 			return NULL;
 		}
@@ -231,6 +238,11 @@ bool output_close(struct output *o)
 	out_free(o);
 	errno = e;
 	return ok;
+}
+
+void output_run_child(void)
+{
+	mime_service_child();
 }
 
 unsigned long output_events_written(const struct output *o)
@@ -445,7 +457,7 @@ static void out_message_file_done(struct out_session *s)
 	if (s->o->extract) {
 		if (out_may_have_attachments(m))
 			m->rec.attachments_error = mime_attachments_parse(
-				fd, m->rec.size, &m->rec.attachments, &m->rec.n_attachments,
+				s->o->mime, fd, m->rec.size, &m->rec.attachments, &m->rec.n_attachments,
 				&m->rec.attachments_truncated);
 		m->rec.has_attachments = true;
 	}

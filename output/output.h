@@ -4,8 +4,8 @@
  * output_session_open() gives a per-connection event sink for the dissector;
  * output.c turns the event stream into records (messages hashed as they stream,
  * alerts derived from logins, anomalies collected per session) and hands them
- * to the writer. With cfg.threaded all of that runs on an output thread fed
- * in order through a bounded ring (handoff.h); the events are the same.
+ * to the writers (writer.h). With cfg.threaded all of that runs on an output
+ * thread fed in order through a bounded ring (handoff.h); the events are the same.
  */
 #ifndef POPSIFT_OUTPUT_H
 #define POPSIFT_OUTPUT_H
@@ -36,6 +36,13 @@ struct output_config {
 
 struct output;
 struct out_session;
+
+/*
+ * Call first in main(). Output runs one helper process of its own, the
+ * attachment parser (mime.h), as this same program run again: in that process
+ * this serves, then exits; in any other it returns at once.
+ */
+void output_run_child(void);
 
 /*
  * Returns NULL when out of memory or when the extraction directory or mbox

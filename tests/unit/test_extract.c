@@ -341,6 +341,7 @@ static void message_events_and_mbox_are_the_same_whatever_the_spans(void **state
 
 int main(void)
 {
+	output_run_child(); /* -x lists attachments in this program run again (output.h) */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_hold_time_flow_addresses_number_and_command),
 		cmocka_unit_test(ipv6_addresses_give_names_without_colons),
