@@ -1,5 +1,6 @@
 /*
- * report_mailbox.c - gathers the --mailbox-report (see report_mailbox.h).
+ * report_mailbox.c - gathers the --mailbox-report (see report_mailbox.h), a
+ * writer (writer.h) of logins, messages and sessions that writes at the end.
  *
  * Owns the report's data: per open connection, the logins and retrievals seen
  * so far (held by flow_id until the session event names the user), then per

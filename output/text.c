@@ -1,8 +1,9 @@
 /*
- * text.c - the human summary (-T text): one line per login as it happens,
- * then per server a table of the users and mechanisms seen, sorted. Owns the
- * table's data (one row per server, user and mechanism); passwords appear
- * only with --show-passwords, as in JSON.
+ * text.c - the human summary (-T text), a writer (writer.h) of logins: one
+ * line per login as it happens, then per server a table of the users and
+ * mechanisms seen, sorted. Owns the table's data (one row per server, user and
+ * mechanism); passwords appear only with --show-passwords, as in JSON. Also
+ * the --mailbox-report's text form.
  */
 #include "text.h"
 
