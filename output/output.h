@@ -35,7 +35,6 @@ struct output_config {
 };
 
 struct output;
-struct out_session;
 
 /*
  * Call first in main(). Output runs one helper process of its own, the
