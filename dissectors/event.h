@@ -53,6 +53,24 @@ enum auth_result {
 	AUTH_RESULT_COUNT
 };
 
+/*
+ * The fields of each event that point to memory, listed once, beside each
+ * struct: whatever keeps an event beyond emit() copies them through these
+ * lists (output/handoff.c copies every event across threads so), and
+ * tests/e2e/test_contract.py fails when a struct here gains a pointer field
+ * its list lacks: a field missing from the list would be read by the output
+ * thread after the dissector reused its memory.
+ *
+ * X(kind, field, count), kind one of:
+ *   STR          const char *field: NUL-terminated, or NULL
+ *   BYTES        struct bytes field
+ *   SPAN         const uint8_t *field, `count` octets
+ *   BYTES_ARRAY  const struct bytes *field, `count` of them
+ *   ENTRY_ARRAY  const struct mailbox_entry *field, `count` of them, each
+ *                copied through MAILBOX_ENTRY_POINTERS
+ * count is `_` where the kind has none.
+ */
+
 /* One login attempt, emitted once its outcome is known (or at session end). */
 struct ev_auth {
 	const char *mechanism; /* "USER", "APOP", "PLAIN", "HELO", ... */
@@ -85,6 +103,22 @@ struct ev_auth {
 	struct bytes trusted_user; /* RPOP: the client-side user the server trusts by host */
 };
 
+#define EV_AUTH_POINTERS(X) \
+	X(STR, mechanism, _) \
+	X(BYTES, username, _) \
+	X(BYTES, password, _) \
+	X(BYTES, reply, _) \
+	X(BYTES, challenge, _) \
+	X(BYTES, response, _) \
+	X(BYTES, authzid, _) \
+	X(BYTES, realm, _) \
+	X(BYTES, workstation, _) \
+	X(BYTES, hash, _) \
+	X(STR, hash_format, _) \
+	X(STR, response_code, _) \
+	X(STR, failure, _) \
+	X(BYTES, trusted_user, _)
+
 /* A message body streamed as it arrives: begin, any number of data spans, end. */
 struct ev_message_begin {
 	const char *command; /* "RETR", "TOP", "XTND XMIT" */
@@ -96,19 +130,27 @@ struct ev_message_begin {
 	int64_t list_size;   /* its size in the session's LIST, or -1 */
 };
 
+#define EV_MESSAGE_BEGIN_POINTERS(X) X(STR, command, _) X(BYTES, folder, _) X(BYTES, uid, _)
+
 struct ev_message_data {
 	const uint8_t *p;
 	size_t n;
 };
 
+#define EV_MESSAGE_DATA_POINTERS(X) X(SPAN, p, n)
+
 struct ev_message_end {
 	bool complete; /* false: capture ended, gapped or was cut first */
 };
+
+#define EV_MESSAGE_END_POINTERS(X)
 
 struct ev_tls {
 	const char *command; /* "STLS" */
 	enum auth_result result;
 };
+
+#define EV_TLS_POINTERS(X) X(STR, command, _)
 
 /* One request/response pair (for --transactions). */
 struct ev_command {
@@ -118,11 +160,15 @@ struct ev_command {
 	enum auth_result result; /* success (+OK), failure (-ERR), unknown (no reply) */
 };
 
+#define EV_COMMAND_POINTERS(X) X(BYTES, request, _) X(BYTES, reply, _)
+
 struct ev_anomaly {
 	enum anomaly id;
 	enum dir dir;
 	struct bytes sample; /* evidence, at most ANOMALY_SAMPLE_MAX bytes */
 };
+
+#define EV_ANOMALY_POINTERS(X) X(BYTES, sample, _)
 
 /* A message of the mailbox as one session saw it (UIDL, LIST, DELE). */
 struct mailbox_entry {
@@ -131,6 +177,8 @@ struct mailbox_entry {
 	int64_t size;      /* -1 when unknown */
 	bool marked;       /* DELE acknowledged and not undone by RSET */
 };
+
+#define MAILBOX_ENTRY_POINTERS(X) X(BYTES, uid, _)
 
 /* Whether the server applied the session's deletions (RFC 1939 §6 UPDATE). */
 enum commit {
@@ -165,6 +213,16 @@ struct ev_session {
 	size_t n_mailbox;
 	enum commit deletions_committed;
 };
+
+#define EV_SESSION_POINTERS(X) \
+	X(STR, app_proto, _) \
+	X(BYTES, greeting, _) \
+	X(BYTES, apop_timestamp, _) \
+	X(BYTES_ARRAY, capabilities, n_capabilities) \
+	X(BYTES_ARRAY, folders, n_folders) \
+	X(BYTES, username, _) \
+	X(STR, state, _) \
+	X(ENTRY_ARRAY, mailbox, n_mailbox)
 
 struct event {
 	enum ev_type type;

@@ -1,20 +1,22 @@
 /*
- * handoff.c - the capture thread's side and the output thread's loop
- * (handoff.h).
+ * handoff.c - the capture thread's side of the queue and the second thread's
+ * loop (handoff.h).
  *
  * A dissector's event points into the dissector's memory and is valid only
  * during emit(), and the engine's flow changes with every packet: so each event
  * is copied whole into one ring record - the struct, the flow as it is now, and
- * every byte string and array it points to, re-pointed into the record. Message
- * data is the bulk of a capture and needs no flow: it goes as bare byte records.
- * An event too big for the ring (a session summary with a huge mailbox) is
- * copied to the heap and the record carries the pointer.
+ * every byte string and array it points to (the *_POINTERS lists of event.h),
+ * re-pointed into the record. Message data is the bulk of a capture and needs
+ * no flow: it goes as bare byte records. An event too big for the ring (a
+ * session summary with a huge mailbox) is copied to the heap and the record
+ * carries the pointer.
  */
 #include "handoff.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,17 +24,17 @@
 
 #define HANDOFF_RING (4u << 20)
 
-enum rec_kind { REC_EVENT, REC_EVENT_HEAP, REC_DATA, REC_CLOSE, REC_FLUSH, REC_SET_FP };
+enum rec_kind { REC_EVENT, REC_EVENT_HEAP, REC_DATA, REC_CLOSE, REC_CALL };
 
 struct rec {
 	enum rec_kind kind;
-	struct out_session *s;
+	void *session;
 };
 
 struct rec_event {
 	struct rec r;
 	struct flow flow;
-	struct prehash ph;
+	struct digest_note note;
 	struct event ev;
 	/* the bytes the event points to follow */
 };
@@ -50,28 +52,42 @@ struct rec_data {
 struct rec_close {
 	struct rec r;
 	struct flow flow;
-	struct prehash ph;
+	struct digest_note note;
 };
 
-struct rec_ctl {
+/* Run fn on the second thread, then wake the caller waiting for seq. */
+struct rec_call {
 	struct rec r;
-	FILE *fp;
+	bool (*fn)(void *ctx, void *arg);
+	void *arg;
 	uint64_t seq;
+};
+
+/* The capture thread's sink for one session (capture thread only). */
+struct handoff_sink {
+	struct event_sink sink;
+	struct handoff *h;
+	void *session;
+	const struct flow *flow;  /* the engine's, which it keeps updating */
+	struct digest dg;         /* the message in progress, when hashed here */
+	uint64_t passed;          /* its octets that went to the second thread */
+	struct handoff_sink *next; /* on the spare list */
 };
 
 struct handoff {
 	struct ring *ring;
-	struct output *o;
+	struct event_target target;
+	struct handoff_config cfg;
 	pthread_t thread;
-	bool want_commands;
-	enum hash_sharing share;
 	bool warned_oom;
-	uint64_t ctl_sent; /* capture thread only */
-	struct out_session *data_of; /* the last record is data of this session: extend it */
+	/* the capture thread's */
+	uint64_t call_sent;
+	void *data_of;                /* the last record is data of this session: extend it */
+	struct handoff_sink *spare;   /* closed sinks, for the next sessions */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	uint64_t ctl_done; /* under mu */
-	bool ctl_result;
+	uint64_t call_done; /* under mu */
+	bool call_result;
 };
 
 /* ---- copying an event into a record --------------------------------------- */
@@ -126,6 +142,32 @@ static const struct bytes *ar_bytes_array(struct arena *a, const struct bytes *s
 	return d ? d : src;
 }
 
+static const uint8_t *ar_span(struct arena *a, const uint8_t *p, size_t n)
+{
+	struct bytes b = bytes_of(p, n);
+	ar_bytes(a, &b);
+	return b.p;
+}
+
+/*
+ * One field of an event's *_POINTERS list (dissectors/event.h), copied into a:
+ * x points at the struct that holds it.
+ */
+#define AR_STR(f, n) x->f = ar_str(a, x->f);
+#define AR_BYTES(f, n) ar_bytes(a, &x->f);
+#define AR_SPAN(f, n) x->f = ar_span(a, x->f, x->n);
+#define AR_BYTES_ARRAY(f, n) x->f = ar_bytes_array(a, x->f, x->n);
+#define AR_ENTRY_ARRAY(f, n) x->f = ar_mailbox(a, x->f, x->n);
+#define AR_FIELD(kind, f, n) AR_##kind(f, n)
+
+/* Copies every field that LIST names of the struct at p (or only counts them). */
+#define AR_COPY(p, LIST) \
+	do { \
+		__auto_type x = (p); \
+		(void)x; \
+		LIST(AR_FIELD) \
+	} while (0)
+
 static const struct mailbox_entry *ar_mailbox(struct arena *a, const struct mailbox_entry *src, size_t n)
 {
 	if (!n)
@@ -133,56 +175,25 @@ static const struct mailbox_entry *ar_mailbox(struct arena *a, const struct mail
 	struct mailbox_entry *d = ar_take(a, n * sizeof(*d));
 	for (size_t i = 0; i < n; i++) {
 		struct mailbox_entry e = src[i];
-		ar_bytes(a, &e.uid);
+		AR_COPY(&e, MAILBOX_ENTRY_POINTERS);
 		if (d)
 			d[i] = e;
 	}
 	return d ? d : src;
 }
 
-static void ar_auth(struct arena *a, struct ev_auth *x)
-{
-	x->mechanism = ar_str(a, x->mechanism);
-	x->hash_format = ar_str(a, x->hash_format);
-	x->response_code = ar_str(a, x->response_code);
-	x->failure = ar_str(a, x->failure);
-	struct bytes *b[] = { &x->username, &x->password, &x->reply,	   &x->challenge, &x->response,
-			      &x->authzid,  &x->realm,	  &x->workstation, &x->hash,	  &x->trusted_user };
-	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
-		ar_bytes(a, b[i]);
-}
-
-static void ar_session(struct arena *a, struct ev_session *x)
-{
-	x->app_proto = ar_str(a, x->app_proto);
-	x->state = ar_str(a, x->state);
-	ar_bytes(a, &x->greeting);
-	ar_bytes(a, &x->apop_timestamp);
-	ar_bytes(a, &x->username);
-	x->capabilities = ar_bytes_array(a, x->capabilities, x->n_capabilities);
-	x->folders = ar_bytes_array(a, x->folders, x->n_folders);
-	x->mailbox = ar_mailbox(a, x->mailbox, x->n_mailbox);
-}
-
 /* Copies everything e points to into a and points e at the copies (or only counts). */
 static void ar_event(struct arena *a, struct event *e)
 {
 	switch (e->type) {
-	case EV_AUTH: ar_auth(a, &e->u.auth); break;
-	case EV_MESSAGE_BEGIN:
-		e->u.message_begin.command = ar_str(a, e->u.message_begin.command);
-		ar_bytes(a, &e->u.message_begin.folder);
-		ar_bytes(a, &e->u.message_begin.uid);
-		break;
-	case EV_TLS: e->u.tls.command = ar_str(a, e->u.tls.command); break;
-	case EV_COMMAND:
-		ar_bytes(a, &e->u.command.request);
-		ar_bytes(a, &e->u.command.reply);
-		break;
-	case EV_ANOMALY: ar_bytes(a, &e->u.anomaly.sample); break;
-	case EV_SESSION: ar_session(a, &e->u.session); break;
-	case EV_MESSAGE_DATA: /* sent as REC_DATA */
-	case EV_MESSAGE_END:
+	case EV_AUTH: AR_COPY(&e->u.auth, EV_AUTH_POINTERS); break;
+	case EV_MESSAGE_BEGIN: AR_COPY(&e->u.message_begin, EV_MESSAGE_BEGIN_POINTERS); break;
+	case EV_MESSAGE_DATA: AR_COPY(&e->u.message_data, EV_MESSAGE_DATA_POINTERS); break;
+	case EV_MESSAGE_END: AR_COPY(&e->u.message_end, EV_MESSAGE_END_POINTERS); break;
+	case EV_TLS: AR_COPY(&e->u.tls, EV_TLS_POINTERS); break;
+	case EV_COMMAND: AR_COPY(&e->u.command, EV_COMMAND_POINTERS); break;
+	case EV_ANOMALY: AR_COPY(&e->u.anomaly, EV_ANOMALY_POINTERS); break;
+	case EV_SESSION: AR_COPY(&e->u.session, EV_SESSION_POINTERS); break;
 	case EV_TYPE_COUNT: break;
 	}
 }
@@ -190,17 +201,17 @@ static void ar_event(struct arena *a, struct event *e)
 /* ---- the capture thread's side --------------------------------------------- */
 
 static void hs_fill(struct rec_event *re, const struct handoff_sink *hs, const struct event *ev,
-		    const struct prehash *ph)
+		    const struct digest_note *note)
 {
-	re->r = (struct rec){ REC_EVENT, hs->s };
+	re->r = (struct rec){ REC_EVENT, hs->session };
 	re->flow = *hs->flow;
-	re->ph = ph ? *ph : (struct prehash){ 0 };
+	re->note = note ? *note : (struct digest_note){ 0 };
 	re->ev = *ev;
 	struct arena a = { (uint8_t *)(re + 1), 0 };
 	ar_event(&a, &re->ev);
 }
 
-static void hs_event(struct handoff_sink *hs, const struct event *ev, const struct prehash *ph)
+static void hs_event(struct handoff_sink *hs, const struct event *ev, const struct digest_note *note)
 {
 	struct handoff *h = hs->h;
 	h->data_of = NULL;
@@ -209,7 +220,7 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev, const stru
 	ar_event(&count, &probe);
 	size_t need = sizeof(struct rec_event) + count.n;
 	if (need <= ring_max_record(h->ring)) {
-		hs_fill(ring_reserve(h->ring, need), hs, ev, ph);
+		hs_fill(ring_reserve(h->ring, need), hs, ev, note);
 		ring_commit(h->ring, RING_NOW);
 		return;
 	}
@@ -220,9 +231,9 @@ static void hs_event(struct handoff_sink *hs, const struct event *ev, const stru
 		h->warned_oom = true;
 		return;
 	}
-	hs_fill(re, hs, ev, ph);
+	hs_fill(re, hs, ev, note);
 	struct rec_heap *rh = ring_reserve(h->ring, sizeof(*rh));
-	*rh = (struct rec_heap){ { REC_EVENT_HEAP, hs->s }, re };
+	*rh = (struct rec_heap){ { REC_EVENT_HEAP, hs->session }, re };
 	ring_commit(h->ring, RING_NOW);
 }
 
@@ -232,61 +243,45 @@ static void hs_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 	size_t max = ring_max_record(h->ring) - sizeof(struct rec_data);
 	while (n) {
 		size_t k = n < max ? n : max;
-		uint8_t *to = h->data_of == hs->s ? ring_extend(h->ring, k) : NULL;
+		uint8_t *to = h->data_of == hs->session ? ring_extend(h->ring, k) : NULL;
 		if (!to) {
 			struct rec_data *d = ring_reserve(h->ring, sizeof(*d) + k);
-			d->r = (struct rec){ REC_DATA, hs->s };
+			d->r = (struct rec){ REC_DATA, hs->session };
 			to = (uint8_t *)(d + 1);
 		}
 		memcpy(to, p, k);
 		ring_commit(h->ring, RING_LAZY);
-		h->data_of = hs->s;
+		h->data_of = hs->session;
 		p += k;
 		n -= k;
 	}
 }
 
-/* Whether the capture thread hashes the message that begins now. */
-static bool hs_share(struct handoff_sink *hs)
-{
-	struct handoff *h = hs->h;
-	if (h->share == HASH_SHARE_NEVER ||
-	    (h->share == HASH_SHARE_AUTO && ring_percent_full(h->ring) < 50))
-		return false;
-	if (!hs->md)
-		hs->md = EVP_MD_CTX_new();
-	return hs->md && EVP_DigestInit_ex(hs->md, EVP_sha256(), NULL);
-}
-
 /* The digest of the message hashed here, which ends now (with whatever reached it). */
-static struct prehash hs_digest(struct handoff_sink *hs)
+static struct digest_note hs_digest(struct handoff_sink *hs)
 {
-	struct prehash ph = { .on = true, .size = hs->size };
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(hs->md, ph.sha256, &len);
-	hs->hashing = false;
-	return ph;
+	return (struct digest_note){ .upstream = true, .result = digest_end(&hs->dg) };
 }
 
 static void hs_begin(struct handoff_sink *hs, const struct event *ev)
 {
-	if (hs->hashing) { /* a begin without an end: the first ends here, as output.c does it */
-		struct prehash done = hs_digest(hs);
+	if (hs->dg.on) { /* a begin without an end: the first ends here, as an inline sink ends it */
+		struct digest_note done = hs_digest(hs);
 		struct event end = { .type = EV_MESSAGE_END };
 		hs_event(hs, &end, &done);
 	}
-	struct prehash ph = { .on = hs_share(hs) };
-	hs->hashing = ph.on;
-	hs->size = hs->passed = 0;
-	hs_event(hs, ev, &ph);
+	struct handoff *h = hs->h;
+	struct digest_note note = { .upstream = digest_upstream(h->cfg.share, ring_percent_full(h->ring)) &&
+						digest_begin(&hs->dg) };
+	hs->passed = 0;
+	hs_event(hs, ev, &note);
 }
 
-/* A message hashed here: the output thread gets only the octets its header copy keeps. */
+/* A message hashed here: the second thread gets only its first cfg.head_max octets. */
 static void hs_hashed_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 {
-	EVP_DigestUpdate(hs->md, p, n);
-	hs->size += n;
-	size_t k = OUTPUT_HEADER_MAX - hs->passed;
+	digest_update(&hs->dg, p, n);
+	size_t k = hs->passed < hs->h->cfg.head_max ? hs->h->cfg.head_max - hs->passed : 0;
 	if (k > n)
 		k = n;
 	if (k)
@@ -297,39 +292,40 @@ static void hs_hashed_data(struct handoff_sink *hs, const uint8_t *p, size_t n)
 static void hs_emit(struct event_sink *sink, const struct event *ev)
 {
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
+	if (hs->h->cfg.drop_types & (1u << ev->type))
+		return;
 	switch (ev->type) {
 	case EV_MESSAGE_DATA:
-		if (hs->hashing)
+		if (hs->dg.on)
 			hs_hashed_data(hs, ev->u.message_data.p, ev->u.message_data.n);
 		else
 			hs_data(hs, ev->u.message_data.p, ev->u.message_data.n);
 		break;
 	case EV_MESSAGE_BEGIN: hs_begin(hs, ev); break;
 	case EV_MESSAGE_END: {
-		struct prehash ph = hs->hashing ? hs_digest(hs) : (struct prehash){ 0 };
-		hs_event(hs, ev, &ph);
+		struct digest_note note = hs->dg.on ? hs_digest(hs) : (struct digest_note){ 0 };
+		hs_event(hs, ev, &note);
 		break;
 	}
-	case EV_COMMAND:
-		if (hs->h->want_commands)
-			hs_event(hs, ev, NULL);
-		break;
 	default: hs_event(hs, ev, NULL); break;
 	}
 }
 
-struct event_sink *handoff_session(struct handoff *h, struct handoff_sink *hs, struct out_session *s,
-				   const struct flow *flow)
+struct event_sink *handoff_session_open(struct handoff *h, void *session, const struct flow *flow)
 {
-	hs->sink.emit = hs_emit;
-	hs->h = h;
-	hs->s = s;
-	hs->flow = flow;
-	hs->hashing = false;
+	struct handoff_sink *hs = h->spare;
+	if (hs)
+		h->spare = hs->next;
+	else if (!(hs = calloc(1, sizeof(*hs))))
+		return NULL;
+	struct digest dg = hs->dg; /* its context is kept for reuse */
+	*hs = (struct handoff_sink){ .sink.emit = hs_emit, .h = h, .session = session, .flow = flow };
+	hs->dg = dg;
+	hs->dg.on = false;
 	return &hs->sink;
 }
 
-bool handoff_owns(const struct event_sink *sink)
+bool handoff_is_sink(const struct event_sink *sink)
 {
 	return sink->emit == hs_emit;
 }
@@ -337,66 +333,66 @@ bool handoff_owns(const struct event_sink *sink)
 void handoff_session_close(struct event_sink *sink)
 {
 	struct handoff_sink *hs = (struct handoff_sink *)sink;
-	hs->h->data_of = NULL;
-	struct prehash ph = hs->hashing ? hs_digest(hs) : (struct prehash){ 0 };
-	struct rec_close *c = ring_reserve(hs->h->ring, sizeof(*c));
-	*c = (struct rec_close){ { REC_CLOSE, hs->s }, *hs->flow, ph };
-	ring_commit(hs->h->ring, RING_NOW);
+	struct handoff *h = hs->h;
+	h->data_of = NULL;
+	struct digest_note note = hs->dg.on ? hs_digest(hs) : (struct digest_note){ 0 };
+	struct rec_close *c = ring_reserve(h->ring, sizeof(*c));
+	*c = (struct rec_close){ { REC_CLOSE, hs->session }, *hs->flow, note };
+	ring_commit(h->ring, RING_NOW);
+	hs->next = h->spare;
+	h->spare = hs;
 }
 
-/* Queues a control record and waits until the output thread has done it. */
-static bool handoff_ctl(struct handoff *h, enum rec_kind kind, FILE *fp)
+bool handoff_call(struct handoff *h, bool (*fn)(void *ctx, void *arg), void *arg)
 {
-	uint64_t seq = ++h->ctl_sent;
+	uint64_t seq = ++h->call_sent;
 	h->data_of = NULL;
-	struct rec_ctl *c = ring_reserve(h->ring, sizeof(*c));
-	*c = (struct rec_ctl){ { kind, NULL }, fp, seq };
+	struct rec_call *c = ring_reserve(h->ring, sizeof(*c));
+	*c = (struct rec_call){ { REC_CALL, NULL }, fn, arg, seq };
 	ring_commit(h->ring, RING_URGENT);
 	pthread_mutex_lock(&h->mu);
-	while (h->ctl_done < seq)
+	while (h->call_done < seq)
 		pthread_cond_wait(&h->cv, &h->mu);
-	bool ok = h->ctl_result;
+	bool ok = h->call_result;
 	pthread_mutex_unlock(&h->mu);
 	return ok;
 }
 
+static bool call_flush(void *ctx, void *arg)
+{
+	const struct event_target *t = arg;
+	return t->flush(ctx);
+}
+
 bool handoff_flush(struct handoff *h)
 {
-	return handoff_ctl(h, REC_FLUSH, NULL);
+	return handoff_call(h, call_flush, &h->target);
 }
 
-void handoff_set_fp(struct handoff *h, FILE *fp)
-{
-	handoff_ctl(h, REC_SET_FP, fp);
-}
+/* ---- the second thread ------------------------------------------------------ */
 
-/* ---- the output thread ------------------------------------------------------ */
-
-static void handoff_ctl_done(struct handoff *h, const struct rec_ctl *c)
+static void handoff_call_done(struct handoff *h, const struct rec_call *c)
 {
-	bool ok = true;
-	if (c->r.kind == REC_FLUSH)
-		ok = output_apply_flush(h->o);
-	else
-		output_apply_fp(h->o, c->fp);
+	bool ok = c->fn(h->target.ctx, c->arg);
 	pthread_mutex_lock(&h->mu);
-	h->ctl_done = c->seq;
-	h->ctl_result = ok;
+	h->call_done = c->seq;
+	h->call_result = ok;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 }
 
 static void handoff_apply(struct handoff *h, const struct rec *r, size_t n)
 {
+	const struct event_target *t = &h->target;
 	switch (r->kind) {
 	case REC_EVENT: {
 		const struct rec_event *re = (const struct rec_event *)r;
-		output_deliver(r->s, &re->flow, &re->ev, &re->ph);
+		t->deliver(t->ctx, r->session, &re->flow, &re->ev, &re->note);
 		break;
 	}
 	case REC_EVENT_HEAP: {
 		struct rec_event *re = ((const struct rec_heap *)r)->ev;
-		output_deliver(r->s, &re->flow, &re->ev, &re->ph);
+		t->deliver(t->ctx, r->session, &re->flow, &re->ev, &re->note);
 		free(re);
 		break;
 	}
@@ -404,16 +400,15 @@ static void handoff_apply(struct handoff *h, const struct rec *r, size_t n)
 		struct event ev = { .type = EV_MESSAGE_DATA };
 		ev.u.message_data.p = (const uint8_t *)((const struct rec_data *)r + 1);
 		ev.u.message_data.n = n - sizeof(struct rec_data);
-		output_deliver(r->s, NULL, &ev, NULL);
+		t->deliver(t->ctx, r->session, NULL, &ev, NULL);
 		break;
 	}
 	case REC_CLOSE: {
 		const struct rec_close *c = (const struct rec_close *)r;
-		output_session_end(r->s, &c->flow, &c->ph);
+		t->end(t->ctx, r->session, &c->flow, &c->note);
 		break;
 	}
-	case REC_FLUSH:
-	case REC_SET_FP: handoff_ctl_done(h, (const struct rec_ctl *)r); break;
+	case REC_CALL: handoff_call_done(h, (const struct rec_call *)r); break;
 	}
 }
 
@@ -426,26 +421,31 @@ static void *handoff_main(void *arg)
 		handoff_apply(h, r, n);
 		ring_release(h->ring);
 	}
-	output_apply_flush(h->o); /* here: a write error's errno belongs to this thread */
+	h->target.flush(h->target.ctx); /* here: a write error's errno belongs to this thread */
 	return NULL;
 }
 
 static void handoff_free(struct handoff *h)
 {
+	while (h->spare) {
+		struct handoff_sink *next = h->spare->next;
+		digest_free(&h->spare->dg);
+		free(h->spare);
+		h->spare = next;
+	}
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	ring_free(h->ring);
 	free(h);
 }
 
-struct handoff *handoff_start(struct output *o, bool want_commands, enum hash_sharing share)
+struct handoff *handoff_start(const struct event_target *target, const struct handoff_config *cfg)
 {
 	struct handoff *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->o = o;
-	h->want_commands = want_commands;
-	h->share = share;
+	h->target = *target;
+	h->cfg = *cfg;
 	h->ring = ring_new(HANDOFF_RING);
 	if (!h->ring) {
 		free(h);

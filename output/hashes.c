@@ -7,7 +7,13 @@
 #include "hashes.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+struct hashes_out {
+	struct writer w; /* first: output.c sees only this */
+	FILE *fp;
+};
 
 FILE *hashes_open(const char *path)
 {
@@ -20,10 +26,41 @@ FILE *hashes_open(const char *path)
 	return fp;
 }
 
-bool hashes_write(FILE *fp, const struct ev_auth *a)
+/* A write error shows at the next flush (ferror), as for the events. */
+static void hashes_auth(struct writer *w, const struct flow *f, const struct ev_auth *a)
 {
-	if (!fp || !a->hash.n)
-		return true;
+	(void)f;
+	FILE *fp = ((struct hashes_out *)w)->fp;
+	if (!a->hash.n)
+		return;
 	/* A hash line never holds a line break: it is built from wire tokens split on them. */
-	return fwrite(a->hash.p, 1, a->hash.n, fp) == a->hash.n && fputc('\n', fp) != EOF;
+	if (fwrite(a->hash.p, 1, a->hash.n, fp) == a->hash.n)
+		fputc('\n', fp);
+}
+
+static bool hashes_flush(struct writer *w)
+{
+	FILE *fp = ((struct hashes_out *)w)->fp;
+	return fflush(fp) == 0 && !ferror(fp);
+}
+
+static void hashes_free(struct writer *w)
+{
+	free(w);
+}
+
+static const struct writer_ops hashes_ops = {
+	.auth = hashes_auth,
+	.flush = hashes_flush,
+	.free = hashes_free,
+};
+
+struct writer *hashes_writer_open(FILE *fp)
+{
+	struct hashes_out *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->w.ops = &hashes_ops;
+	h->fp = fp;
+	return &h->w;
 }

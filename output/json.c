@@ -1,22 +1,24 @@
 /*
  * json.c - formats popsift's records as NDJSON (docs/events.md), one object a
- * line, envelope first (Suricata EVE style). Owns the output buffer and nothing
- * else: it decides no policy (what to report is decided in output.c).
+ * line, envelope first (Suricata EVE style): the event writer (writer.h) and
+ * the --mailbox-report's JSON form. Owns how a record looks in JSON and
+ * nothing else: what to report (alerts, size mismatches, end reasons) is
+ * decided in output.c and arrives in the records.
  *
- * Every event line is streamed through jsonw.c, straight to the FILE*: building
- * a Jansson tree per event and dumping it cost most of popsift's time on short
- * sessions. Jansson is used only for the --mailbox-report (written once, at the
- * end) and to escape the pcap_file name once per file; it is still the only
- * module that knows Jansson.
+ * Every line is streamed through jsonw.c, straight to the FILE*: building a
+ * Jansson tree per event and dumping it cost most of popsift's time on short
+ * sessions. The text is what Jansson's json_dumps() wrote for the same values
+ * (tests/unit/test_jsonw.c, test_report_mailbox.c), and a string Jansson would
+ * have refused (not UTF-8) is left out as it left it out.
  */
 #include "json.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 /* A time's text, its "YYYY-MM-DDTHH:MM:SS" part formatted once a second. */
 struct time_text {
@@ -27,6 +29,7 @@ struct time_text {
 };
 
 struct json_out {
+	struct writer w; /* first: output.c sees only this */
 	FILE *fp;
 	bool show_passwords;
 	struct time_text now;    /* the envelope's timestamp and a session's end */
@@ -34,28 +37,6 @@ struct json_out {
 	const char *file;        /* the pcap_file whose JSON text is in `file_json` */
 	char *file_json;         /* NULL: not valid UTF-8, the field is left out */
 };
-
-struct json_out *json_open(FILE *fp, bool show_passwords)
-{
-	struct json_out *j = calloc(1, sizeof(*j));
-	if (!j)
-		return NULL;
-	j->fp = fp;
-	j->show_passwords = show_passwords;
-	return j;
-}
-
-void json_close(struct json_out *j)
-{
-	if (j)
-		free(j->file_json);
-	free(j);
-}
-
-void json_set_fp(struct json_out *j, FILE *fp)
-{
-	j->fp = fp;
-}
 
 void json_format_time(const struct timeval *tv, char *buf, size_t n)
 {
@@ -95,7 +76,7 @@ static const char *time_text(struct time_text *c, const struct timeval *tv)
 	return c->text;
 }
 
-/* The JSON text of f's pcap_file, escaped by Jansson once per file. */
+/* The JSON text of f's pcap_file, escaped once per file (none when it is not UTF-8). */
 static void json_update_file(struct json_out *j, const struct flow *f)
 {
 	if (f->pcap_file == j->file)
@@ -103,10 +84,19 @@ static void json_update_file(struct json_out *j, const struct flow *f)
 	free(j->file_json);
 	j->file_json = NULL;
 	j->file = f->pcap_file;
-	json_t *v = f->pcap_file ? json_string(f->pcap_file) : NULL;
-	if (v)
-		j->file_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(v);
+	if (!f->pcap_file || !utf8_valid(f->pcap_file, strlen(f->pcap_file)))
+		return;
+	size_t len;
+	FILE *mem = open_memstream(&j->file_json, &len);
+	if (!mem)
+		return;
+	struct jw w;
+	jw_init(&w, mem);
+	jw_string(&w, f->pcap_file);
+	if (fclose(mem) != 0) {
+		free(j->file_json);
+		j->file_json = NULL;
+	}
 }
 
 /*
@@ -145,16 +135,18 @@ static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, c
 	jw_begin_object(w);
 }
 
-/* Closes the body and the line. */
-static void json_end(struct jw *w)
+/* Closes the body and the line, and counts it. */
+static void json_end(struct json_out *j, struct jw *w)
 {
 	jw_end_object(w);
 	jw_end_object(w);
 	fputc_unlocked('\n', w->fp);
+	atomic_fetch_add_explicit(&j->w.events, 1, memory_order_relaxed);
 }
 
-void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a)
+static void json_auth(struct writer *wr, const struct flow *f, const struct ev_auth *a)
 {
+	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "auth");
 	jw_field_text(&w, "mechanism", a->mechanism);
@@ -187,11 +179,12 @@ void json_auth(struct json_out *j, const struct flow *f, const struct ev_auth *a
 		if (strcmp(a->hash_format, "hashcat") == 0)
 			jw_field_int(&w, "hashcat_mode", a->hashcat_mode);
 	}
-	json_end(&w);
+	json_end(j, &w);
 }
 
-void json_alert(struct json_out *j, const struct flow *f, const struct alert_record *a)
+static void json_alert(struct writer *wr, const struct flow *f, const struct alert_record *a)
 {
+	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "alert");
 	jw_field_text(&w, "signature", a->signature);
@@ -199,7 +192,7 @@ void json_alert(struct json_out *j, const struct flow *f, const struct alert_rec
 	jw_field_text(&w, "description", a->description);
 	if (a->username.n)
 		jw_field_bytes(&w, "username", a->username);
-	json_end(&w);
+	json_end(j, &w);
 }
 
 /* A header's text, like wire bytes (they are NUL-terminated here). */
@@ -249,8 +242,9 @@ static void json_attachments(struct jw *w, const struct message_record *m)
 	jw_end_array(w);
 }
 
-void json_message(struct json_out *j, const struct flow *f, const struct message_record *m)
+static void json_message(struct writer *wr, const struct flow *f, const struct message_record *m)
 {
+	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "message");
 	jw_field_text(&w, "command", m->command);
@@ -264,14 +258,7 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 		jw_field_int(&w, "announced_size", m->announced);
 	if (m->list_size >= 0)
 		jw_field_int(&w, "list_size", m->list_size);
-	/*
-	 * Size evidence: a whole message whose octets differ from what the server
-	 * announced or listed (servers that rewrite messages, Exchange's compressed
-	 * sizes). Never used to frame the data.
-	 */
-	bool mismatch = m->complete && ((m->announced >= 0 && (uint64_t)m->announced != m->size) ||
-					(m->list_size >= 0 && (uint64_t)m->list_size != m->size));
-	if (mismatch && strcmp(m->command, "TOP") != 0)
+	if (m->size_mismatch)
 		jw_field_bool(&w, "size_mismatch", true);
 	jw_field_text(&w, "sha256", m->sha256);
 	jw_field_bool(&w, "complete", m->complete);
@@ -287,20 +274,22 @@ void json_message(struct json_out *j, const struct flow *f, const struct message
 		if (m->attachments_error)
 			jw_field_text(&w, "attachments_error", m->attachments_error);
 	}
-	json_end(&w);
+	json_end(j, &w);
 }
 
-void json_tls(struct json_out *j, const struct flow *f, const struct ev_tls *t)
+static void json_tls(struct writer *wr, const struct flow *f, const struct ev_tls *t)
 {
+	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "tls");
 	jw_field_text(&w, "command", t->command);
 	jw_field_text(&w, "result", auth_result_name(t->result));
-	json_end(&w);
+	json_end(j, &w);
 }
 
-void json_command(struct json_out *j, const struct flow *f, const struct ev_command *c)
+static void json_command(struct writer *wr, const struct flow *f, const struct ev_command *c)
 {
+	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "command");
 	struct bytes req = c->request;
@@ -321,7 +310,7 @@ void json_command(struct json_out *j, const struct flow *f, const struct ev_comm
 	if (c->reply.n)
 		jw_field_bytes(&w, "reply", c->reply);
 	jw_field_text(&w, "result", auth_result_name(c->result));
-	json_end(&w);
+	json_end(j, &w);
 }
 
 static void json_anomalies(struct jw *w, const char *key, const struct anomaly_record *an, size_t n,
@@ -385,9 +374,10 @@ static void json_bytes_array(struct jw *w, const char *key, const struct bytes *
 	jw_end_array(w);
 }
 
-void json_session(struct json_out *j, const struct flow *f, const struct ev_session *s,
-		  const struct anomaly_record *anoms, size_t n_anoms)
+static void json_session(struct writer *wr, const struct flow *f, const struct session_record *r)
 {
+	struct json_out *j = (struct json_out *)wr;
+	const struct ev_session *s = &r->summary;
 	struct jw w;
 	json_begin(j, &w, f, "session");
 	jw_key(&w, "start");
@@ -418,106 +408,202 @@ void json_session(struct json_out *j, const struct flow *f, const struct ev_sess
 		jw_field_int(&w, "messages_submitted", s->messages_submitted);
 	jw_field_int(&w, "bytes_toserver", (long long)f->bytes[DIR_TO_SERVER]);
 	jw_field_int(&w, "bytes_toclient", (long long)f->bytes[DIR_TO_CLIENT]);
-	jw_field_text(&w, "end_reason", s->quit ? "quit" : end_reason_name(f->end_reason));
+	jw_field_text(&w, "end_reason", r->end_reason);
 	jw_field_bool(&w, "partial", f->partial);
 	jw_field_int(&w, "gaps", f->gaps);
-	json_anomalies(&w, "anomalies", anoms, n_anoms, false);
-	if (n_anoms)
-		json_anomalies(&w, "anomaly_details", anoms, n_anoms, true);
-	json_end(&w);
+	json_anomalies(&w, "anomalies", r->anomalies, r->n_anomalies, false);
+	if (r->n_anomalies)
+		json_anomalies(&w, "anomaly_details", r->anomalies, r->n_anomalies, true);
+	json_end(j, &w);
+}
+
+static bool json_flush(struct writer *wr)
+{
+	struct json_out *j = (struct json_out *)wr;
+	return fflush(j->fp) == 0 && !ferror(j->fp);
+}
+
+static void json_set_fp(struct writer *wr, FILE *fp)
+{
+	((struct json_out *)wr)->fp = fp;
+}
+
+static void json_free(struct writer *wr)
+{
+	struct json_out *j = (struct json_out *)wr;
+	free(j->file_json);
+	free(j);
+}
+
+static const struct writer_ops json_ops = {
+	.auth = json_auth,
+	.alert = json_alert,
+	.message = json_message,
+	.tls = json_tls,
+	.command = json_command,
+	.session = json_session,
+	.flush = json_flush,
+	.set_fp = json_set_fp,
+	.free = json_free,
+};
+
+struct writer *json_writer_open(FILE *fp, bool show_passwords)
+{
+	struct json_out *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->w.ops = &json_ops;
+	j->fp = fp;
+	j->show_passwords = show_passwords;
+	return &j->w;
 }
 
 /* ---- the --mailbox-report ---------------------------------------------- */
 
-static void json_set_time(json_t *o, const char *key, const struct timeval *tv)
+/* A time as json_format_time() writes it. */
+static void json_field_time(struct jw *w, const char *key, const struct timeval *tv)
 {
 	char buf[40];
 	json_format_time(tv, buf, sizeof(buf));
-	json_object_set_new(o, key, json_string(buf));
+	jw_key(w, key);
+	jw_string(w, buf);
 }
 
-static json_t *json_report_session(const struct mbr_session *s)
+/*
+ * The report's strings are escaped already (utf8.h) or the engine's; only a
+ * mechanism is the client's bytes, and Jansson refused a login object whose
+ * mechanism was not UTF-8: the login is left out, as it was.
+ */
+static void json_report_logins(struct jw *w, const struct mbr_session *s)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "flow_id", json_integer((json_int_t)s->flow_id));
-	json_object_set_new(o, "client", json_string(s->client));
-	json_set_time(o, "start", &s->start);
-	json_set_time(o, "end", &s->end);
-	json_object_set_new(o, "app_proto", json_string(s->app_proto ? s->app_proto : "pop3"));
-	json_t *logins = json_array();
+	jw_key(w, "logins");
+	jw_begin_array(w);
 	for (size_t i = 0; i < s->n_logins; i++) {
-		json_t *l = json_pack("{s:s, s:s}", "mechanism", s->logins[i].mechanism, "result",
-				      auth_result_name(s->logins[i].result));
-		json_set_time(l, "time", &s->logins[i].when);
-		json_array_append_new(logins, l);
+		const struct mbr_login *l = &s->logins[i];
+		if (!utf8_valid(l->mechanism, strlen(l->mechanism)))
+			continue;
+		jw_begin_object(w);
+		jw_field_text(w, "mechanism", l->mechanism);
+		jw_field_text(w, "result", auth_result_name(l->result));
+		json_field_time(w, "time", &l->when);
+		jw_end_object(w);
 	}
-	json_object_set_new(o, "logins", logins);
-	json_t *listed = json_array(), *fresh = json_array(), *marked = json_array();
-	for (size_t i = 0; i < s->n_listed; i++) {
-		const struct mbr_listed *l = &s->listed[i];
-		if (l->uid)
-			json_array_append_new(listed, json_string(l->uid));
-		if (l->uid && l->is_new)
-			json_array_append_new(fresh, json_string(l->uid));
-		if (l->marked)
-			json_array_append_new(marked, l->uid ? json_pack("{s:I, s:s}", "number", (json_int_t)l->number, "uid", l->uid)
-							     : json_pack("{s:I}", "number", (json_int_t)l->number));
-	}
-	json_object_set_new(o, "uids_listed", listed);
-	json_object_set_new(o, "new_uids", fresh);
-	json_t *got = json_array();
+	jw_end_array(w);
+}
+
+/* The uids a session listed; only_new: those no earlier session of the mailbox listed. */
+static void json_report_uids(struct jw *w, const char *key, const struct mbr_session *s, bool only_new)
+{
+	jw_key(w, key);
+	jw_begin_array(w);
+	for (size_t i = 0; i < s->n_listed; i++)
+		if (!only_new || s->listed[i].is_new)
+			jw_text(w, s->listed[i].uid); /* none without a uid */
+	jw_end_array(w);
+}
+
+static void json_report_retrieved(struct jw *w, const struct mbr_session *s)
+{
+	jw_key(w, "retrieved");
+	jw_begin_array(w);
 	for (size_t i = 0; i < s->n_retrieved; i++) {
 		const struct mbr_retrieval *x = &s->retrieved[i];
-		json_t *m = json_pack("{s:s, s:I, s:I, s:s, s:b}", "command", x->command, "number",
-				      (json_int_t)x->number, "size", (json_int_t)x->size, "sha256", x->sha256,
-				      "complete", x->complete);
+		jw_begin_object(w);
+		jw_field_text(w, "command", x->command);
+		jw_field_int(w, "number", x->number);
+		jw_field_int(w, "size", (long long)x->size);
+		jw_field_text(w, "sha256", x->sha256);
+		jw_field_bool(w, "complete", x->complete);
 		if (x->uid)
-			json_object_set_new(m, "uid", json_string(x->uid));
-		json_set_time(m, "time", &x->when);
-		json_array_append_new(got, m);
+			jw_field_text(w, "uid", x->uid);
+		json_field_time(w, "time", &x->when);
+		jw_end_object(w);
 	}
-	json_object_set_new(o, "retrieved", got);
-	json_object_set_new(o, "marked_for_deletion", marked);
-	json_object_set_new(o, "deletions_committed", s->committed == COMMIT_UNKNOWN ? json_null()
-							   : json_boolean(s->committed == COMMIT_YES));
-	json_object_set_new(o, "end_reason", json_string(s->end_reason));
-	return o;
+	jw_end_array(w);
 }
 
-static json_t *json_report_messages(const struct mbr_mailbox *b)
+static void json_report_marked(struct jw *w, const struct mbr_session *s)
 {
-	json_t *arr = json_array();
+	jw_key(w, "marked_for_deletion");
+	jw_begin_array(w);
+	for (size_t i = 0; i < s->n_listed; i++) {
+		const struct mbr_listed *l = &s->listed[i];
+		if (!l->marked)
+			continue;
+		jw_begin_object(w);
+		jw_field_int(w, "number", l->number);
+		if (l->uid)
+			jw_field_text(w, "uid", l->uid);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+static void json_report_session(struct jw *w, const struct mbr_session *s)
+{
+	jw_begin_object(w);
+	jw_field_int(w, "flow_id", (long long)s->flow_id);
+	jw_field_text(w, "client", s->client);
+	json_field_time(w, "start", &s->start);
+	json_field_time(w, "end", &s->end);
+	jw_field_text(w, "app_proto", s->app_proto[0] ? s->app_proto : "pop3");
+	json_report_logins(w, s);
+	json_report_uids(w, "uids_listed", s, false);
+	json_report_uids(w, "new_uids", s, true);
+	json_report_retrieved(w, s);
+	json_report_marked(w, s);
+	jw_key(w, "deletions_committed");
+	if (s->committed == COMMIT_UNKNOWN)
+		jw_null(w);
+	else
+		jw_bool(w, s->committed == COMMIT_YES);
+	jw_field_text(w, "end_reason", s->end_reason);
+	jw_end_object(w);
+}
+
+static void json_report_messages(struct jw *w, const struct mbr_mailbox *b)
+{
+	jw_key(w, "messages");
+	jw_begin_array(w);
 	for (size_t i = 0; i < b->n_messages; i++) {
 		const struct mbr_message *m = &b->messages[i];
-		json_t *o = json_pack("{s:s, s:I, s:I}", "uid", m->uid, "first_seen_flow",
-				      (json_int_t)m->first_flow, "times_retrieved", (json_int_t)m->times_retrieved);
+		jw_begin_object(w);
+		jw_field_text(w, "uid", m->uid);
+		jw_field_int(w, "first_seen_flow", (long long)m->first_flow);
+		jw_field_int(w, "times_retrieved", m->times_retrieved);
 		if (m->size >= 0)
-			json_object_set_new(o, "size", json_integer(m->size));
-		json_set_time(o, "first_seen", &m->first_seen);
-		json_object_set_new(o, "deleted", m->deleted ? json_string(m->deleted) : json_null());
-		json_array_append_new(arr, o);
+			jw_field_int(w, "size", m->size);
+		json_field_time(w, "first_seen", &m->first_seen);
+		jw_key(w, "deleted");
+		if (m->deleted)
+			jw_string(w, m->deleted);
+		else
+			jw_null(w);
+		jw_end_object(w);
 	}
-	return arr;
+	jw_end_array(w);
 }
 
 bool json_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n)
 {
+	bool failed_before = ferror(fp); /* "-": the events' stream, whose errors are reported there */
 	for (size_t i = 0; i < n; i++) {
 		const struct mbr_mailbox *b = &boxes[i];
-		json_t *o = json_pack("{s:s, s:s, s:s}", "event_type", "mailbox", "server", b->server,
-				      "user", b->user);
-		json_t *sessions = json_array();
+		struct jw w;
+		jw_init(&w, fp);
+		jw_begin_object(&w);
+		jw_field_text(&w, "event_type", "mailbox");
+		jw_field_text(&w, "server", b->server);
+		jw_field_text(&w, "user", b->user);
+		jw_key(&w, "sessions");
+		jw_begin_array(&w);
 		for (size_t k = 0; k < b->n_sessions; k++)
-			json_array_append_new(sessions, json_report_session(&b->sessions[k]));
-		json_object_set_new(o, "sessions", sessions);
-		json_object_set_new(o, "messages", json_report_messages(b));
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (!s || fputs(s, fp) == EOF || fputc('\n', fp) == EOF) {
-			free(s);
+			json_report_session(&w, &b->sessions[k]);
+		jw_end_array(&w);
+		json_report_messages(&w, b);
+		jw_end_object(&w);
+		if (fputc('\n', fp) == EOF || (ferror(fp) && !failed_before))
 			return false;
-		}
-		free(s);
 	}
 	return fflush(fp) == 0;
 }

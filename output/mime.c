@@ -31,15 +31,14 @@
  * GMime is initialised once per process and shut down at exit. Initialising it
  * again after g_mime_shutdown() leaks what its first initialisation registered
  * (GObject types cannot be unregistered), so outputs opened one after another
- * (tests, a future reopen) share the one initialisation.
+ * (tests, a future reopen) share the one initialisation. GMime's state is the
+ * process's, so this flag is too: output/'s one mutable static, set by the
+ * first mime_init() (output_open(), on the capture thread) and never reset.
  */
 static bool mime_ready;
 
-static const char *mime_svc_stop(void);
-
 static void mime_at_exit(void)
 {
-	mime_svc_stop();
 	g_mime_shutdown();
 }
 
@@ -50,11 +49,6 @@ void mime_init(void)
 	g_mime_init();
 	mime_ready = true;
 	atexit(mime_at_exit);
-}
-
-void mime_shutdown(void)
-{
-	mime_svc_stop(); /* GMime itself stays until exit: see mime_init() */
 }
 
 /* A heap copy of s with CR and LF removed and surrounding blanks trimmed (unfolded). */
@@ -257,6 +251,9 @@ static bool mime_describe(GMimeObject *obj, struct attachment_record *a)
  * environment to serve on descriptor MIME_CHILD_FD: a plain fork() is not safe here,
  * because it happens on the output thread while the capture thread may hold a lock the
  * child would need (a sanitizer's allocator lock did deadlock so). exec starts clean.
+ * The program's main() calls mime_service_child() first thing (popsift's through
+ * output_run_child()): in that child it serves and exits, anywhere else it returns. The
+ * service is an object its output owns (mime_service_new); nothing runs before main().
  *
  * Request: the descriptor plus the message size (u64). Answer (native byte order, same
  * process image): 'A', then the file name and the content type as u16 length + octets
@@ -269,11 +266,11 @@ static bool mime_describe(GMimeObject *obj, struct attachment_record *a)
 #define MIME_TEXT_MAX 1024              /* longest file name or content type passed back */
 #define MIME_NO_NAME 0xffff
 
-static struct {
+struct mime_service {
 	pid_t pid; /* the child, or 0 */
 	int sock;
 	FILE *in;  /* its answers */
-} mime_svc;
+};
 
 static bool mime_put_text(FILE *out, const char *s)
 {
@@ -446,17 +443,17 @@ static noreturn void mime_child(int sock)
 }
 
 /* Waits for the child after its socket was closed; returns why it ended, or NULL. */
-static const char *mime_svc_stop(void)
+static const char *mime_svc_stop(struct mime_service *svc)
 {
-	if (!mime_svc.pid)
+	if (!svc->pid)
 		return NULL;
-	if (mime_svc.in)
-		fclose(mime_svc.in);
-	close(mime_svc.sock);
+	if (svc->in)
+		fclose(svc->in);
+	close(svc->sock);
 	int status;
-	pid_t pid = mime_svc.pid;
-	mime_svc.pid = 0;
-	mime_svc.in = NULL;
+	pid_t pid = svc->pid;
+	svc->pid = 0;
+	svc->in = NULL;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return "the MIME parser could not be waited for";
@@ -472,12 +469,7 @@ static const char *mime_svc_stop(void)
 
 extern char **environ;
 
-/*
- * Runs before main() in every process of this executable: in the child started
- * by mime_svc_start() (its environment names the socket), it becomes the service
- * and never returns; anywhere else it does nothing.
- */
-__attribute__((constructor)) static void mime_child_entry(void)
+void mime_service_child(void)
 {
 	const char *v = getenv(MIME_CHILD_ENV);
 	struct stat sb;
@@ -524,8 +516,15 @@ static pid_t mime_spawn(int sock)
 	return pid;
 }
 
-static bool mime_svc_start(void)
+static bool mime_svc_start(struct mime_service *svc)
 {
+	/*
+	 * A process started as the service whose main() never called
+	 * mime_service_child() runs the program again instead: it must not start
+	 * a service of its own, or each would start the next.
+	 */
+	if (getenv(MIME_CHILD_ENV))
+		return false;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return false;
@@ -535,20 +534,20 @@ static bool mime_svc_start(void)
 		close(sv[0]);
 		return false;
 	}
-	mime_svc.pid = pid;
-	mime_svc.sock = sv[0];
+	svc->pid = pid;
+	svc->sock = sv[0];
 	int rd = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
-	mime_svc.in = rd >= 0 ? fdopen(rd, "r") : NULL;
-	if (mime_svc.in)
+	svc->in = rd >= 0 ? fdopen(rd, "r") : NULL;
+	if (svc->in)
 		return true;
 	if (rd >= 0)
 		close(rd);
-	mime_svc_stop();
+	mime_svc_stop(svc);
 	return false;
 }
 
 /* Sends one request; returns false when the child is gone. */
-static bool mime_send(int fd, uint64_t size)
+static bool mime_send(struct mime_service *svc, int fd, uint64_t size)
 {
 	union {
 		struct cmsghdr h;
@@ -565,13 +564,26 @@ static bool mime_send(int fd, uint64_t size)
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	ssize_t w;
 	do
-		w = sendmsg(mime_svc.sock, &msg, MSG_NOSIGNAL); /* a dead child must not kill us */
+		w = sendmsg(svc->sock, &msg, MSG_NOSIGNAL); /* a dead child must not kill us */
 	while (w < 0 && errno == EINTR);
 	return w == (ssize_t)sizeof(size);
 }
 
-const char *mime_attachments_parse(int fd, uint64_t size, struct attachment_record **out, size_t *n,
-				   bool *truncated)
+struct mime_service *mime_service_new(void)
+{
+	return calloc(1, sizeof(struct mime_service));
+}
+
+void mime_service_free(struct mime_service *svc)
+{
+	if (!svc)
+		return;
+	mime_svc_stop(svc);
+	free(svc);
+}
+
+const char *mime_attachments_parse(struct mime_service *svc, int fd, uint64_t size,
+				   struct attachment_record **out, size_t *n, bool *truncated)
 {
 	*out = NULL;
 	*n = 0;
@@ -579,18 +591,18 @@ const char *mime_attachments_parse(int fd, uint64_t size, struct attachment_reco
 	if (size > INT64_MAX)
 		return "the message is too large to parse";
 	struct attachment_record *list = calloc(RECORD_ATTACHMENTS_MAX, sizeof(*list));
-	bool sent = list && mime_svc.pid && mime_send(fd, size);
+	bool sent = list && svc->pid && mime_send(svc, fd, size);
 	if (list && !sent) { /* no child yet, or it ended since the last message: a new one */
-		mime_svc_stop();
-		sent = mime_svc_start() && mime_send(fd, size);
+		mime_svc_stop(svc);
+		sent = mime_svc_start(svc) && mime_send(svc, fd, size);
 	}
 	if (!sent) {
 		free(list);
 		return "cannot start the MIME parser";
 	}
 	const char *why = NULL;
-	if (!mime_read(mime_svc.in, list, n, truncated)) {
-		why = mime_svc_stop(); /* this message ended it; the next one starts a new child */
+	if (!mime_read(svc->in, list, n, truncated)) {
+		why = mime_svc_stop(svc); /* this message ended it; the next one starts a new child */
 		if (!why)
 			why = "the MIME parser failed";
 	}

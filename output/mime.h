@@ -21,11 +21,11 @@
 
 /*
  * Initialises GMime for the process (the first call; later calls do nothing);
- * it is shut down at exit. mime_shutdown() stops the attachment parser child
- * (a later mime_attachments_parse() starts a new one); pair the calls.
+ * it is shut down at exit.
  */
 void mime_init(void);
-void mime_shutdown(void);
+
+struct mime_service;
 
 /*
  * Parses the header section p[0..n) (it may lack the closing empty line, be cut
@@ -36,19 +36,35 @@ void mime_headers_parse(const uint8_t *p, size_t n, struct message_headers *h);
 void mime_headers_free(struct message_headers *h);
 
 /*
+ * The attachment parser: GMime in a child process, under a memory and a time
+ * limit (mime.c says why), so the caller's memory never depends on the
+ * message. The child is started by the first mime_attachments_parse() and
+ * kept; one that died is replaced at the next. mime_service_free() stops it.
+ * NULL when out of memory.
+ */
+struct mime_service *mime_service_new(void);
+void mime_service_free(struct mime_service *svc);
+
+/*
+ * The child's side. Every program that lists attachments calls this first in
+ * main() (popsift through output_run_child()): the child is that same program
+ * run again, and here it serves until its parent is done, then exits. In any
+ * other process it returns at once.
+ */
+void mime_service_child(void);
+
+/*
  * Lists the attachments of the message held in fd[0..size) (read through its
  * own file offset, which it moves: the caller reads with pread). An attachment
  * is a leaf part with Content-Disposition "attachment" or with a file name, and
- * an attached message/rfc822 part. GMime runs in a child process, forked on
- * first use and kept, under a memory and a time limit (mime.c says why), so
- * the caller's memory never depends on the message. Sets *out (heap, free with mime_attachments_free) and *n; at most
- * RECORD_ATTACHMENTS_MAX entries, with *truncated set when there were more.
- * Returns NULL, or why the list is missing or short (a static string: the
- * parser reached a limit, crashed, could not start); the list may then be
- * short or empty.
+ * an attached message/rfc822 part. Sets *out (heap, free with
+ * mime_attachments_free) and *n; at most RECORD_ATTACHMENTS_MAX entries, with
+ * *truncated set when there were more. Returns NULL, or why the list is missing
+ * or short (a static string: the parser reached a limit, crashed, could not
+ * start); the list may then be short or empty.
  */
-const char *mime_attachments_parse(int fd, uint64_t size, struct attachment_record **out, size_t *n,
-				   bool *truncated);
+const char *mime_attachments_parse(struct mime_service *svc, int fd, uint64_t size,
+				   struct attachment_record **out, size_t *n, bool *truncated);
 void mime_attachments_free(struct attachment_record *a, size_t n);
 
 #endif

@@ -1,42 +1,48 @@
 /*
- * output.c - turns each session's event stream into written records.
+ * output.c - turns each session's event stream into records and hands every
+ * record to every writer the run asked for (writer.h).
  *
- * Owns per-session output state: the message being streamed (hashed, written
- * to its -x file or --mbox spool through a fixed buffer, and a bounded copy of
- * its header section kept: a body is never held whole), the anomalies seen
- * (deduplicated, with a count and the first evidence sample), and the alerts
- * derived from logins (alerts.c). When a message ends, its header copy and
- * extracted file are handed to mime.c and the file to mbox.c; formatting is
- * json.c's job.
+ * Owns per-session output state: the message being streamed (its digest,
+ * digest.h; its -x file or --mbox spool, written through a fixed buffer; a
+ * bounded copy of its header section: a body is never held whole), the
+ * anomalies seen (deduplicated, with a count and the first evidence sample),
+ * and the alerts derived from logins (alerts.c, bruteforce.c). When a message
+ * ends, its header copy and extracted file are handed to mime.c and the file to
+ * mbox.c. Which writers run is decided once, in output_open(); how a record
+ * looks is theirs. With cfg.threaded, all of it runs on the output thread
+ * (handoff.h), whose event_target this file provides.
  */
 #include "output.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
 #include "bruteforce.h"
+#include "digest.h"
 #include "extract.h"
 #include "handoff.h"
 #include "hashes.h"
 #include "json.h"
 #include "mbox.h"
-#include "mailbox.h"
 #include "mime.h"
+#include "report_mailbox.h"
 #include "text.h"
+#include "writer.h"
 
 /* Octets of a message kept for its headers: up to the first empty line, at most this. */
 #define OUT_HEADER_MAX OUTPUT_HEADER_MAX
 #define OUT_HEADER_INITIAL 4096
+#define OUT_WRITERS_MAX 4 /* events or text summary, mailbox report, hashes */
 
 struct output {
 	struct output_config cfg;
-	struct json_out *json;
+	struct writer *writers[OUT_WRITERS_MAX]; /* every record goes to each, in this order */
+	size_t n_writers;
+	bool commands;           /* command records are wanted (--transactions, and a writer takes them) */
 	struct bruteforce *bf;   /* failures across sessions (brute force, spraying) */
-	_Atomic unsigned long written; /* read by the capture thread for its summary */
 	struct handoff *handoff; /* output on its own thread, or NULL: inline */
 	/*
 	 * With a handoff, sessions the output thread has finished come back to
@@ -46,9 +52,8 @@ struct output {
 	_Atomic(struct out_session *) returned;
 	struct out_session *spare; /* the capture thread's own list of them */
 	struct extract *extract; /* -x DIR, or NULL */
+	struct mime_service *mime; /* with -x: lists the attachments of extracted messages */
 	struct mbox *mbox;       /* --mbox FILE, or NULL */
-	struct text_out *text;   /* -T text: a human summary instead of JSON, or NULL */
-	struct mailbox_report *report; /* --mailbox-report FILE, or NULL */
 	unsigned long file_failures; /* messages whose file or mbox entry failed */
 	int write_errno;         /* why writing events or hashes first failed (errno is per thread) */
 	int first_failure;       /* its errno */
@@ -57,7 +62,7 @@ struct output {
 /* The message being streamed in one session. */
 struct out_message {
 	bool active;
-	EVP_MD_CTX *md;
+	struct digest dg;           /* its SHA-256, unless the capture thread computes it */
 	struct message_record rec;
 	char command[24];           /* rec.command: the event's string lives only during emit() */
 	struct timeval time;        /* capture time of the message's start */
@@ -65,7 +70,7 @@ struct out_message {
 	uint8_t *hdr;               /* bounded copy of the header section */
 	size_t hdr_n, hdr_cap;
 	bool hdr_done;              /* the empty line (or OUT_HEADER_MAX) was reached */
-	bool prehashed;             /* the capture thread hashes it; data is only its first octets */
+	bool upstream;              /* the capture thread hashes it; data is only its first octets */
 };
 
 struct out_session {
@@ -76,25 +81,53 @@ struct out_session {
 	 * (the flow as it was when the event was emitted), NULL between records.
 	 */
 	const struct flow *flow;
-	const struct prehash *ph; /* with the record being written: the capture thread's digest */
+	const struct digest_note *note; /* with the event being written: the capture thread's digest */
 	struct out_message msg;
 	struct anomaly_record *anoms;
 	size_t n_anoms;
 	struct out_session *next; /* on o->returned or o->spare */
-	struct handoff_sink hs;   /* the capture thread's side, with a handoff */
 };
 
 static void out_sessions_free(struct out_session *s);
+static struct handoff *out_start_thread(struct output *o);
 
 static void out_free(struct output *o)
 {
 	extract_close(o->extract);
 	mbox_close(o->mbox);
-	json_close(o->json);
+	for (size_t i = 0; i < o->n_writers; i++)
+		o->writers[i]->ops->free(o->writers[i]);
 	bf_free(o->bf);
-	mbr_free(o->report);
-	mime_shutdown();
+	mime_service_free(o->mime);
 	free(o);
+}
+
+static bool out_add_writer(struct output *o, struct writer *w)
+{
+	if (w)
+		o->writers[o->n_writers++] = w;
+	return w != NULL;
+}
+
+/*
+ * The writers of the run, chosen here once: the events as JSON or, with -T
+ * text, the summary instead; the mailbox report (in the same form) and the
+ * hash file when asked for. False when out of memory.
+ */
+static bool out_open_writers(struct output *o)
+{
+	const struct output_config *c = &o->cfg;
+	if (!out_add_writer(o, c->text ? text_writer_open(c->fp, c->show_passwords)
+				       : json_writer_open(c->fp, c->show_passwords)))
+		return false;
+	mbr_format_fn report_format = c->text ? text_mailbox_report : json_mailbox_report;
+	if (c->mailbox_report && !out_add_writer(o, mbr_writer_open(c->mailbox_report, c->fp, report_format)))
+		return false;
+	if (c->hashes && !out_add_writer(o, hashes_writer_open(c->hashes)))
+		return false;
+	for (size_t i = 0; i < o->n_writers; i++)
+		o->commands |= c->transactions && o->writers[i]->ops->command;
+	return true;
 }
 
 struct output *output_open(const struct output_config *cfg)
@@ -106,13 +139,8 @@ struct output *output_open(const struct output_config *cfg)
 	}
 	o->cfg = *cfg;
 	mime_init();
-	o->json = json_open(cfg->fp, cfg->show_passwords);
 	o->bf = bf_new(&cfg->bruteforce);
-	if (cfg->text)
-		o->text = text_open(cfg->fp, cfg->show_passwords);
-	if (cfg->mailbox_report)
-		o->report = mbr_new();
-	if (!o->json || !o->bf || (cfg->text && !o->text) || (cfg->mailbox_report && !o->report)) {
+	if (!o->bf || !out_open_writers(o)) {
 		fprintf(stderr, "popsift: out of memory\n");
 		out_free(o);
 		return NULL;
@@ -125,6 +153,12 @@ struct output *output_open(const struct output_config *cfg)
 			out_free(o);
 			return NULL;
 		}
+		o->mime = mime_service_new();
+		if (!o->mime) {
+			fprintf(stderr, "popsift: out of memory\n");
+			out_free(o);
+			return NULL;
+		}
 	}
 	if (cfg->mbox_path) {
 		o->mbox = mbox_open(cfg->mbox_path, err, sizeof(err));
@@ -134,57 +168,45 @@ struct output *output_open(const struct output_config *cfg)
 			return NULL;
 		}
 	}
-	if (cfg->threaded) { /* without a thread (cannot start one), output runs inline: same events */
-		/* Hashing may move to the capture thread only when no file needs every octet here. */
-		enum hash_sharing share = cfg->extract_dir || cfg->mbox_path ? HASH_SHARE_NEVER
-									       : cfg->hash_sharing;
-		o->handoff = handoff_start(o, cfg->transactions && !cfg->text, share);
-	}
+	if (cfg->threaded) /* without a thread (cannot start one), output runs inline: same events */
+		o->handoff = out_start_thread(o);
 	return o;
 }
 
-bool output_flush(struct output *o)
+/* Flushes every writer; on the output thread when there is one. */
+static bool out_apply_flush(struct output *o)
 {
-	return o->handoff ? handoff_flush(o->handoff) : output_apply_flush(o);
-}
-
-bool output_apply_flush(struct output *o)
-{
-	bool ok = fflush(o->cfg.fp) == 0 && !ferror(o->cfg.fp);
-	if (o->cfg.hashes)
-		ok = fflush(o->cfg.hashes) == 0 && !ferror(o->cfg.hashes) && ok;
+	bool ok = true;
+	for (size_t i = 0; i < o->n_writers; i++)
+		if (o->writers[i]->ops->flush)
+			ok = o->writers[i]->ops->flush(o->writers[i]) && ok;
 	if (!ok && !o->write_errno)
 		o->write_errno = errno ? errno : EIO;
 	return ok;
 }
 
+bool output_flush(struct output *o)
+{
+	return o->handoff ? handoff_flush(o->handoff) : out_apply_flush(o);
+}
+
+/* output_set_fp() where the writing happens (handoff_call's signature). */
+static bool out_apply_fp(void *ctx, void *fp)
+{
+	struct output *o = ctx;
+	out_apply_flush(o);
+	for (size_t i = 0; i < o->n_writers; i++)
+		if (o->writers[i]->ops->set_fp)
+			o->writers[i]->ops->set_fp(o->writers[i], fp);
+	return true;
+}
+
 void output_set_fp(struct output *o, FILE *fp)
 {
 	if (o->handoff)
-		handoff_set_fp(o->handoff, fp);
+		handoff_call(o->handoff, out_apply_fp, fp);
 	else
-		output_apply_fp(o, fp);
-}
-
-void output_apply_fp(struct output *o, FILE *fp)
-{
-	output_apply_flush(o);
-	o->cfg.fp = fp;
-	json_set_fp(o->json, fp);
-}
-
-/* The --mailbox-report, written once at the end, over the whole input. */
-static bool out_write_report(struct output *o)
-{
-	FILE *fp = strcmp(o->cfg.mailbox_report, "-") == 0 ? o->cfg.fp : fopen(o->cfg.mailbox_report, "w");
-	if (!fp)
-		return false;
-	size_t n;
-	const struct mbr_mailbox *boxes = mbr_mailboxes(o->report, &n);
-	bool ok = o->cfg.text ? text_mailbox_report(fp, boxes, n) : json_mailbox_report(fp, boxes, n);
-	if (fp != o->cfg.fp)
-		ok = fclose(fp) == 0 && ok;
-	return ok;
+		out_apply_fp(o, fp);
 }
 
 bool output_close(struct output *o)
@@ -195,12 +217,9 @@ bool output_close(struct output *o)
 	o->handoff = NULL;
 	out_sessions_free(o->spare);
 	out_sessions_free(atomic_exchange(&o->returned, NULL));
-	if (o->text && !text_close(o->text))
-		fprintf(stderr, "popsift: writing the summary failed\n");
-	o->text = NULL;
-	if (o->report && !out_write_report(o))
-		fprintf(stderr, "popsift: --mailbox-report: writing '%s' failed: %s\n",
-			o->cfg.mailbox_report, strerror(errno));
+	for (size_t i = 0; i < o->n_writers; i++) /* what comes last: the summary's table, the report */
+		if (o->writers[i]->ops->finish)
+			o->writers[i]->ops->finish(o->writers[i]);
 	bool ok = output_flush(o);
 	int e = o->write_errno ? o->write_errno : errno;
 	if (o->mbox && !mbox_close(o->mbox)) {
@@ -221,33 +240,37 @@ bool output_close(struct output *o)
 	return ok;
 }
 
+void output_run_child(void)
+{
+	mime_service_child();
+}
+
 unsigned long output_events_written(const struct output *o)
 {
-	return atomic_load_explicit(&o->written, memory_order_relaxed);
+	unsigned long n = 0;
+	for (size_t i = 0; i < o->n_writers; i++)
+		n += atomic_load_explicit(&o->writers[i]->events, memory_order_relaxed);
+	return n;
 }
 
-static void out_count(struct output *o, unsigned long n)
-{
-	atomic_fetch_add_explicit(&o->written, n, memory_order_relaxed);
-}
+/* Hands a record to every writer that takes records of its kind. */
+#define OUT_WRITE(o, op, f, rec) \
+	do { \
+		for (size_t i_ = 0; i_ < (o)->n_writers; i_++) \
+			if ((o)->writers[i_]->ops->op) \
+				(o)->writers[i_]->ops->op((o)->writers[i_], (f), (rec)); \
+	} while (0)
 
+/* A login, then the alerts it raises: of its own (alerts.c) and across sessions (bruteforce.c). */
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
-	hashes_write(s->o->cfg.hashes, a);
-	if (s->o->report)
-		mbr_auth(s->o->report, s->flow, a);
-	if (s->o->text) {
-		text_auth(s->o->text, s->flow, a);
-		return;
-	}
-	json_auth(s->o->json, s->flow, a);
+	OUT_WRITE(s->o, auth, s->flow, a);
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
 	size_t n = alerts_for_auth(a, alerts);
 	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
 		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
 	for (size_t i = 0; i < n; i++)
-		json_alert(s->o->json, s->flow, &alerts[i]);
-	out_count(s->o, 1 + n);
+		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }
 
 /* errno as the event's extract_error text. */
@@ -300,11 +323,10 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	struct out_message *m = &s->msg;
 	if (m->active)
 		out_message_finish(s, false); /* a begin without an end: never lose the first */
-	if (!m->md)
-		m->md = EVP_MD_CTX_new();
-	if (!m->md)
+	/* Hashed here, or on the capture thread: decided there, once (digest.h). */
+	m->upstream = s->note && s->note->upstream;
+	if (!m->upstream && !digest_begin(&m->dg))
 		return;
-	EVP_DigestInit_ex(m->md, EVP_sha256(), NULL);
 	memset(&m->rec, 0, sizeof(m->rec));
 	snprintf(m->command, sizeof(m->command), "%s", b->command);
 	m->rec.command = m->command;
@@ -321,7 +343,6 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->time = s->flow->now;
 	m->hdr_n = 0;
 	m->hdr_done = false;
-	m->prehashed = s->ph && s->ph->on;
 	m->active = true;
 	out_message_file(s);
 }
@@ -388,10 +409,8 @@ static void out_message_data(struct out_session *s, const struct ev_message_data
 	struct out_message *m = &s->msg;
 	if (!m->active)
 		return;
-	if (!m->prehashed) {
-		EVP_DigestUpdate(m->md, d->p, d->n);
-		m->rec.size += d->n;
-	}
+	if (!m->upstream)
+		digest_update(&m->dg, d->p, d->n);
 	if (!m->hdr_done)
 		out_header_copy(m, d->p, d->n);
 	if (m->file && !extract_file_write(m->file, d->p, d->n))
@@ -438,7 +457,7 @@ static void out_message_file_done(struct out_session *s)
 	if (s->o->extract) {
 		if (out_may_have_attachments(m))
 			m->rec.attachments_error = mime_attachments_parse(
-				fd, m->rec.size, &m->rec.attachments, &m->rec.n_attachments,
+				s->o->mime, fd, m->rec.size, &m->rec.attachments, &m->rec.n_attachments,
 				&m->rec.attachments_truncated);
 		m->rec.has_attachments = true;
 	}
@@ -450,30 +469,46 @@ static void out_message_file_done(struct out_session *s)
 	}
 }
 
+/*
+ * Size evidence: a whole message whose octets differ from what the server
+ * announced or listed. TOP's announced size is the whole message's, not the
+ * part that was sent, so it proves nothing.
+ */
+static bool out_size_mismatch(const struct message_record *m)
+{
+	bool mismatch = m->complete && ((m->announced >= 0 && (uint64_t)m->announced != m->size) ||
+					(m->list_size >= 0 && (uint64_t)m->list_size != m->size));
+	return mismatch && strcmp(m->command, "TOP") != 0;
+}
+
+/* The one digest of the message that ends now: the capture thread's, or the one made here. */
+static struct digest_result out_message_digest(struct out_session *s)
+{
+	struct out_message *m = &s->msg;
+	if (!m->upstream)
+		return digest_end(&m->dg);
+	if (s->note && s->note->upstream)
+		return s->note->result;
+	/* The capture thread always sends its digest with the end: never here, but never garbage. */
+	if (!digest_begin(&m->dg))
+		return (struct digest_result){ 0 };
+	return digest_end(&m->dg);
+}
+
 static void out_message_finish(struct out_session *s, bool complete)
 {
 	struct out_message *m = &s->msg;
 	if (!m->active)
 		return;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(m->md, digest, &len);
-	if (m->prehashed && s->ph && s->ph->on) { /* the capture thread hashed the whole message */
-		memcpy(digest, s->ph->sha256, 32);
-		m->rec.size = s->ph->size;
-	}
-	for (unsigned int i = 0; i < len && i < 32; i++)
-		snprintf(m->rec.sha256 + 2 * i, 3, "%02x", digest[i]);
+	struct digest_result d = out_message_digest(s);
+	m->rec.size = d.size;
+	digest_hex(&d, m->rec.sha256);
 	m->rec.complete = complete;
+	m->rec.size_mismatch = out_size_mismatch(&m->rec);
 	if (m->file)
 		out_message_file_done(s);
 	mime_headers_parse(m->hdr, m->hdr_n, &m->rec.headers);
-	if (!s->o->text) {
-		json_message(s->o->json, s->flow, &m->rec);
-		out_count(s->o, 1);
-	}
-	if (s->o->report)
-		mbr_message(s->o->report, s->flow, &m->rec, bytes_of(m->rec.uid, m->rec.uid_n));
+	OUT_WRITE(s->o, message, s->flow, &m->rec);
 	extract_file_close(m->file);
 	m->file = NULL;
 	mime_headers_free(&m->rec.headers);
@@ -513,6 +548,18 @@ static void out_anomaly(struct out_session *s, const struct ev_anomaly *a)
 		memcpy(r->sample, a->sample.p, r->sample_n);
 }
 
+/* The dissector's summary, with why the session ended and its anomalies. */
+static void out_session_summary(struct out_session *s, const struct ev_session *e)
+{
+	struct session_record r = {
+		.summary = *e,
+		.end_reason = e->quit ? "quit" : end_reason_name(s->flow->end_reason),
+		.anomalies = s->anoms,
+		.n_anomalies = s->n_anoms,
+	};
+	OUT_WRITE(s->o, session, s->flow, &r);
+}
+
 static void out_emit(struct event_sink *sink, const struct event *ev)
 {
 	struct out_session *s = (struct out_session *)sink;
@@ -521,27 +568,13 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 	case EV_MESSAGE_BEGIN: out_message_begin(s, &ev->u.message_begin); break;
 	case EV_MESSAGE_DATA: out_message_data(s, &ev->u.message_data); break;
 	case EV_MESSAGE_END: out_message_end(s, &ev->u.message_end); break;
-	case EV_TLS:
-		if (s->o->text)
-			break;
-		json_tls(s->o->json, s->flow, &ev->u.tls);
-		out_count(s->o, 1);
-		break;
+	case EV_TLS: OUT_WRITE(s->o, tls, s->flow, &ev->u.tls); break;
 	case EV_COMMAND:
-		if (s->o->cfg.transactions && !s->o->text) {
-			json_command(s->o->json, s->flow, &ev->u.command);
-			out_count(s->o, 1);
-		}
+		if (s->o->commands)
+			OUT_WRITE(s->o, command, s->flow, &ev->u.command);
 		break;
 	case EV_ANOMALY: out_anomaly(s, &ev->u.anomaly); break;
-	case EV_SESSION:
-		if (s->o->report)
-			mbr_session(s->o->report, s->flow, &ev->u.session);
-		if (s->o->text)
-			break;
-		json_session(s->o->json, s->flow, &ev->u.session, s->anoms, s->n_anoms);
-		out_count(s->o, 1);
-		break;
+	case EV_SESSION: out_session_summary(s, &ev->u.session); break;
 	case EV_TYPE_COUNT: break;
 	}
 }
@@ -555,10 +588,9 @@ static struct out_session *out_session_get(struct output *o)
 	if (!s)
 		return calloc(1, sizeof(*s));
 	o->spare = s->next;
-	EVP_MD_CTX *md = s->msg.md, *hs_md = s->hs.md;
+	struct digest dg = s->msg.dg;
 	memset(s, 0, sizeof(*s));
-	s->msg.md = md;
-	s->hs.md = hs_md;
+	s->msg.dg = dg;
 	return s;
 }
 
@@ -573,8 +605,7 @@ static void out_sessions_free(struct out_session *s)
 {
 	while (s) {
 		struct out_session *next = s->next;
-		EVP_MD_CTX_free(s->msg.md);
-		EVP_MD_CTX_free(s->hs.md);
+		digest_free(&s->msg.dg);
 		free(s);
 		s = next;
 	}
@@ -590,8 +621,11 @@ struct event_sink *output_session_open(struct output *o, const struct flow *flow
 	s->flow = flow;
 	if (!o->handoff)
 		return &s->sink;
-	s->flow = NULL;
-	return handoff_session(o->handoff, &s->hs, s, flow);
+	s->flow = NULL; /* each event brings the flow it was emitted with */
+	struct event_sink *sink = handoff_session_open(o->handoff, s, flow);
+	if (!sink)
+		out_sessions_free(s);
+	return sink;
 }
 
 /* The session's last record: a message still open is written, incomplete. */
@@ -606,37 +640,53 @@ void output_session_close(struct event_sink *sink)
 {
 	if (!sink)
 		return;
-	if (handoff_owns(sink)) {
+	if (handoff_is_sink(sink)) {
 		handoff_session_close(sink);
 		return;
 	}
 	struct out_session *s = (struct out_session *)sink;
 	out_session_end(s);
-	EVP_MD_CTX_free(s->msg.md);
-	free(s);
+	out_sessions_free(s);
 }
 
-/* ---- the output thread's entry points (handoff.c) ------------------------ */
+/* ---- the output thread's side (handoff.h's event_target) ------------------ */
 
-/*
- * f: the flow the event was emitted with; NULL for message data, which needs
- * none. ph: with a message's begin, end or the session's end, whether the
- * capture thread hashes (hashed) it; NULL otherwise.
- */
-void output_deliver(struct out_session *s, const struct flow *f, const struct event *ev,
-		    const struct prehash *ph)
+static void out_deliver(void *ctx, void *session, const struct flow *f, const struct event *ev,
+			const struct digest_note *note)
 {
+	(void)ctx;
+	struct out_session *s = session;
 	s->flow = f;
-	s->ph = ph;
+	s->note = note;
 	out_emit(&s->sink, ev);
 	s->flow = NULL;
-	s->ph = NULL;
+	s->note = NULL;
 }
 
-void output_session_end(struct out_session *s, const struct flow *f, const struct prehash *ph)
+static void out_end(void *ctx, void *session, const struct flow *f, const struct digest_note *note)
 {
+	struct out_session *s = session;
 	s->flow = f;
-	s->ph = ph;
+	s->note = note;
 	out_session_end(s);
-	out_session_put(s->o, s);
+	out_session_put(ctx, s);
+}
+
+static bool out_flush_target(void *ctx)
+{
+	return out_apply_flush(ctx);
+}
+
+/* The output thread; NULL when it cannot start (then output runs inline). */
+static struct handoff *out_start_thread(struct output *o)
+{
+	const struct event_target target = { o, out_deliver, out_end, out_flush_target };
+	struct handoff_config hc = {
+		/* --transactions' commands are the only events a run may not want at all */
+		.drop_types = o->commands ? 0 : 1u << EV_COMMAND,
+		/* hashing may move to the capture thread only when no file needs every octet here */
+		.share = o->cfg.extract_dir || o->cfg.mbox_path ? HASH_SHARE_NEVER : o->cfg.hash_sharing,
+		.head_max = OUT_HEADER_MAX,
+	};
+	return handoff_start(&target, &hc);
 }

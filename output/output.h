@@ -4,8 +4,8 @@
  * output_session_open() gives a per-connection event sink for the dissector;
  * output.c turns the event stream into records (messages hashed as they stream,
  * alerts derived from logins, anomalies collected per session) and hands them
- * to the writer. With cfg.threaded all of that runs on an output thread fed
- * in order through a bounded ring (handoff.h); the events are the same.
+ * to the writers (writer.h). With cfg.threaded all of that runs on an output
+ * thread fed in order through a bounded ring (handoff.h); the events are the same.
  */
 #ifndef POPSIFT_OUTPUT_H
 #define POPSIFT_OUTPUT_H
@@ -13,18 +13,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "bruteforce.h"
 #include "../src/flow.h"
+#include "bruteforce.h"
+#include "digest.h"
 
 /* Octets of each message output keeps for its header section (at most). */
 #define OUTPUT_HEADER_MAX (64 * 1024)
-
-/* With the output thread: whether the capture thread may hash a message itself. */
-enum hash_sharing {
-	HASH_SHARE_AUTO,   /* when the output thread falls behind (the ring half full) */
-	HASH_SHARE_NEVER,
-	HASH_SHARE_ALWAYS, /* every message (tests) */
-};
 
 struct output_config {
 	FILE *fp;            /* where events go; stays the caller's */
@@ -41,7 +35,13 @@ struct output_config {
 };
 
 struct output;
-struct out_session;
+
+/*
+ * Call first in main(). Output runs one helper process of its own, the
+ * attachment parser (mime.h), as this same program run again: in that process
+ * this serves, then exits; in any other it returns at once.
+ */
+void output_run_child(void);
 
 /*
  * Returns NULL when out of memory or when the extraction directory or mbox

@@ -1,7 +1,11 @@
 /*
- * records.h - what output/output.c derives from the event stream and hands to a
- * writer (json.c): finished messages with their digests, alerts, the anomalies
- * of a session. Plain data; writers only format it.
+ * records.h - what output/output.c hands to the writers (writer.h): the
+ * dissectors' own events where output adds nothing (ev_auth, ev_tls,
+ * ev_command: plain data already), and the records it derives from the event
+ * stream: finished messages with their digests, alerts, a session's summary
+ * with its anomalies. Plain data, every decision already made in it (what is
+ * an alert, a size mismatch, why a session ended): writers only format or
+ * gather, and the same records parsed back from JSON events would do.
  */
 #ifndef POPSIFT_RECORDS_H
 #define POPSIFT_RECORDS_H
@@ -51,6 +55,12 @@ struct message_record {
 	uint8_t uid[EV_UID_MAX]; /* the UIDL id the session listed for it */
 	size_t uid_n;     /* 0: unknown */
 	int64_t list_size; /* the session's LIST size for it, or -1 */
+	/*
+	 * Size evidence: the whole message's octets differ from what the server
+	 * announced or listed (servers that rewrite messages, Exchange's
+	 * compressed sizes). Never used to frame the data.
+	 */
+	bool size_mismatch;
 	struct message_headers headers; /* from the first OUT_HEADER_MAX octets; NULL: absent */
 	bool has_attachments; /* the extracted file was parsed for attachments (-x only) */
 	struct attachment_record *attachments;
@@ -72,6 +82,14 @@ struct anomaly_record {
 	uint32_t count;
 	uint8_t sample[ANOMALY_SAMPLE_MAX];
 	size_t sample_n;
+};
+
+/* A session's end: the dissector's summary, with what output adds to it. */
+struct session_record {
+	struct ev_session summary;
+	const char *end_reason; /* "quit" (the client's QUIT acknowledged), else the flow's */
+	const struct anomaly_record *anomalies; /* one per id, in order of first sight */
+	size_t n_anomalies;
 };
 
 #endif

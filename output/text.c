@@ -1,8 +1,9 @@
 /*
- * text.c - the human summary (-T text): one line per login as it happens,
- * then per server a table of the users and mechanisms seen, sorted. Owns the
- * table's data (one row per server, user and mechanism); passwords appear
- * only with --show-passwords, as in JSON.
+ * text.c - the human summary (-T text), a writer (writer.h) of logins: one
+ * line per login as it happens, then per server a table of the users and
+ * mechanisms seen, sorted. Owns the table's data (one row per server, user and
+ * mechanism); passwords appear only with --show-passwords, as in JSON. Also
+ * the --mailbox-report's text form.
  */
 #include "text.h"
 
@@ -24,21 +25,12 @@ struct text_row {
 };
 
 struct text_out {
+	struct writer w; /* first: output.c sees only this */
 	FILE *fp;
 	bool show_passwords;
 	struct text_row *rows;
 	size_t n, cap;
 };
-
-struct text_out *text_open(FILE *fp, bool show_passwords)
-{
-	struct text_out *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->fp = fp;
-	t->show_passwords = show_passwords;
-	return t;
-}
 
 /* Wire bytes made printable: the \xNN rule, and control characters escaped too. */
 static char *text_str(struct bytes b)
@@ -87,8 +79,9 @@ static struct text_row *text_row(struct text_out *t, const char *server, const c
 	return r;
 }
 
-void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a)
+static void text_auth(struct writer *w, const struct flow *f, const struct ev_auth *a)
 {
+	struct text_out *t = (struct text_out *)w;
 	char when[32], client[80], server[80];
 	struct tm tm;
 	time_t sec = f->now.tv_sec;
@@ -144,14 +137,32 @@ static void text_table(struct text_out *t)
 	}
 }
 
-bool text_close(struct text_out *t)
+/* The end of the input: the table. */
+static void text_finish(struct writer *w)
 {
-	if (!t)
-		return true;
+	struct text_out *t = (struct text_out *)w;
 	if (t->n)
 		text_table(t);
 	else
 		fprintf(t->fp, "no logins seen\n");
+	if (ferror(t->fp))
+		fprintf(stderr, "popsift: writing the summary failed\n");
+}
+
+static bool text_flush(struct writer *w)
+{
+	struct text_out *t = (struct text_out *)w;
+	return fflush(t->fp) == 0 && !ferror(t->fp);
+}
+
+static void text_set_fp(struct writer *w, FILE *fp)
+{
+	((struct text_out *)w)->fp = fp;
+}
+
+static void text_free(struct writer *w)
+{
+	struct text_out *t = (struct text_out *)w;
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->rows[i].server);
 		free(t->rows[i].proto);
@@ -159,9 +170,26 @@ bool text_close(struct text_out *t)
 		free(t->rows[i].mechanism);
 	}
 	free(t->rows);
-	bool ok = !ferror(t->fp);
 	free(t);
-	return ok;
+}
+
+static const struct writer_ops text_ops = {
+	.auth = text_auth,
+	.flush = text_flush,
+	.set_fp = text_set_fp,
+	.finish = text_finish,
+	.free = text_free,
+};
+
+struct writer *text_writer_open(FILE *fp, bool show_passwords)
+{
+	struct text_out *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->w.ops = &text_ops;
+	t->fp = fp;
+	t->show_passwords = show_passwords;
+	return &t->w;
 }
 
 static void text_time(const struct timeval *tv, char *buf, size_t n)
@@ -177,7 +205,7 @@ static void text_report_session(FILE *fp, const struct mbr_session *s)
 {
 	char start[32];
 	text_time(&s->start, start, sizeof(start));
-	fprintf(fp, "  %s  %-22s %s", start, s->client, s->app_proto ? s->app_proto : "pop3");
+	fprintf(fp, "  %s  %-22s %s", start, s->client, s->app_proto[0] ? s->app_proto : "pop3");
 	for (size_t i = 0; i < s->n_logins; i++)
 		fprintf(fp, "%s%s %s", i ? ", " : "  login ", s->logins[i].mechanism,
 			auth_result_name(s->logins[i].result));

@@ -1,5 +1,6 @@
 /*
- * text.h - the human summary writer (-T text).
+ * text.h - the human summary (-T text), one of the writers of writer.h, and
+ * the --mailbox-report's text form.
  */
 #ifndef POPSIFT_TEXT_H
 #define POPSIFT_TEXT_H
@@ -7,18 +8,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../src/flow.h"
-#include "mailbox.h"
+#include "report_mailbox.h"
+#include "writer.h"
 
-struct text_out;
-
-/* `fp` stays the caller's. NULL only when out of memory. */
-struct text_out *text_open(FILE *fp, bool show_passwords);
-/* One line for the login, and a row of the closing table. */
-void text_auth(struct text_out *t, const struct flow *f, const struct ev_auth *a);
-/* The --mailbox-report as text (with -T text): a timeline per mailbox. */
+/* One line per login, then a table per server at the end. `fp` stays the caller's; NULL when out of memory. */
+struct writer *text_writer_open(FILE *fp, bool show_passwords);
+/* The --mailbox-report as text (with -T text): a timeline per mailbox (an mbr_format_fn). */
 bool text_mailbox_report(FILE *fp, const struct mbr_mailbox *boxes, size_t n);
-/* Writes the per-server table and frees t; false when writing failed. */
-bool text_close(struct text_out *t);
 
 #endif

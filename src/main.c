@@ -503,6 +503,7 @@ static int run(const struct options *o)
 
 int main(int argc, char **argv)
 {
+	output_run_child(); /* the attachment parser, when this process is one */
 	struct options o;
 	parse_options(&o, argc, argv);
 	int rc = run(&o);

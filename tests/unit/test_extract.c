@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "../../output/extract.h"
 #include "../../output/output.h"
 
@@ -39,16 +40,13 @@ static char dir[128];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/popsift-test-extract.XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return fixture_dir_create("extract", tmpdir, sizeof(tmpdir));
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_dir_remove(tmpdir);
 }
 
 /* A fresh DIR for one test (created by extract_open). */
@@ -341,6 +339,7 @@ static void message_events_and_mbox_are_the_same_whatever_the_spans(void **state
 
 int main(void)
 {
+	output_run_child(); /* -x lists attachments in this program run again (output.h) */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_hold_time_flow_addresses_number_and_command),
 		cmocka_unit_test(ipv6_addresses_give_names_without_colons),

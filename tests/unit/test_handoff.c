@@ -3,7 +3,8 @@
  * every record in order across wraps and full waits, and the same events give
  * byte-identical output with and without the thread, even when the dissector
  * reuses its memory right after emit(), a data span is larger than a ring
- * record, and a session summary is larger than the whole ring.
+ * record, and a session summary is larger than the whole ring. The hand-off
+ * is also driven alone, into a target of the test's own: it knows no output.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "../../output/digest.h"
+#include "../../output/handoff.h"
 #include "../../output/output.h"
 #include "../../output/ring.h"
 
@@ -257,11 +260,207 @@ static void threaded_output_is_byte_identical(void **state)
 	free(inline_text);
 }
 
+/* ---- the hand-off alone, into a target that writes a trace ------------------ */
+
+#define TRACE_HEAD 1000 /* octets of a message hashed upstream that still reach the target */
+
+/* One session as the tracing target sees it. */
+struct trace_session {
+	int id;
+	FILE *log;
+	struct digest dg;
+	bool in_message, upstream;
+	uint64_t octets; /* of the message in progress, as delivered */
+};
+
+static void trace_bytes(FILE *log, struct bytes b)
+{
+	fputc('[', log);
+	for (size_t i = 0; i < b.n; i++)
+		fprintf(log, "%02x", b.p[i]);
+	fputc(']', log);
+}
+
+/* The message in progress ends: its digest, made here or given by the capture thread. */
+static void trace_message_end(struct trace_session *t, bool complete, const struct digest_note *note)
+{
+	struct digest_result r = { 0 };
+	if (t->upstream) {
+		assert_non_null(note);
+		assert_true(note->upstream);
+		assert_true(t->octets <= TRACE_HEAD);
+		r = note->result;
+	} else {
+		r = digest_end(&t->dg);
+	}
+	char hex[DIGEST_HEX_LEN + 1];
+	digest_hex(&r, hex);
+	fprintf(t->log, "%d end complete=%d size=%llu sha256=%s\n", t->id, complete, (unsigned long long)r.size,
+		hex);
+	t->in_message = false;
+}
+
+static void trace_event(struct trace_session *t, const struct flow *f, const struct event *ev,
+			const struct digest_note *note)
+{
+	const union { struct ev_auth a; struct ev_session s; } *u = (const void *)&ev->u;
+	if (ev->type == EV_MESSAGE_DATA) {
+		if (!t->upstream)
+			digest_update(&t->dg, ev->u.message_data.p, ev->u.message_data.n);
+		t->octets += ev->u.message_data.n;
+		return;
+	}
+	if (ev->type == EV_MESSAGE_END) {
+		trace_message_end(t, ev->u.message_end.complete, note);
+		return;
+	}
+	if (ev->type == EV_MESSAGE_BEGIN && t->in_message) /* a begin without an end ends the first */
+		trace_message_end(t, false, note);
+	fprintf(t->log, "%d flow=%llu t=%ld type=%d ", t->id, (unsigned long long)f->flow_id,
+		(long)f->now.tv_usec, (int)ev->type);
+	switch (ev->type) {
+	case EV_AUTH:
+		fprintf(t->log, "%s", u->a.mechanism);
+		trace_bytes(t->log, u->a.username);
+		trace_bytes(t->log, u->a.password);
+		trace_bytes(t->log, u->a.reply);
+		break;
+	case EV_MESSAGE_BEGIN:
+		t->upstream = note && note->upstream;
+		if (!t->upstream)
+			assert_true(digest_begin(&t->dg));
+		t->in_message = true;
+		t->octets = 0;
+		fprintf(t->log, "%s", ev->u.message_begin.command);
+		trace_bytes(t->log, ev->u.message_begin.uid);
+		break;
+	case EV_SESSION:
+		fprintf(t->log, "%s %zu", u->s.state, u->s.n_mailbox);
+		trace_bytes(t->log, u->s.greeting);
+		for (size_t i = 0; i < u->s.n_capabilities; i++)
+			trace_bytes(t->log, u->s.capabilities[i]);
+		trace_bytes(t->log, u->s.mailbox[u->s.n_mailbox - 1].uid);
+		break;
+	case EV_ANOMALY: trace_bytes(t->log, ev->u.anomaly.sample); break;
+	default: break;
+	}
+	fputc('\n', t->log);
+}
+
+static void trace_deliver(void *ctx, void *session, const struct flow *f, const struct event *ev,
+			  const struct digest_note *note)
+{
+	assert_int_equal(*(int *)ctx, 42);
+	trace_event(session, f, ev, note);
+}
+
+static void trace_end(void *ctx, void *session, const struct flow *f, const struct digest_note *note)
+{
+	(void)ctx;
+	struct trace_session *t = session;
+	if (t->in_message)
+		trace_message_end(t, false, note);
+	fprintf(t->log, "%d close flow=%llu t=%ld\n", t->id, (unsigned long long)f->flow_id, (long)f->now.tv_usec);
+	digest_free(&t->dg);
+}
+
+static bool trace_flush(void *ctx)
+{
+	return *(int *)ctx == 42;
+}
+
+/* The same target called inline: the reference. */
+struct trace_sink {
+	struct event_sink sink;
+	struct trace_session *t;
+	const struct flow *flow;
+};
+
+static void trace_sink_emit(struct event_sink *sink, const struct event *ev)
+{
+	struct trace_sink *ts = (struct trace_sink *)sink;
+	if (ev->type != EV_COMMAND) /* what the hand-off below is told to drop */
+		trace_event(ts->t, ev->type == EV_MESSAGE_DATA ? NULL : ts->flow, ev, NULL);
+}
+
+/* The script of run_script() into the tracing target; through a hand-off unless share < 0. */
+static char *trace_script(int share)
+{
+	int ctx = 42;
+	const struct event_target target = { &ctx, trace_deliver, trace_end, trace_flush };
+	const struct handoff_config cfg = { 1u << EV_COMMAND, (enum hash_sharing)share, TRACE_HEAD };
+	struct handoff *h = share < 0 ? NULL : handoff_start(&target, &cfg);
+	assert_true(share < 0 || h);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&text, &len);
+	enum { N = 6 };
+	static struct flow flows[N];
+	struct trace_session ts[N];
+	struct trace_sink inl[N];
+	struct event_sink *sinks[N];
+	for (int i = 0; i < N; i++) {
+		flows[i] = (struct flow){ .flow_id = (uint64_t)i + 1 };
+		ts[i] = (struct trace_session){ .id = i, .log = log };
+		inl[i] = (struct trace_sink){ { trace_sink_emit }, &ts[i], &flows[i] };
+		sinks[i] = h ? handoff_session_open(h, &ts[i], &flows[i]) : &inl[i].sink;
+		assert_non_null(sinks[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		flows[i].now.tv_usec = 10 + i;
+		emit_auth(sinks[i], i);
+		struct event cmd = { .type = EV_COMMAND };
+		cmd.u.command.request = put(900, "NOOP");
+		emit(sinks[i], &cmd);
+		flows[i].now.tv_usec = 20 + i;
+		if (i == 1)
+			emit_message(sinks[i], 1000, 70000, false);
+		emit_message(sinks[i], i, (size_t)(100 + i * 30000), i != 3);
+		if (h && i == 2)
+			assert_true(handoff_flush(h));
+	}
+	for (int i = 0; i < N; i++) {
+		flows[i].now.tv_usec = 30 + i;
+		emit_session(sinks[i], i);
+		if (h) {
+			handoff_session_close(sinks[i]);
+		} else {
+			trace_end(&ctx, &ts[i], &flows[i], NULL);
+		}
+		flows[i].now.tv_usec = 0; /* the engine moved on: the target must not look */
+	}
+	handoff_stop(h);
+	fclose(log);
+	return text;
+}
+
+static void the_hand_off_delivers_to_any_target_what_an_inline_sink_sees(void **state)
+{
+	(void)state;
+	char *want = trace_script(-1);
+	assert_non_null(strstr(want, "MECH3"));
+	assert_null(strstr(want, "NOOP"));
+	const enum hash_sharing modes[] = { HASH_SHARE_NEVER, HASH_SHARE_ALWAYS };
+	for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+		char *got = trace_script((int)modes[k]);
+		if (strcmp(want, got) != 0) {
+			size_t at = 0;
+			while (want[at] == got[at])
+				at++;
+			fail_msg("sharing %d: traces differ at octet %zu: ...%.200s vs ...%.200s", (int)modes[k], at,
+				 want + at, got + at);
+		}
+		free(got);
+	}
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ring_keeps_order_and_bytes_across_wraps),
 		cmocka_unit_test(threaded_output_is_byte_identical),
+		cmocka_unit_test(the_hand_off_delivers_to_any_target_what_an_inline_sink_sees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "../../output/mbox.h"
 
 struct sbuf {
@@ -136,16 +137,13 @@ static char tmpdir[64];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/popsift-test-mbox.XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return fixture_dir_create("mbox", tmpdir, sizeof(tmpdir));
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_dir_remove(tmpdir);
 }
 
 static size_t slurp(const char *path, char *buf, size_t n)

@@ -16,17 +16,17 @@
 
 #include "../../output/mime.h"
 
+/* The group's state: the attachment parser service the tests share. */
 static int setup(void **state)
 {
-	(void)state;
 	mime_init();
-	return 0;
+	*state = mime_service_new();
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	mime_shutdown();
+	mime_service_free(*state);
 	return 0;
 }
 
@@ -199,7 +199,7 @@ static void attachments_are_listed_with_the_digest_of_their_decoded_octets(void 
 	struct attachment_record *a;
 	size_t n;
 	bool truncated;
-	assert_null(mime_attachments_parse(fd, sizeof(multipart) - 1, &a, &n, &truncated));
+	assert_null(mime_attachments_parse(*state, fd, sizeof(multipart) - 1, &a, &n, &truncated));
 	close(fd);
 	assert_int_equal(n, 3);
 	assert_false(truncated);
@@ -226,7 +226,7 @@ static void a_message_cut_inside_an_attachment_still_lists_it(void **state)
 	struct attachment_record *a;
 	size_t n;
 	bool truncated;
-	assert_null(mime_attachments_parse(fd, cut, &a, &n, &truncated));
+	assert_null(mime_attachments_parse(*state, fd, cut, &a, &n, &truncated));
 	close(fd);
 	assert_int_equal(n, 1);
 	assert_int_equal(a[0].size, 9); /* "hello wor": what arrived */
@@ -241,16 +241,16 @@ static void a_message_without_mime_has_no_attachments(void **state)
 	struct attachment_record *a;
 	size_t n;
 	bool truncated;
-	assert_null(mime_attachments_parse(fd, sizeof(text) - 1, &a, &n, &truncated));
+	assert_null(mime_attachments_parse(*state, fd, sizeof(text) - 1, &a, &n, &truncated));
 	assert_int_equal(n, 0);
 	assert_null(a);
 	/* An empty file and a file of binary junk never crash either. */
-	mime_attachments_parse(fd, 0, &a, &n, &truncated);
+	mime_attachments_parse(*state, fd, 0, &a, &n, &truncated);
 	mime_attachments_free(a, n);
 	close(fd);
 	static const char junk[] = "\x00\x01--\r\n\xff\xfe\r\n\r\n--\r\n";
 	fd = temp_file(junk, sizeof(junk) - 1);
-	mime_attachments_parse(fd, sizeof(junk) - 1, &a, &n, &truncated);
+	mime_attachments_parse(*state, fd, sizeof(junk) - 1, &a, &n, &truncated);
 	mime_attachments_free(a, n);
 	close(fd);
 }
@@ -273,7 +273,7 @@ static void deeply_nested_multiparts_do_not_exhaust_the_stack(void **state)
 	struct attachment_record *a;
 	size_t n;
 	bool truncated;
-	mime_attachments_parse(fd, len, &a, &n, &truncated);
+	mime_attachments_parse(*state, fd, len, &a, &n, &truncated);
 	mime_attachments_free(a, n);
 	close(fd);
 }
@@ -295,7 +295,7 @@ static void more_attachments_than_the_limit_set_the_flag(void **state)
 	struct attachment_record *a;
 	size_t n;
 	bool truncated;
-	assert_null(mime_attachments_parse(fd, len, &a, &n, &truncated));
+	assert_null(mime_attachments_parse(*state, fd, len, &a, &n, &truncated));
 	close(fd);
 	assert_int_equal(n, RECORD_ATTACHMENTS_MAX);
 	assert_true(truncated);
@@ -304,6 +304,7 @@ static void more_attachments_than_the_limit_set_the_flag(void **state)
 
 int main(void)
 {
+	mime_service_child(); /* the parser service is this program run again */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(encoded_words_are_decoded_and_the_raw_form_kept_beside),
 		cmocka_unit_test(plain_headers_have_no_raw_copy),

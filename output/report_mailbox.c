@@ -1,13 +1,15 @@
 /*
- * mailbox.c - gathers the --mailbox-report (see mailbox.h).
+ * report_mailbox.c - gathers the --mailbox-report (see report_mailbox.h), a
+ * writer (writer.h) of logins, messages and sessions that writes at the end.
  *
  * Owns the report's data: per open connection, the logins and retrievals seen
  * so far (held by flow_id until the session event names the user), then per
  * (server, user) the finished sessions. Its memory grows with the input (it is
  * a report over the whole input, asked for explicitly), never per byte.
  */
-#include "mailbox.h"
+#include "report_mailbox.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,15 +24,14 @@ struct mbr_pending {
 };
 
 struct mailbox_report {
+	struct writer w; /* first: output.c sees only this */
+	const char *path;      /* "-": the events' stream */
+	FILE *events_fp;
+	mbr_format_fn format;
 	struct mbr_pending *pending[MBR_PENDING_SLOTS];
 	struct mbr_mailbox *boxes;
 	size_t n_boxes, cap_boxes;
 };
-
-struct mailbox_report *mbr_new(void)
-{
-	return calloc(1, sizeof(struct mailbox_report));
-}
 
 /* Wire bytes as an owned, escaped C string (the \xNN rule of every output). */
 static char *mbr_str(struct bytes b)
@@ -74,8 +75,9 @@ static struct mbr_session *mbr_open(struct mailbox_report *r, const struct flow 
 	return &p->s;
 }
 
-void mbr_auth(struct mailbox_report *r, const struct flow *f, const struct ev_auth *a)
+static void mbr_auth(struct writer *w, const struct flow *f, const struct ev_auth *a)
 {
+	struct mailbox_report *r = (struct mailbox_report *)w;
 	struct mbr_session *s = mbr_open(r, f);
 	struct mbr_login *l = s ? mbr_grow(s->logins, s->n_logins, sizeof(*l)) : NULL;
 	if (!l)
@@ -87,9 +89,9 @@ void mbr_auth(struct mailbox_report *r, const struct flow *f, const struct ev_au
 	l->when = f->now;
 }
 
-void mbr_message(struct mailbox_report *r, const struct flow *f, const struct message_record *m,
-		 struct bytes uid)
+static void mbr_message(struct writer *w, const struct flow *f, const struct message_record *m)
 {
+	struct mailbox_report *r = (struct mailbox_report *)w;
 	struct mbr_session *s = mbr_open(r, f);
 	struct mbr_retrieval *x = s ? mbr_grow(s->retrieved, s->n_retrieved, sizeof(*x)) : NULL;
 	if (!x)
@@ -98,7 +100,7 @@ void mbr_message(struct mailbox_report *r, const struct flow *f, const struct me
 	x = &s->retrieved[s->n_retrieved++];
 	memset(x, 0, sizeof(*x));
 	x->number = m->number;
-	x->uid = uid.n ? mbr_str(uid) : NULL;
+	x->uid = m->uid_n ? mbr_str(bytes_of(m->uid, m->uid_n)) : NULL;
 	snprintf(x->command, sizeof(x->command), "%s", m->command);
 	x->size = m->size;
 	memcpy(x->sha256, m->sha256, sizeof(x->sha256));
@@ -151,8 +153,10 @@ static void mbr_take_listing(struct mbr_session *s, const struct ev_session *ev)
 	s->n_listed = s->listed ? ev->n_mailbox : 0;
 }
 
-void mbr_session(struct mailbox_report *r, const struct flow *f, const struct ev_session *ev)
+static void mbr_session(struct writer *w, const struct flow *f, const struct session_record *rec)
 {
+	struct mailbox_report *r = (struct mailbox_report *)w;
+	const struct ev_session *ev = &rec->summary;
 	struct mbr_session *pend = mbr_open(r, f);
 	struct mbr_pending **pp = mbr_slot(r, f->flow_id);
 	struct mbr_pending *p = *pp;
@@ -173,9 +177,9 @@ void mbr_session(struct mailbox_report *r, const struct flow *f, const struct ev
 	*s = p->s;
 	free(p);
 	s->end = f->now;
-	s->app_proto = f->app_proto;
+	snprintf(s->app_proto, sizeof(s->app_proto), "%s", f->app_proto ? f->app_proto : "");
 	s->committed = ev->deletions_committed;
-	s->end_reason = ev->quit ? "quit" : end_reason_name(f->end_reason);
+	snprintf(s->end_reason, sizeof(s->end_reason), "%s", rec->end_reason);
 	mbr_take_listing(s, ev);
 }
 
@@ -246,7 +250,8 @@ static void mbr_summarise(struct mbr_mailbox *b)
 		qsort(b->messages, b->n_messages, sizeof(*b->messages), mbr_by_uid);
 }
 
-const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n)
+/* The mailboxes, finished: sessions sorted by start, messages summarised by uid. */
+static const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n)
 {
 	for (size_t i = 0; i < r->n_boxes; i++) {
 		qsort(r->boxes[i].sessions, r->boxes[i].n_sessions, sizeof(struct mbr_session), mbr_by_start);
@@ -259,10 +264,32 @@ const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n)
 	return r->boxes;
 }
 
-void mbr_free(struct mailbox_report *r)
+/* The end of the input: the report is written. */
+static void mbr_finish(struct writer *w)
 {
-	if (!r)
-		return;
+	struct mailbox_report *r = (struct mailbox_report *)w;
+	FILE *fp = strcmp(r->path, "-") == 0 ? r->events_fp : fopen(r->path, "w");
+	bool ok = fp != NULL;
+	if (fp) {
+		size_t n;
+		const struct mbr_mailbox *boxes = mbr_mailboxes(r, &n);
+		ok = r->format(fp, boxes, n);
+		if (fp != r->events_fp)
+			ok = fclose(fp) == 0 && ok;
+	}
+	if (!ok)
+		fprintf(stderr, "popsift: --mailbox-report: writing '%s' failed: %s\n", r->path,
+			strerror(errno));
+}
+
+static void mbr_set_fp(struct writer *w, FILE *fp)
+{
+	((struct mailbox_report *)w)->events_fp = fp;
+}
+
+static void mbr_free(struct writer *w)
+{
+	struct mailbox_report *r = (struct mailbox_report *)w;
 	for (size_t i = 0; i < MBR_PENDING_SLOTS; i++) {
 		for (struct mbr_pending *p = r->pending[i], *next; p; p = next) {
 			next = p->next;
@@ -279,4 +306,25 @@ void mbr_free(struct mailbox_report *r)
 	}
 	free(r->boxes);
 	free(r);
+}
+
+static const struct writer_ops mbr_ops = {
+	.auth = mbr_auth,
+	.message = mbr_message,
+	.session = mbr_session,
+	.set_fp = mbr_set_fp,
+	.finish = mbr_finish,
+	.free = mbr_free,
+};
+
+struct writer *mbr_writer_open(const char *path, FILE *events_fp, mbr_format_fn format)
+{
+	struct mailbox_report *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->w.ops = &mbr_ops;
+	r->path = path;
+	r->events_fp = events_fp;
+	r->format = format;
+	return &r->w;
 }

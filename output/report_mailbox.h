@@ -1,11 +1,16 @@
 /*
- * mailbox.h - the --mailbox-report: per (server, user), a timeline across every
- * session of the input: logins, messages listed (uid, size), retrieved (when,
- * by which session, sha256), deleted (committed or not), and which uids were
- * new in each session (the leave-on-server view clients compute from UIDL).
+ * report_mailbox.h - the --mailbox-report: per (server, user), a timeline
+ * across every session of the input: logins, messages listed (uid, size),
+ * retrieved (when, by which session, sha256), deleted (committed or not), and
+ * which uids were new in each session (the leave-on-server view clients compute
+ * from UIDL).
+ *
+ * Not to be confused with dissectors/maildrop.c (one session's UIDL/LIST/DELE
+ * view, which this report gathers across sessions) nor with output/mbox.c (the
+ * --mbox FILE of retrieved messages).
  */
-#ifndef POPSIFT_MAILBOX_H
-#define POPSIFT_MAILBOX_H
+#ifndef POPSIFT_REPORT_MAILBOX_H
+#define POPSIFT_REPORT_MAILBOX_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +19,7 @@
 
 #include "../src/flow.h"
 #include "records.h"
+#include "writer.h"
 
 /* A login attempt in a session. */
 struct mbr_login {
@@ -46,7 +52,7 @@ struct mbr_session {
 	uint64_t flow_id;
 	char client[64];    /* "ip:port", "[v6]:port" */
 	struct timeval start, end;
-	const char *app_proto;
+	char app_proto[16];     /* empty: not known */
 	struct mbr_login *logins;
 	size_t n_logins;
 	struct mbr_retrieval *retrieved;
@@ -54,7 +60,7 @@ struct mbr_session {
 	struct mbr_listed *listed;
 	size_t n_listed;
 	enum commit committed;
-	const char *end_reason;
+	char end_reason[16];    /* "quit", "fin", ... (session_record) */
 };
 
 /* One message of the mailbox across sessions, by uid. */
@@ -76,19 +82,19 @@ struct mbr_mailbox {
 	size_t n_messages;
 };
 
-struct mailbox_report;
-
-struct mailbox_report *mbr_new(void);
-void mbr_free(struct mailbox_report *r);
-/* Feed: a session's logins and messages are held until its session event. */
-void mbr_auth(struct mailbox_report *r, const struct flow *f, const struct ev_auth *a);
-void mbr_message(struct mailbox_report *r, const struct flow *f, const struct message_record *m,
-		 struct bytes uid);
-void mbr_session(struct mailbox_report *r, const struct flow *f, const struct ev_session *s);
 /*
- * The mailboxes, sessions sorted by start (valid until mbr_free). Sessions
- * that never authenticated as a known user are left out.
+ * Writes the finished report to fp: the mailboxes, sessions sorted by start,
+ * messages by uid. Sessions that never authenticated as a known user are left
+ * out. Returns false when writing failed. (json.h and text.h have one each.)
  */
-const struct mbr_mailbox *mbr_mailboxes(struct mailbox_report *r, size_t *n);
+typedef bool (*mbr_format_fn)(FILE *fp, const struct mbr_mailbox *boxes, size_t n);
+
+/*
+ * The report as a writer (writer.h): it gathers logins, messages and sessions
+ * (a session's logins and messages are held until its session record names
+ * the user) and, when the input ends, writes the report with `format` to
+ * `path`, or to the events' stream when path is "-". NULL when out of memory.
+ */
+struct writer *mbr_writer_open(const char *path, FILE *events_fp, mbr_format_fn format);
 
 #endif
