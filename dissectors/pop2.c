@@ -18,6 +18,7 @@
 
 #include "bstr.h"
 #include "dissector.h"
+#include "emit.h"
 #include "linebuf.h"
 #include "probe.h"
 
@@ -137,15 +138,6 @@ struct pop2 {
 
 /* ---- small emitters --------------------------------------------------- */
 
-static void pop2_anomaly(struct pop2 *p, enum anomaly id, enum dir dir, const uint8_t *s, size_t n)
-{
-	struct event ev = { .type = EV_ANOMALY };
-	ev.u.anomaly.id = id;
-	ev.u.anomaly.dir = dir;
-	ev.u.anomaly.sample = bytes_of(s, n < ANOMALY_SAMPLE_MAX ? n : ANOMALY_SAMPLE_MAX);
-	sink_emit(p->sink, &ev);
-}
-
 static void pop2_set_state(struct pop2 *p, enum pop2_state st)
 {
 	p->state = st;
@@ -224,7 +216,7 @@ static void pop2_q_push(struct pop2 *p, enum pop2_cmd_id id, const uint8_t *line
 {
 	while (p->qlen > 0 && (p->qlen == POP2_PENDING_MAX || p->qbytes + n > POP2_PENDING_BYTES)) {
 		struct pop2_pending old = pop2_q_pop(p);
-		pop2_anomaly(p, ANOM_POP2_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
+		emit_anomaly(p->sink, ANOM_POP2_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
 		pop2_pending_free(p, &old);
 	}
 	uint8_t *copy = malloc(n ? n : 1);
@@ -364,12 +356,12 @@ static void pop2_reply_quit(struct pop2 *p, const struct pop2_reply *r)
 static void pop2_check_pair(struct pop2 *p, const struct pop2_pending *c, const struct pop2_reply *r)
 {
 	if (c->id == POP2_CMD_UNKNOWN)
-		pop2_anomaly(p, ANOM_POP2_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_POP2_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
 	else if (!p->inferred && p->state != POP2_ST_GREETING &&
 		 !(pop2_cmds[c->id].allowed & (1u << p->state)))
-		pop2_anomaly(p, ANOM_POP2_OUT_OF_STATE, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_POP2_OUT_OF_STATE, DIR_TO_SERVER, c->line, c->n);
 	if (r->kind != POP2_R_NONE && r->kind != POP2_R_ERR && r->kind != pop2_cmds[c->id].reply)
-		pop2_anomaly(p, ANOM_POP2_REPLY_MISMATCH, DIR_TO_CLIENT, r->line.p, r->line.n);
+		emit_anomaly(p->sink, ANOM_POP2_REPLY_MISMATCH, DIR_TO_CLIENT, r->line.p, r->line.n);
 }
 
 /* Dispatches a reply (kind NONE: none came) to the handler of command c. */
@@ -550,7 +542,7 @@ static bool pop2_greeting(struct pop2 *p, const struct pop2_reply *r)
 	if (greeting_like) {
 		bstr_set(&p->greeting, r->line.p, r->line.n, POP2_GREETING_MAX);
 		if (r->kind == POP2_R_ERR)
-			pop2_anomaly(p, ANOM_POP2_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
+			emit_anomaly(p->sink, ANOM_POP2_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
 		/* The connection's start after all: the state is known from here. */
 		p->resync[DIR_TO_CLIENT] = p->resync_lost = p->inferred = false;
 		pop2_set_state(p, POP2_ST_AUTH);
@@ -559,7 +551,7 @@ static bool pop2_greeting(struct pop2 *p, const struct pop2_reply *r)
 	if (r->kind == POP2_R_NONE || (p->resync[DIR_TO_CLIENT] && !pop2_is_anchor(p, r)))
 		return false;
 	if (!p->partial)
-		pop2_anomaly(p, ANOM_POP2_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
+		emit_anomaly(p->sink, ANOM_POP2_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
 	p->inferred = true;
 	pop2_set_state(p, POP2_ST_AUTH);
 	return false;
@@ -575,7 +567,7 @@ static bool pop2_in_sync(struct pop2 *p, const struct pop2_reply *r)
 	if (p->expect_reply) {
 		p->expect_reply = false;
 		if (!pop2_is_anchor(p, r)) {
-			pop2_anomaly(p, ANOM_POP2_COUNT_MISMATCH, DIR_TO_CLIENT, r->line.p, r->line.n);
+			emit_anomaly(p->sink, ANOM_POP2_COUNT_MISMATCH, DIR_TO_CLIENT, r->line.p, r->line.n);
 			p->resync[DIR_TO_CLIENT] = true;
 			return false;
 		}
@@ -600,15 +592,15 @@ static void pop2_server_line(struct pop2 *p, const struct lb_line *l)
 	if (!pop2_in_sync(p, &r))
 		return;
 	if (l->truncated)
-		pop2_anomaly(p, ANOM_POP2_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_POP2_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
 	if (r.kind == POP2_R_NONE) {
-		pop2_anomaly(p, ANOM_POP2_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_POP2_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
 		return;
 	}
 	if ((r.kind == POP2_R_COUNT || r.kind == POP2_R_SIZE) && !r.num_ok)
-		pop2_anomaly(p, ANOM_POP2_MALFORMED_COUNT, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_POP2_MALFORMED_COUNT, DIR_TO_CLIENT, l->p, l->n);
 	if (p->qlen == 0) {
-		pop2_anomaly(p, ANOM_POP2_UNEXPECTED_REPLY, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_POP2_UNEXPECTED_REPLY, DIR_TO_CLIENT, l->p, l->n);
 		return;
 	}
 	pop2_answer_head(p, &r);
@@ -645,7 +637,7 @@ static void pop2_client_line(struct pop2 *p, const struct lb_line *l)
 			return;
 	}
 	if (l->truncated)
-		pop2_anomaly(p, ANOM_POP2_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_POP2_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
 	pop2_q_push(p, id, l->p, l->n);
 }
 
@@ -653,7 +645,7 @@ static void pop2_client_data(struct pop2 *p, const uint8_t *buf, size_t len)
 {
 	if (p->quit) {
 		if (!p->after_quit_seen) /* once: a count per chunk would depend on chunking */
-			pop2_anomaly(p, ANOM_POP2_DATA_AFTER_QUIT, DIR_TO_SERVER, NULL, 0);
+			emit_anomaly(p->sink, ANOM_POP2_DATA_AFTER_QUIT, DIR_TO_SERVER, NULL, 0);
 		p->after_quit_seen = true;
 		return;
 	}
@@ -709,7 +701,7 @@ static void pop2_gap(void *st, enum dir dir, size_t missing)
 	struct pop2 *p = st;
 	char sample[32];
 	int n = snprintf(sample, sizeof(sample), "%zu bytes", missing);
-	pop2_anomaly(p, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
+	emit_anomaly(p->sink, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
 	linebuf_reset(&p->lb[dir]);
 	if (dir == DIR_TO_CLIENT) {
 		pop2_server_gap(p, missing);
@@ -756,7 +748,7 @@ static void pop2_end(void *st, enum end_reason why)
 	else
 		p->commit = p->deleted ? COMMIT_YES : COMMIT_NO;
 	if (p->srv == POP2_SRV_DATA) {
-		pop2_anomaly(p, ANOM_POP2_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
+		emit_anomaly(p->sink, ANOM_POP2_MESSAGE_TRUNCATED, DIR_TO_CLIENT, NULL, 0);
 		pop2_end_data(p, false);
 	}
 	const struct pop2_reply none = { POP2_R_NONE, BYTES_NONE, 0, false };

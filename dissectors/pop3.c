@@ -17,6 +17,7 @@
 
 #include "bstr.h"
 #include "dissector.h"
+#include "emit.h"
 #include "kpop.h"
 #include "linebuf.h"
 #include "maildrop.h"
@@ -170,16 +171,6 @@ static bool pop3_is_text(const struct pop3 *p)
 
 /* ---- small emitters --------------------------------------------------- */
 
-static void pop3_anomaly(struct pop3 *p, enum anomaly id, enum dir dir, const uint8_t *s,
-			 size_t n)
-{
-	struct event ev = { .type = EV_ANOMALY };
-	ev.u.anomaly.id = id;
-	ev.u.anomaly.dir = dir;
-	ev.u.anomaly.sample = bytes_of(s, n < ANOMALY_SAMPLE_MAX ? n : ANOMALY_SAMPLE_MAX);
-	sink_emit(p->sink, &ev);
-}
-
 /*
  * The response code of "-ERR [CODE/sub] text" (RFC 2449 §8, RFC 3206), copied
  * into out; returns false when the reply has none.
@@ -310,7 +301,7 @@ static bool pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
 		return false;
 	while (p->qlen > 0 && (p->qlen == p->qcap || p->qbytes + n > POP3_PENDING_BYTES)) {
 		struct pop3_pending old = pop3_q_pop(p);
-		pop3_anomaly(p, ANOM_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
+		emit_anomaly(p->sink, ANOM_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
 		pop3_pending_free(p, &old);
 	}
 	uint8_t *copy = malloc(n ? n : 1);
@@ -411,7 +402,7 @@ static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct
 	a.result = pop3_result(r);
 	a.reply = r->line;
 	if (!pop3_is_lower_hex32(a.response))
-		pop3_anomaly(p, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
 	/* hashcat -m 20, md5($salt.$pass): "digest:<timestamp>", brackets included. */
 	uint8_t line[POP3_GREETING_MAX + 64];
 	if (p->apop_ts.n && a.response.n <= 64) {
@@ -423,7 +414,7 @@ static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct
 		a.hashcat_mode = 20;
 	}
 	if (p->apop_ts.n == 0)
-		pop3_anomaly(p, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
 	pop3_emit_auth(p, &a);
 	if (r->status == POP3_ST_OK)
 		pop3_logged_in(p, a.username);
@@ -515,7 +506,7 @@ static void pop3_close_submission(struct pop3 *p)
 {
 	if (p->xmit != POP3_XMIT_BODY)
 		return;
-	pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_SERVER, NULL, 0);
+	emit_anomaly(p->sink, ANOM_MESSAGE_TRUNCATED, DIR_TO_SERVER, NULL, 0);
 	pop3_body_end(p, false);
 	p->xmit = POP3_XMIT_NONE;
 }
@@ -669,7 +660,7 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 		pop3_emit_command(p, c, r);
 	/* Known only now: a queued line may turn out to be a SASL response instead. */
 	if (c->id == POP3_CMD_UNKNOWN)
-		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
 
 	if (c->id != POP3_CMD_PASS && c->id != POP3_CMD_RPOP)
 		pop3_flush_rejected_user(p);
@@ -755,7 +746,7 @@ static void pop3_greeting(struct pop3 *p, const struct pop3_reply *r)
 	if (gt)
 		p->apop_ts = bytes_of(lt, (size_t)(gt - lt) + 1);
 	if (r->status == POP3_ST_ERR)
-		pop3_anomaly(p, ANOM_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
+		emit_anomaly(p->sink, ANOM_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
 	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
 }
 
@@ -783,7 +774,7 @@ static void pop3_head_changed(struct pop3 *p)
 static void pop3_continuation(struct pop3 *p, const struct lb_line *l)
 {
 	if (!p->sasl) {
-		pop3_anomaly(p, ANOM_UNEXPECTED_CONTINUATION, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_UNEXPECTED_CONTINUATION, DIR_TO_CLIENT, l->p, l->n);
 		return;
 	}
 	size_t skip = l->n > 1 ? 2 : 1;
@@ -811,7 +802,7 @@ static bool pop3_first_line_is_greeting(struct pop3 *p, const struct pop3_reply 
 	for (size_t i = 0; i < ARRAY_LEN(hints); i++)
 		if (memmem_ci(r->line.p, r->line.n, hints[i]))
 			return true;
-	pop3_anomaly(p, ANOM_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
+	emit_anomaly(p->sink, ANOM_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
 	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
 	return false;
 }
@@ -827,7 +818,7 @@ static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 		return;
 	}
 	if (p->qlen == 0) {
-		pop3_anomaly(p, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
+		emit_anomaly(p->sink, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
 		return;
 	}
 	if (p->qlen > 1 && !p->sasl)
@@ -846,7 +837,7 @@ static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
 {
 	if (p->n_caps == POP3_CAPA_MAX) {
-		pop3_anomaly(p, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
+		emit_anomaly(p->sink, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
 		return;
 	}
 	if (!p->caps) {
@@ -919,9 +910,9 @@ static bool pop3_holed_body_line(struct pop3 *p, const struct lb_line *l)
 static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->truncated)
-		pop3_anomaly(p, ANOM_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
 	if (l->bare_lf)
-		pop3_anomaly(p, ANOM_BARE_LF, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_BARE_LF, DIR_TO_CLIENT, l->p, l->n);
 	if (p->srv == POP3_SRV_LINES) {
 		pop3_ml_line(p, l);
 		return;
@@ -937,7 +928,7 @@ static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 	} else if (pop3_is_continuation(l) && p->phase != POP3_PH_GREETING) {
 		pop3_continuation(p, l);
 	} else if (!p->resync[DIR_TO_CLIENT]) {
-		pop3_anomaly(p, ANOM_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
 	}
 }
 
@@ -1027,9 +1018,9 @@ static size_t pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->truncated)
-		pop3_anomaly(p, ANOM_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
 	if (memchr(l->p, 0, l->n))
-		pop3_anomaly(p, ANOM_NUL_IN_LINE, DIR_TO_SERVER, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_NUL_IN_LINE, DIR_TO_SERVER, l->p, l->n);
 	if (p->sasl && p->sasl_owed > 0 && p->qlen == 1) {
 		/* The answer to a challenge already seen. */
 		p->sasl_owed--;
@@ -1085,7 +1076,7 @@ static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, si
 		return;
 	}
 	(void)buf;
-	pop3_anomaly(p, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
+	emit_anomaly(p->sink, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
 	p->tls = false;
 	pop3_set_phase(p, p->authenticated ? POP3_PH_TRANSACTION : POP3_PH_AUTHORIZATION);
 }
@@ -1101,11 +1092,11 @@ static void pop3_kpop_settled(struct pop3 *p)
 	p->kpop_reported = true;
 	switch (p->kpop.result) {
 	case KPOP_RESULT_OK: p->kerberos = true; break;
-	case KPOP_RESULT_REFUSED: pop3_anomaly(p, ANOM_KPOP_REFUSED, DIR_TO_CLIENT, NULL, 0); break;
-	case KPOP_RESULT_MALFORMED: pop3_anomaly(p, ANOM_KPOP_MALFORMED, DIR_TO_SERVER, NULL, 0); break;
+	case KPOP_RESULT_REFUSED: emit_anomaly(p->sink, ANOM_KPOP_REFUSED, DIR_TO_CLIENT, NULL, 0); break;
+	case KPOP_RESULT_MALFORMED: emit_anomaly(p->sink, ANOM_KPOP_MALFORMED, DIR_TO_SERVER, NULL, 0); break;
 	default:
 		if (p->kpop.expected)
-			pop3_anomaly(p, ANOM_KPOP_MISSING, DIR_TO_SERVER, NULL, 0);
+			emit_anomaly(p->sink, ANOM_KPOP_MISSING, DIR_TO_SERVER, NULL, 0);
 		break;
 	}
 	struct bytes held = kpop_held(&p->kpop);
@@ -1141,7 +1132,7 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 		return;
 	if (p->quit && dir == DIR_TO_SERVER) {
 		if (!p->after_quit_seen) /* once: a count per chunk would depend on chunking */
-			pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
+			emit_anomaly(p->sink, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
 		p->after_quit_seen = true;
 		return;
 	}
@@ -1191,7 +1182,7 @@ static void pop3_gap(void *st, enum dir dir, size_t missing)
 	struct pop3 *p = st;
 	char sample[32];
 	int n = snprintf(sample, sizeof(sample), "%zu bytes", missing);
-	pop3_anomaly(p, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
+	emit_anomaly(p->sink, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
 	p->gapped = true;
 	if (!pop3_is_text(p))
 		return;
@@ -1243,7 +1234,7 @@ static void pop3_end(void *st, enum end_reason why)
 	kpop_end(&p->kpop);
 	pop3_kpop_settled(p);
 	if (p->srv == POP3_SRV_BODY || p->xmit == POP3_XMIT_BODY) {
-		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, p->xmit == POP3_XMIT_BODY ? DIR_TO_SERVER : DIR_TO_CLIENT, NULL, 0);
+		emit_anomaly(p->sink, ANOM_MESSAGE_TRUNCATED, p->xmit == POP3_XMIT_BODY ? DIR_TO_SERVER : DIR_TO_CLIENT, NULL, 0);
 		pop3_body_end(p, false);
 	} else if (p->srv == POP3_SRV_LINES) {
 		pop3_end_multiline(p);

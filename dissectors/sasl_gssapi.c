@@ -214,7 +214,7 @@ static void gss_layer_msg(struct sasl *s, enum dir dir, int r, const uint8_t *pt
 	if (r == 0)
 		return; /* sealed against RFC 4752: the choice stays unknown */
 	if (r < 0 || n < 4) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, dir, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, dir, m->d, m->n);
 		return;
 	}
 	if (dir == DIR_TO_CLIENT) {
@@ -250,7 +250,7 @@ static void gss_token(struct sasl *s, enum dir dir, struct sasl_msg *m)
 	}
 	bool ok = f == 1 && tok == GSS_TOK_AP_REQ && dir == DIR_TO_SERVER && krb_ap_req(s, body);
 	if (!ok)
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, dir, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, dir, m->d, m->n);
 }
 
 static void gss_client(struct sasl *s, struct sasl_msg *m)
@@ -307,7 +307,7 @@ static void krb4_client(struct sasl *s, struct sasl_msg *m)
 	const uint8_t *nul = max ? memchr(m->d + 3, 0, max < KRB4_REALM_SZ ? max : KRB4_REALM_SZ)
 				 : NULL;
 	if (m->n < 4 || m->d[0] != 4 || (m->d[1] & 0xfe) != 6 || !nul) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		return;
 	}
 	bstr_set(&s->realm, m->d + 3, (size_t)(nul - (m->d + 3)), SASL_FIELD_MAX);
@@ -316,7 +316,7 @@ static void krb4_client(struct sasl *s, struct sasl_msg *m)
 static void krb4_server(struct sasl *s, struct sasl_msg *m)
 {
 	if (s->challenges == 1 && m->n != 4)
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 }
 
 const struct sasl_mech sasl_mech_kerberos_v4 = {

@@ -150,7 +150,7 @@ static void ntlm_server(struct sasl *s, struct sasl_msg *m)
 	if (m->n == 0)
 		return; /* the empty "+ " that invites the Type 1 message */
 	if (ntlm_type(m->d, m->n) != 2 || m->n < 32) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 		return;
 	}
 	st->flags = le32(m->d + 20);
@@ -215,7 +215,7 @@ static void ntlm_auth(struct sasl *s, struct ntlm_st *st, const uint8_t *d, size
 {
 	struct ntlm_auth a;
 	if (!ntlm_parse_auth(st, d, n, &a) || (a.nt.n && a.nt.n != 24 && a.nt.n < 16 + 28)) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
 		return;
 	}
 	bool unicode = (a.flags & NTLM_NEGOTIATE_UNICODE) != 0;
@@ -240,7 +240,7 @@ static void ntlm_client(struct sasl *s, struct sasl_msg *m)
 		ntlm_auth(s, s->st, m->d, m->n);
 		break;
 	default:
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		break;
 	}
 }
