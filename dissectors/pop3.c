@@ -1288,9 +1288,8 @@ static void *pop3_create_any(const struct session_info *info, struct event_sink 
 	p->phase = POP3_PH_GREETING;
 	for (int d = 0; d < DIR_COUNT; d++)
 		linebuf_init(&p->lb[d], POP3_LINE_MAX);
-	kpop_init(&p->kpop, kpop);
+	kpop_init(&p->kpop, kpop, info->partial);
 	if (info->partial) {
-		p->kpop.result = KPOP_RESULT_NOT_KPOP;
 		p->kpop_reported = true;
 		/*
 		 * Picked up mid-stream: no greeting will come, and the first bytes may
