@@ -17,13 +17,13 @@
 
 #include "bstr.h"
 #include "dissector.h"
+#include "dotbody.h"
 #include "emit.h"
 #include "kpop.h"
 #include "linebuf.h"
 #include "maildrop.h"
 #include "probe.h"
 #include "sasl.h"
-#include "scan.h"
 
 #define POP3_LINE_MAX 8192        /* longest command or status line kept (RFC: 255/512) */
 #define POP3_PENDING_MAX 256      /* pipelined commands awaiting replies */
@@ -82,14 +82,6 @@ enum pop3_srv {
 	POP3_SRV_BODY    /* a message: streamed and dot-unstuffed, never held */
 };
 
-/* Where the dot-unstuffer stands within the message body. */
-enum pop3_body {
-	POP3_BODY_BOL,   /* at the start of a line */
-	POP3_BODY_MID,   /* inside a line */
-	POP3_BODY_DOT,   /* a '.' began the line (not yet passed on) */
-	POP3_BODY_DOTCR  /* ".\r" began the line */
-};
-
 enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
 
 /*
@@ -120,7 +112,7 @@ struct pop3 {
 	struct event_sink *sink;
 	enum pop3_phase phase;
 	enum pop3_srv srv;
-	enum pop3_body body;
+	struct dotbody body;    /* the dot-unstuffer, shared by both directions */
 	enum pop3_xmit xmit;
 	bool body_holed;        /* bytes of the message in flight were lost */
 	bool body_unsure;       /* begun while replies may be matched to the wrong commands */
@@ -529,7 +521,7 @@ static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct
 	}
 	sink_emit(p->sink, &ev);
 	p->srv = POP3_SRV_BODY;
-	p->body = POP3_BODY_BOL;
+	dotbody_start(&p->body);
 	p->body_unsure = p->misaligned;
 }
 
@@ -574,7 +566,7 @@ static bool pop3_reply_xtnd(struct pop3 *p, struct pop3_pending *c, const struct
 	ev.u.message_begin.list_size = -1;
 	sink_emit(p->sink, &ev);
 	p->xmit = POP3_XMIT_BODY;
-	p->body = POP3_BODY_BOL;
+	dotbody_start(&p->body);
 	p->body_unsure = p->misaligned;
 	return false;
 }
@@ -587,39 +579,11 @@ static struct maildrop *pop3_maildrop(struct pop3 *p)
 	return p->maildrop;
 }
 
-/*
- * One "n value" pair of a LIST or UIDL answer (a multi-line listing line, or
- * "+OK n value" for a single message): value is a size or a unique id.
- */
-static void pop3_listing_pair(struct pop3 *p, enum pop3_cmd_id id, const uint8_t *s, size_t n)
-{
-	uint32_t num;
-	size_t i = 0;
-	while (i < n && s[i] == ' ')
-		i++;
-	if (!bytes_to_u32(s + i, n - i, &num) || !pop3_maildrop(p))
-		return;
-	while (i < n && s[i] != ' ' && s[i] != '\t')
-		i++;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	size_t end = i;
-	while (end < n && s[end] != ' ' && s[end] != '\t')
-		end++;
-	if (end == i)
-		return;
-	uint32_t size;
-	if (id == POP3_CMD_UIDL)
-		maildrop_set_uid(p->maildrop, num, s + i, end - i);
-	else if (bytes_to_u32(s + i, end - i, &size))
-		maildrop_set_size(p->maildrop, num, size);
-}
-
 /* "LIST n" / "UIDL n" answer on the status line itself. */
 static void pop3_reply_listing(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
 {
-	if (r->status == POP3_ST_OK && pop3_has_arg(c) && r->line.n > 3)
-		pop3_listing_pair(p, c->id, r->line.p + 3, r->line.n - 3);
+	if (r->status == POP3_ST_OK && pop3_has_arg(c) && r->line.n > 3 && pop3_maildrop(p))
+		maildrop_listing(p->maildrop, c->id == POP3_CMD_UIDL, r->line.p + 3, r->line.n - 3);
 }
 
 /* DELE only marks (RFC 1939 §5); the UPDATE state after QUIT deletes. */
@@ -707,22 +671,10 @@ static void pop3_end_multiline(struct pop3 *p)
 	pop3_pending_free(p, &p->cur);
 }
 
-static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
-{
-	if (n == 0)
-		return;
-	struct event ev = { .type = EV_MESSAGE_DATA };
-	ev.u.message_data.p = s;
-	ev.u.message_data.n = n;
-	sink_emit(p->sink, &ev);
-}
-
 static void pop3_body_end(struct pop3 *p, bool complete)
 {
-	struct event ev = { .type = EV_MESSAGE_END };
-	ev.u.message_end.complete = complete && !p->body_holed && !p->body_unsure;
+	emit_message_end(p->sink, complete && !p->body_holed && !p->body_unsure);
 	p->body_holed = p->body_unsure = false;
-	sink_emit(p->sink, &ev);
 	if (p->xmit == POP3_XMIT_BODY) {
 		/* The client's submission ended; the server's verdict is the next reply. */
 		p->xmit = POP3_XMIT_RESULT;
@@ -866,8 +818,8 @@ static void pop3_ml_line(struct pop3 *p, const struct lb_line *l)
 	size_t skip = l->n > 0 && l->p[0] == '.'; /* dot-unstuffing */
 	if (p->cur.id == POP3_CMD_CAPA)
 		pop3_capa_line(p, l->p + skip, l->n - skip);
-	else if (p->cur.id == POP3_CMD_UIDL || p->cur.id == POP3_CMD_LIST)
-		pop3_listing_pair(p, p->cur.id, l->p + skip, l->n - skip);
+	else if ((p->cur.id == POP3_CMD_UIDL || p->cur.id == POP3_CMD_LIST) && pop3_maildrop(p))
+		maildrop_listing(p->maildrop, p->cur.id == POP3_CMD_UIDL, l->p + skip, l->n - skip);
 }
 
 static enum pop3_status pop3_status_of(const struct lb_line *l)
@@ -901,9 +853,7 @@ static bool pop3_holed_body_line(struct pop3 *p, const struct lb_line *l)
 		pop3_body_end(p, false);
 		return false;
 	}
-	size_t skip = l->n > 0 && l->p[0] == '.';
-	pop3_body_data(p, l->p + skip, l->n - skip);
-	pop3_body_data(p, (const uint8_t *)"\r\n" + l->bare_lf, 2 - l->bare_lf);
+	dotbody_line(p->sink, l->p, l->n, l->bare_lf);
 	return true;
 }
 
@@ -932,67 +882,14 @@ static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 	}
 }
 
-/* ---- the message body: streaming dot-unstuffing ---------------------- */
-
-/*
- * Reads message bytes up to and including the terminating "." line (CRLF or
- * bare LF), passing on the unstuffed octets in spans as large as the input
- * allows. Returns the bytes consumed; the state survives any chunk boundary.
- * Per RFC 1939 every line that starts with '.' loses that '.', even one that
- * was not properly stuffed, exactly as a compliant client reads it.
- */
+/* Streams message bytes through the dot-unstuffer; returns the bytes it took. */
 static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
 {
-	size_t i = 0;
-	while (i < len) {
-		switch (p->body) {
-		case POP3_BODY_MID: {
-			/*
-			 * One span up to the next line that starts with '.' (or the end of
-			 * the input): lines that need no unstuffing pass on together, so
-			 * the sink (hashing, extraction) gets large spans, not lines.
-			 */
-			size_t start = i, end = len;
-			size_t lf = i + scan_lf_dot(buf + i, len - i);
-			if (lf < len) { /* the line after it starts with '.' or is not here yet */
-				end = lf + 1;
-				p->body = POP3_BODY_BOL;
-			}
-			pop3_body_data(p, buf + start, end - start);
-			i = end;
-			break;
-		}
-		case POP3_BODY_BOL:
-			if (buf[i] == '.') {
-				p->body = POP3_BODY_DOT;
-				i++;
-			} else {
-				p->body = POP3_BODY_MID;
-			}
-			break;
-		case POP3_BODY_DOT:
-			if (buf[i] == '\n') {
-				pop3_body_end(p, true);
-				return i + 1;
-			}
-			if (buf[i] == '\r') {
-				p->body = POP3_BODY_DOTCR;
-				i++;
-			} else {
-				p->body = POP3_BODY_MID; /* the stuffed '.' is dropped */
-			}
-			break;
-		case POP3_BODY_DOTCR:
-			if (buf[i] == '\n') {
-				pop3_body_end(p, true);
-				return i + 1;
-			}
-			pop3_body_data(p, (const uint8_t *)"\r", 1);
-			p->body = POP3_BODY_MID;
-			break;
-		}
-	}
-	return i;
+	bool ended;
+	size_t used = dotbody_scan(&p->body, p->sink, buf, len, &ended);
+	if (ended)
+		pop3_body_end(p, true);
+	return used;
 }
 
 /* Returns the bytes left unread because the rest of the stream is no longer text. */
