@@ -1255,6 +1255,6 @@ const struct dissector pop3_dissector = {
 
 /* KPOP (port 1109): the same dissector, expecting a Kerberos preamble first. */
 const struct dissector kpop_dissector = {
-	.name = "kpop", .ports = kpop_ports, .create = kpop_create,
+	.name = "kpop", .ports = kpop_ports, .probe = kpop_probe, .create = kpop_create,
 	.data = pop3_data, .gap = pop3_gap, .end = pop3_end, .destroy = pop3_destroy,
 };
