@@ -103,9 +103,16 @@ int lp_command(const struct lp_cmd *cmds, int count, const uint8_t *line, size_t
 {
 	const uint8_t *sp = memchr(line, ' ', n);
 	size_t wn = sp ? (size_t)(sp - line) : n;
+	if (wn == 0)
+		return count;
+	/* Case-folded first letters must agree: most rows are ruled out without strlen(). */
+	uint8_t first = line[0] | 0x20;
 	for (int i = 0; i < count; i++) {
-		size_t kn = strlen(cmds[i].keyword);
-		if (kn == wn && kn > 0 && strncasecmp((const char *)line, cmds[i].keyword, kn) == 0)
+		const char *kw = cmds[i].keyword;
+		if (((uint8_t)kw[0] | 0x20) != first)
+			continue;
+		size_t kn = strlen(kw);
+		if (kn == wn && kn > 0 && strncasecmp((const char *)line, kw, kn) == 0)
 			return i;
 	}
 	return count;
