@@ -15,6 +15,5 @@ enum anomaly {
 };
 
 const char *anomaly_id(enum anomaly a);
-const char *anomaly_why(enum anomaly a);
 
 #endif

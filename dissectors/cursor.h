@@ -1,8 +1,10 @@
 /*
  * cursor.h - bounds-checked reads of binary fields: packet headers in the engine,
- * NTLM, GSSAPI and Kerberos blobs in the dissectors (tcpdump's GET_* guarantee
- * without longjmp). The first short read sets a sticky flag; later reads return
- * 0, so a parser checks `short_read` once, after reading a whole header.
+ * NTLM, GSSAPI and Kerberos blobs and the KPOP preamble in the dissectors
+ * (tcpdump's GET_* guarantee without longjmp). The first short read sets a
+ * sticky flag; later reads return 0 (or NULL), so a parser checks `short_read`
+ * once, after reading a whole header. Every binary parser reads through it:
+ * no hand-written byte readers.
  */
 #ifndef POPSIFT_CURSOR_H
 #define POPSIFT_CURSOR_H
@@ -19,7 +21,7 @@ struct cursor {
 
 static inline struct cursor cur_make(const uint8_t *p, size_t n)
 {
-	return (struct cursor){ p, p + n, false };
+	return (struct cursor){ p, n ? p + n : p, false }; /* no arithmetic on an empty NULL view */
 }
 
 static inline size_t cur_left(const struct cursor *c)
@@ -34,7 +36,8 @@ static inline bool cur_skip(struct cursor *c, size_t n)
 		c->p = c->end;
 		return false;
 	}
-	c->p += n;
+	if (n)
+		c->p += n;
 	return true;
 }
 
@@ -46,7 +49,15 @@ static inline void cur_limit(struct cursor *c, size_t n)
 		c->end = c->p + n;
 }
 
-/* The next n bytes, consumed; NULL (and short_read) when fewer are left. */
+/* A cursor over p[0..n) that starts at offset off (short at once when off > n). */
+static inline struct cursor cur_make_at(const uint8_t *p, size_t n, size_t off)
+{
+	struct cursor c = cur_make(p, n);
+	cur_skip(&c, off);
+	return c;
+}
+
+/* The next n bytes, in place; a short read (check short_read) when fewer are left. */
 static inline const uint8_t *cur_bytes(struct cursor *c, size_t n)
 {
 	const uint8_t *p = c->p;
@@ -75,6 +86,12 @@ static inline uint32_t cur_be32(struct cursor *c)
 {
 	const uint8_t *p = c->p;
 	return cur_skip(c, 4) ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static inline uint32_t cur_le32(struct cursor *c)
+{
+	const uint8_t *p = c->p;
+	return cur_skip(c, 4) ? (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0] : 0;
 }
 
 static inline uint32_t cur_host32(struct cursor *c)

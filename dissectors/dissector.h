@@ -50,8 +50,9 @@ struct dissector {
 	 * Judges a connection on a port it is not known to use, from the first
 	 * bytes each side sent (the client's in to_server, the server's in
 	 * to_client; either may be empty). Must decide within the bytes the
-	 * engine holds (DETECT_MAX per direction), and from complete lines only,
-	 * so the verdict never depends on how the bytes arrived.
+	 * engine holds (DETECT_MAX per direction), and from complete lines (or,
+	 * for KPOP, complete length-prefixed fields) only, so the verdict never
+	 * depends on how the bytes arrived.
 	 */
 	enum probe_verdict (*probe)(struct bytes to_server, struct bytes to_client);
 	/* Returns NULL only when out of memory. */

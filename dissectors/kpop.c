@@ -1,11 +1,12 @@
 /*
  * kpop.c - walks the Kerberos sendauth preamble that KPOP (port 1109) sends
- * before POP3 (protocol-notes §7; MIT recvauth.c, krb4 krb_recvauth, Heimdal
+ * before POP3 (docs/protocol.md §7; MIT recvauth.c, krb4 krb_recvauth, Heimdal
  * popper pop_init.c), by its length fields only: ticket bytes are skipped,
  * never scanned for "USER".
  *
  * Owns the preamble's progress in both directions and nothing else; pop3.c
- * feeds it the first bytes of a connection and gets POP3 bytes back.
+ * feeds it the first bytes of a connection and gets POP3 bytes back, and the
+ * KPOP probe (probe.c) walks a connection's first bytes with it.
  *
  *   v4  C: "AUTHV0.1" "KPOPV0.1" len32 ticket     S: nothing, or len32 krb_priv
  *   v5  C: len32=0x13 "KRB5_SENDAUTH_V1.0\0" len32 "KPOPV1.0\0"
@@ -18,20 +19,47 @@
 
 #include <string.h>
 
+#include "bstr.h"
+#include "cursor.h"
+#include "trace.h"
+
 #define KPOP_FIELD_MAX (1u << 20) /* a ticket or error longer than this is not Kerberos */
 
 static const uint8_t v4_magic[16] = "AUTHV0.1KPOPV0.1";
 static const uint8_t v5_magic[23] = "\0\0\0\x13KRB5_SENDAUTH_V1.0";
 
-void kpop_init(struct kpop *k, bool expected)
+static const char *const kpop_step_names[] = {
+	[KPOP_START] = "START", [KPOP_V5_MAGIC_REST] = "V5-MAGIC-REST",
+	[KPOP_SKIP_THEN_LEN] = "SKIP-THEN-LEN", [KPOP_LEN_THEN_DONE] = "LEN-THEN-DONE",
+	[KPOP_SKIP_THEN_DONE] = "SKIP-THEN-DONE", [KPOP_SRV_STATUS_LEN] = "SRV-STATUS-LEN",
+	[KPOP_SKIP_THEN_OPTIONAL] = "SKIP-THEN-OPTIONAL", [KPOP_SRV_OPTIONAL] = "SRV-OPTIONAL",
+	[KPOP_DONE] = "DONE",
+};
+_Static_assert(ARRAY_LEN(kpop_step_names) == KPOP_DONE + 1, "step names out of step");
+
+static const char *const kpop_result_names[] = {
+	[KPOP_RESULT_PENDING] = "PENDING", [KPOP_RESULT_OK] = "OK", [KPOP_RESULT_REFUSED] = "REFUSED",
+	[KPOP_RESULT_NOT_KPOP] = "NOT-KPOP", [KPOP_RESULT_MALFORMED] = "MALFORMED",
+};
+_Static_assert(ARRAY_LEN(kpop_result_names) == KPOP_RESULT_MALFORMED + 1, "result names out of step");
+
+/* kpop_set_step(), kpop_set_result(): the one place each changes. */
+STATE_SETTER(kpop_set_step, struct kpop_half, step, enum kpop_step, "kpop step", kpop_step_names)
+STATE_SETTER(kpop_set_result, struct kpop, result, enum kpop_result, "kpop result", kpop_result_names)
+
+void kpop_init(struct kpop *k, bool expected, bool midstream)
 {
 	memset(k, 0, sizeof(*k));
 	k->expected = expected;
+	if (midstream)
+		kpop_set_result(k, KPOP_RESULT_NOT_KPOP);
 }
 
-static uint32_t kpop_be32(const uint8_t *p)
+/* The 4-byte length just collected (network byte order, as every sendauth length). */
+static uint32_t kpop_len32(const struct kpop_half *h)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	struct cursor c = cur_make(h->buf, h->have);
+	return cur_be32(&c);
 }
 
 /*
@@ -48,44 +76,49 @@ static size_t kpop_collect(struct kpop_half *h, size_t want, const uint8_t *buf,
 	return take;
 }
 
-/* Skips h->skip bytes (a ticket, an AP-REQ); returns bytes used. */
-static size_t kpop_skip(struct kpop_half *h, size_t len)
-{
-	size_t take = h->skip < len ? (size_t)h->skip : len;
-	h->skip -= take;
-	return take;
-}
-
 /* Sets up skipping a length-prefixed field; false when the length is absurd. */
 static bool kpop_field(struct kpop *k, struct kpop_half *h, enum kpop_step next)
 {
-	uint32_t n = kpop_be32(h->buf);
+	uint32_t n = kpop_len32(h);
 	h->have = 0;
 	if (n > KPOP_FIELD_MAX) {
-		k->result = KPOP_RESULT_MALFORMED;
+		kpop_set_result(k, KPOP_RESULT_MALFORMED);
 		return false;
 	}
 	h->skip = n;
-	h->step = next;
+	kpop_set_step(h, next);
 	return true;
+}
+
+/* Collects a 4-byte length, then skips that many bytes in step `skipping`. */
+static size_t kpop_len_then(struct kpop *k, struct kpop_half *h, const uint8_t *buf, size_t len,
+			    enum kpop_step skipping)
+{
+	bool whole;
+	size_t used = kpop_collect(h, 4, buf, len, &whole);
+	if (whole)
+		kpop_field(k, h, skipping);
+	return used;
+}
+
+/* Skips what is left of a field (a ticket, an AP-REQ), then goes on to `next`. */
+static size_t kpop_skip_then(struct kpop_half *h, size_t len, enum kpop_step next)
+{
+	size_t take = h->skip < len ? (size_t)h->skip : len;
+	h->skip -= take;
+	if (h->skip == 0)
+		kpop_set_step(h, next);
+	return take;
 }
 
 /* Either side's last field: a length, then that many bytes; then POP3. */
 static size_t kpop_last_field(struct kpop *k, struct kpop_half *h, const uint8_t *buf, size_t len)
 {
-	bool whole;
-	size_t used;
 	switch (h->step) {
 	case KPOP_LEN_THEN_DONE:
-		used = kpop_collect(h, 4, buf, len, &whole);
-		if (whole)
-			kpop_field(k, h, KPOP_SKIP_THEN_DONE);
-		return used;
+		return kpop_len_then(k, h, buf, len, KPOP_SKIP_THEN_DONE);
 	case KPOP_SKIP_THEN_DONE:
-		used = kpop_skip(h, len);
-		if (h->skip == 0)
-			h->step = KPOP_DONE;
-		return used;
+		return kpop_skip_then(h, len, KPOP_DONE);
 	default:
 		return 0;
 	}
@@ -97,12 +130,12 @@ static void kpop_identify(struct kpop *k, struct kpop_half *h)
 	h->have = 0;
 	if (memcmp(h->buf, v4_magic, 16) == 0) {
 		k->version = 4;
-		h->step = KPOP_LEN_THEN_DONE;
+		kpop_set_step(h, KPOP_LEN_THEN_DONE);
 	} else if (memcmp(h->buf, v5_magic, 16) == 0) {
 		k->version = 5;
-		h->step = KPOP_V5_MAGIC_REST;
+		kpop_set_step(h, KPOP_V5_MAGIC_REST);
 	} else {
-		k->result = KPOP_RESULT_NOT_KPOP;
+		kpop_set_result(k, KPOP_RESULT_NOT_KPOP);
 	}
 }
 
@@ -121,14 +154,12 @@ static size_t kpop_client_step(struct kpop *k, struct kpop_half *h, const uint8_
 		used = kpop_collect(h, 7 + 4, buf, len, &whole);
 		if (whole) {
 			memmove(h->buf, h->buf + 7, 4);
+			h->have = 4;
 			kpop_field(k, h, KPOP_SKIP_THEN_LEN);
 		}
 		return used;
 	case KPOP_SKIP_THEN_LEN: /* the application version, then the AP-REQ */
-		used = kpop_skip(h, len);
-		if (h->skip == 0)
-			h->step = KPOP_LEN_THEN_DONE;
-		return used;
+		return kpop_skip_then(h, len, KPOP_LEN_THEN_DONE);
 	default:
 		return kpop_last_field(k, h, buf, len);
 	}
@@ -147,29 +178,23 @@ static size_t kpop_server_step(struct kpop *k, struct kpop_half *h, const uint8_
 	case KPOP_START:
 		if (k->version == 5) {
 			k->server_status = buf[0];
-			h->step = KPOP_SRV_STATUS_LEN;
+			kpop_set_step(h, KPOP_SRV_STATUS_LEN);
 			return 1;
 		}
-		h->step = KPOP_SRV_OPTIONAL;
+		kpop_set_step(h, KPOP_SRV_OPTIONAL);
 		return 0;
 	case KPOP_SRV_STATUS_LEN:
 		used = kpop_collect(h, 4, buf, len, &whole);
 		if (whole) {
-			k->server_error = kpop_be32(h->buf) != 0;
+			k->server_error = kpop_len32(h) != 0;
 			kpop_field(k, h, KPOP_SKIP_THEN_OPTIONAL);
 		}
 		return used;
 	case KPOP_SKIP_THEN_OPTIONAL:
-		used = kpop_skip(h, len);
-		if (h->skip == 0)
-			h->step = KPOP_SRV_OPTIONAL;
-		return used;
+		return kpop_skip_then(h, len, KPOP_SRV_OPTIONAL);
 	case KPOP_SRV_OPTIONAL:
-		if (buf[0] == '+' || buf[0] == '-') {
-			h->step = KPOP_DONE;
-			return 0;
-		}
-		h->step = KPOP_LEN_THEN_DONE; /* mutual authentication: len32 reply */
+		/* POP3 begins here, or a mutual authentication reply (len32) comes first. */
+		kpop_set_step(h, buf[0] == '+' || buf[0] == '-' ? KPOP_DONE : KPOP_LEN_THEN_DONE);
 		return 0;
 	default:
 		return kpop_last_field(k, h, buf, len);
@@ -182,7 +207,7 @@ size_t kpop_feed(struct kpop *k, enum dir dir, const uint8_t *buf, size_t len)
 	size_t used = 0;
 	if (dir == DIR_TO_CLIENT && k->half[DIR_TO_SERVER].step == KPOP_START) {
 		/* The server spoke before any preamble: a POP3 greeting. */
-		k->result = KPOP_RESULT_NOT_KPOP;
+		kpop_set_result(k, KPOP_RESULT_NOT_KPOP);
 		return 0;
 	}
 	while (used < len && k->result == KPOP_RESULT_PENDING && h->step != KPOP_DONE) {
@@ -195,8 +220,8 @@ size_t kpop_feed(struct kpop *k, enum dir dir, const uint8_t *buf, size_t len)
 	}
 	if (k->half[0].step == KPOP_DONE && k->half[1].step == KPOP_DONE &&
 	    k->result == KPOP_RESULT_PENDING)
-		k->result = k->server_status == 0 && !k->server_error ? KPOP_RESULT_OK
-								       : KPOP_RESULT_REFUSED;
+		kpop_set_result(k, k->server_status == 0 && !k->server_error ? KPOP_RESULT_OK
+									      : KPOP_RESULT_REFUSED);
 	return used;
 }
 
@@ -208,7 +233,7 @@ struct bytes kpop_held(struct kpop *k)
 		return BYTES_NONE;
 	struct bytes b = bytes_of(h->buf, h->have);
 	h->have = 0;
-	h->step = KPOP_DONE;
+	kpop_set_step(h, KPOP_DONE);
 	return b;
 }
 
@@ -220,5 +245,5 @@ bool kpop_passes(const struct kpop *k, enum dir dir)
 void kpop_end(struct kpop *k)
 {
 	if (k->result == KPOP_RESULT_PENDING && k->half[DIR_TO_SERVER].step == KPOP_START)
-		k->result = KPOP_RESULT_NOT_KPOP; /* too few bytes to be a preamble */
+		kpop_set_result(k, KPOP_RESULT_NOT_KPOP); /* too few bytes to be a preamble */
 }

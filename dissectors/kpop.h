@@ -1,5 +1,6 @@
 /*
- * kpop.h - the Kerberos preamble of KPOP (see kpop.c).
+ * kpop.h - the Kerberos preamble of KPOP (see kpop.c). The walker's step and
+ * result change only through kpop.c's setters (traced under POPSIFT_TRACE).
  */
 #ifndef POPSIFT_KPOP_H
 #define POPSIFT_KPOP_H
@@ -43,10 +44,15 @@ struct kpop {
 	int version;           /* 4 or 5 once known */
 	uint8_t server_status; /* v5: the server's one-byte answer to the versions */
 	bool server_error;     /* v5: the server answered the AP-REQ with a KRB-ERROR */
-	bool expected;         /* on the KPOP port: no preamble is an anomaly */
+	bool expected;         /* followed as KPOP (its port, or --detect): no preamble is an anomaly */
 };
 
-void kpop_init(struct kpop *k, bool expected);
+/*
+ * expected: the connection is followed as KPOP, so no preamble is an anomaly.
+ * midstream: it was picked up mid-stream, so any preamble is long past and
+ * the bytes are POP3 from the start.
+ */
+void kpop_init(struct kpop *k, bool expected, bool midstream);
 /* Feeds preamble bytes of one direction; returns how many it consumed (the rest is POP3). */
 size_t kpop_feed(struct kpop *k, enum dir dir, const uint8_t *buf, size_t len);
 /*

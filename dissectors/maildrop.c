@@ -1,12 +1,15 @@
 /*
  * maildrop.c - per-session message table (see maildrop.h). Owns the uids and
- * sizes the server listed, and the deletion marks; pop3.c fills it from
+ * sizes the server listed, and the deletion marks, and the parsing of the
+ * LIST/UIDL listing lines that name them; pop3.c feeds it from
  * UIDL/LIST/DELE/RSET and reads it when a message streams and at the end.
  * Memory grows with the messages named (not with the highest number), at most
  * MAILDROP_MAX of them; nothing is allocated for a session that never lists
  * or deletes.
  */
 #include "maildrop.h"
+
+#include "bstr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +122,7 @@ static struct slot *maildrop_slot(struct maildrop *m, uint32_t n)
 	return s;
 }
 
-void maildrop_set_uid(struct maildrop *m, uint32_t n, const uint8_t *uid, size_t len)
+static void maildrop_set_uid(struct maildrop *m, uint32_t n, const uint8_t *uid, size_t len)
 {
 	struct slot *s = maildrop_slot(m, n);
 	if (!s)
@@ -128,12 +131,41 @@ void maildrop_set_uid(struct maildrop *m, uint32_t n, const uint8_t *uid, size_t
 	memcpy(s->uid, uid, s->uid_len);
 }
 
-void maildrop_set_size(struct maildrop *m, uint32_t n, uint64_t size)
+static void maildrop_set_size(struct maildrop *m, uint32_t n, uint64_t size)
 {
 	struct slot *s = maildrop_slot(m, n);
 	if (!s)
 		return;
 	s->size = (int64_t)(size < INT64_MAX ? size : INT64_MAX);
+}
+
+static bool maildrop_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void maildrop_listing(struct maildrop *m, bool uidl, const uint8_t *s, size_t n)
+{
+	uint32_t num;
+	size_t i = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (!bytes_to_u32(s + i, n - i, &num))
+		return;
+	while (i < n && !maildrop_blank(s[i]))
+		i++; /* the number */
+	while (i < n && maildrop_blank(s[i]))
+		i++;
+	size_t end = i;
+	while (end < n && !maildrop_blank(s[end]))
+		end++;
+	if (end == i)
+		return;
+	uint32_t size;
+	if (uidl)
+		maildrop_set_uid(m, num, s + i, end - i);
+	else if (bytes_to_u32(s + i, end - i, &size))
+		maildrop_set_size(m, num, size);
 }
 
 void maildrop_mark(struct maildrop *m, uint32_t n)

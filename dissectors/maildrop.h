@@ -18,9 +18,13 @@ struct maildrop;
 /* NULL only when out of memory. */
 struct maildrop *maildrop_new(void);
 void maildrop_free(struct maildrop *m);
-/* Records what a UIDL or LIST line said of message n (n in 1..MAILDROP_MAX). */
-void maildrop_set_uid(struct maildrop *m, uint32_t n, const uint8_t *uid, size_t len);
-void maildrop_set_size(struct maildrop *m, uint32_t n, uint64_t size);
+/*
+ * Records one "n value" pair of a LIST or UIDL answer (a line of the
+ * multi-line listing, or the text after "+OK" answering "LIST n"/"UIDL n"):
+ * value is the size (LIST) or the unique id (UIDL) of message n (1 to
+ * MAILDROP_MAX). A line of another form is ignored.
+ */
+void maildrop_listing(struct maildrop *m, bool uidl, const uint8_t *s, size_t n);
 void maildrop_mark(struct maildrop *m, uint32_t n);
 void maildrop_unmark_all(struct maildrop *m);
 /* What is known of message n; false when nothing is. */

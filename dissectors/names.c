@@ -15,22 +15,11 @@ static const char *const anomaly_ids[] = {
 #undef ANOMALY
 };
 
-static const char *const anomaly_whys[] = {
-#define ANOMALY(e, id, why) [e] = why,
-#include "anomalies.def"
-#undef ANOMALY
-};
-
 _Static_assert(ARRAY_LEN(anomaly_ids) == ANOM_COUNT, "anomaly table out of step");
 
 const char *anomaly_id(enum anomaly a)
 {
 	return (unsigned)a < ANOM_COUNT ? anomaly_ids[a] : "unknown";
-}
-
-const char *anomaly_why(enum anomaly a)
-{
-	return (unsigned)a < ANOM_COUNT ? anomaly_whys[a] : "unknown";
 }
 
 static const char *const auth_result_names[] = {

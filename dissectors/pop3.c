@@ -2,27 +2,32 @@
  * pop3.c - the POP3 dissector: RFC 1939 state machine, RFC 2449 CAPA and
  * pipelining, RFC 2595 STLS, RFC 5034 AUTH (decoded by sasl.c).
  *
- * Owns one connection's POP3 view: the session phase (AUTHORIZATION,
- * TRANSACTION, UPDATE), the first-in first-out queue of client commands waiting
- * for their replies, the server-side reading mode (status line, multi-line lines,
- * or a message body) and the streaming dot-unstuffer. It sees bytes per
- * direction and emits events; it knows nothing of libnids, JSON or files.
+ * Owns one connection's POP3 state: the session phase (AUTHORIZATION,
+ * TRANSACTION, UPDATE), what the wire carries beneath it (text, TLS, a SASL
+ * security layer), how the server's bytes are read (status lines, multi-line
+ * lines, or a message body) and the XTND XMIT submission. Each of these has
+ * one setter (pop3_set_*), traced under POPSIFT_TRACE (trace.h). It sees bytes
+ * per direction and emits events; it knows nothing of libnids, JSON or files.
  *
- * Client lines are queued raw and interpreted when their reply arrives, because
- * a pipelining client sends many commands before the first answer and the reply
- * alone decides what happened (protocol-notes §3).
+ * Client lines are queued raw (lineproto.c) and interpreted when their reply
+ * arrives, because a pipelining client sends many commands before the first
+ * answer and the reply alone decides what happened (docs/protocol.md §3).
+ * Message bodies go through the dot-unstuffer (dotbody.c), LIST and UIDL
+ * answers into the session's maildrop view (maildrop.c), the Kerberos
+ * preamble of KPOP through its walker (kpop.c).
  */
 #include <ctype.h>
-#include <stdio.h>
 
 #include "bstr.h"
 #include "dissector.h"
+#include "dotbody.h"
 #include "kpop.h"
 #include "linebuf.h"
+#include "lineproto.h"
 #include "maildrop.h"
 #include "probe.h"
 #include "sasl.h"
-#include "scan.h"
+#include "trace.h"
 
 #define POP3_LINE_MAX 8192        /* longest command or status line kept (RFC: 255/512) */
 #define POP3_PENDING_MAX 256      /* pipelined commands awaiting replies */
@@ -39,146 +44,208 @@ enum pop3_cmd_id {
 	POP3_CMD_COUNT
 };
 
+/* How a +OK reply to a command goes on (the rules of pop3_cmds.def). */
 enum pop3_ml { ML_NEVER, ML_ALWAYS, ML_NOARG, ML_BODY };
 
-static const struct pop3_cmd_row {
-	const char *keyword;
-	enum pop3_ml ml;
-	bool transaction; /* valid only in TRANSACTION (RFC 1939 §5) */
-} pop3_cmds[] = {
+static const struct lp_cmd pop3_cmds[] = {
 #define POP3_CMD(id, kw, ml, tr) [POP3_CMD_##id] = { kw, ml, tr },
 #include "pop3_cmds.def"
 #undef POP3_CMD
 };
 _Static_assert(ARRAY_LEN(pop3_cmds) == POP3_CMD_COUNT, "command table out of step");
 
-enum pop3_phase {
-	POP3_PH_GREETING,      /* waiting for the server's first line */
-	POP3_PH_AUTHORIZATION,
-	POP3_PH_TRANSACTION,
-	POP3_PH_UPDATE,        /* QUIT acknowledged in TRANSACTION: deletions committed */
-	POP3_PH_TLS_PENDING,   /* STLS accepted; the next bytes decide */
-	POP3_PH_TLS,           /* encrypted: nothing more to read */
-	POP3_PH_SASL_LAYER,    /* a SASL security layer wraps the rest: not text */
-	POP3_PH_COUNT
-};
-
+/*
+ * The state variables and the names their setters trace with.
+ *
+ * phase: RFC 1939 §3, plus the time before the greeting. UPDATE is QUIT
+ * acknowledged in TRANSACTION: the deletions are committed.
+ */
+enum pop3_phase { POP3_PH_GREETING, POP3_PH_AUTHORIZATION, POP3_PH_TRANSACTION, POP3_PH_UPDATE,
+		  POP3_PH_COUNT };
 static const char *const pop3_phase_names[] = {
-	[POP3_PH_GREETING] = "GREETING",
-	[POP3_PH_AUTHORIZATION] = "AUTHORIZATION",
-	[POP3_PH_TRANSACTION] = "TRANSACTION",
-	[POP3_PH_UPDATE] = "UPDATE",
-	[POP3_PH_TLS_PENDING] = "TLS",
-	[POP3_PH_TLS] = "TLS",
-	[POP3_PH_SASL_LAYER] = "SASL-LAYER",
+	[POP3_PH_GREETING] = "GREETING", [POP3_PH_AUTHORIZATION] = "AUTHORIZATION",
+	[POP3_PH_TRANSACTION] = "TRANSACTION", [POP3_PH_UPDATE] = "UPDATE",
 };
 _Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of step");
 
-/* How the server's bytes are read right now. */
-enum pop3_srv {
-	POP3_SRV_STATUS, /* a status line or a SASL continuation */
-	POP3_SRV_LINES,  /* lines of a multi-line reply (CAPA, LIST, UIDL, ...) */
-	POP3_SRV_BODY    /* a message: streamed and dot-unstuffed, never held */
+/*
+ * wire: what the connection carries beneath POP3. Only TEXT is read. After
+ * STLS +OK it is TLS_PENDING until the next bytes decide (TLS, or TEXT again);
+ * TLS_IMPLICIT is TLS from the first byte (POP3S); SASL_LAYER is a SASL
+ * security layer negotiated by AUTH.
+ */
+enum pop3_wire { POP3_WIRE_TEXT, POP3_WIRE_TLS_PENDING, POP3_WIRE_TLS, POP3_WIRE_TLS_IMPLICIT,
+		 POP3_WIRE_SASL_LAYER, POP3_WIRE_COUNT };
+static const char *const pop3_wire_names[] = {
+	[POP3_WIRE_TEXT] = "TEXT", [POP3_WIRE_TLS_PENDING] = "TLS-PENDING", [POP3_WIRE_TLS] = "TLS",
+	[POP3_WIRE_TLS_IMPLICIT] = "TLS-IMPLICIT", [POP3_WIRE_SASL_LAYER] = "SASL-LAYER",
 };
-
-/* Where the dot-unstuffer stands within the message body. */
-enum pop3_body {
-	POP3_BODY_BOL,   /* at the start of a line */
-	POP3_BODY_MID,   /* inside a line */
-	POP3_BODY_DOT,   /* a '.' began the line (not yet passed on) */
-	POP3_BODY_DOTCR  /* ".\r" began the line */
-};
-
-enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
+_Static_assert(ARRAY_LEN(pop3_wire_names) == POP3_WIRE_COUNT, "wire names out of step");
 
 /*
- * XTND XMIT (qpopper): one command, two replies, and between them the client
- * sends a dot-stuffed message (protocol-notes §8).
+ * srv: how the server's bytes are read. STATUS: a status line or a SASL
+ * continuation; LINES: the lines of a multi-line reply (CAPA, LIST, UIDL...);
+ * BODY: a message, streamed through the dot-unstuffer, never held;
+ * BODY_BY_LINE: a message that lost bytes to a gap, read line by line.
  */
-enum pop3_xmit {
-	POP3_XMIT_NONE,
-	POP3_XMIT_BODY,   /* first +OK seen: client bytes are the message */
-	POP3_XMIT_RESULT  /* message ended: the next server status line is the verdict */
+enum pop3_srv { POP3_SRV_STATUS, POP3_SRV_LINES, POP3_SRV_BODY, POP3_SRV_BODY_BY_LINE,
+		POP3_SRV_COUNT };
+static const char *const pop3_srv_names[] = {
+	[POP3_SRV_STATUS] = "STATUS", [POP3_SRV_LINES] = "LINES", [POP3_SRV_BODY] = "BODY",
+	[POP3_SRV_BODY_BY_LINE] = "BODY-BY-LINE",
 };
+_Static_assert(ARRAY_LEN(pop3_srv_names) == POP3_SRV_COUNT, "reading mode names out of step");
+
+/*
+ * xmit: XTND XMIT (qpopper) is one command with two replies, and between them
+ * the client sends a dot-stuffed message (docs/protocol.md §8). BODY: the
+ * first +OK came, the client's bytes are the message; RESULT: it ended, the
+ * next server status line is the verdict.
+ */
+enum pop3_xmit { POP3_XMIT_NONE, POP3_XMIT_BODY, POP3_XMIT_RESULT, POP3_XMIT_COUNT };
+static const char *const pop3_xmit_names[] = {
+	[POP3_XMIT_NONE] = "NONE", [POP3_XMIT_BODY] = "BODY", [POP3_XMIT_RESULT] = "RESULT",
+};
+_Static_assert(ARRAY_LEN(pop3_xmit_names) == POP3_XMIT_COUNT, "xmit names out of step");
+
+enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
 
 struct pop3_reply {
 	enum pop3_status status; /* NONE: the capture ended before the reply */
 	struct bytes line;       /* the whole status line */
 };
 
-/* A client line waiting for its reply. */
-struct pop3_pending {
-	enum pop3_cmd_id id;
-	uint8_t *line;
-	size_t n;
-	size_t argoff; /* where the argument starts; == n when there is none */
-};
-
 struct pop3 {
 	const struct session_info *info;
 	struct event_sink *sink;
+
+	/*
+	 * The state, each changed by its setter only. A message streams from one
+	 * side at a time: srv is BODY or BODY_BY_LINE only while xmit is not BODY.
+	 */
 	enum pop3_phase phase;
+	enum pop3_wire wire;
 	enum pop3_srv srv;
-	enum pop3_body body;
 	enum pop3_xmit xmit;
-	bool body_holed;        /* bytes of the message in flight were lost */
-	bool body_unsure;       /* begun while replies may be matched to the wrong commands */
-	bool misaligned;        /* a gap hid replies of a pipelining client: until its queue
-				   drains, a reply may belong to another command */
-	struct linebuf lb[DIR_COUNT];
-	bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
-	bool seen_bytes;
+	bool state_inferred;  /* the phase was deduced from replies, not seen */
+	bool quit;            /* the client's QUIT was acknowledged (in any phase) */
 
-	/* A ring grown on demand up to POP3_PENDING_MAX, and the capabilities
-	   allocated at the first CAPA line: an idle session costs a few hundred
-	   bytes, not 10 KB (100,000 concurrent sessions, issue 7). */
-	struct pop3_pending *q;
-	size_t qcap, qhead, qlen, qbytes;
-	struct pop3_pending cur; /* the command whose multi-line reply is being read */
+	struct pop3_reader {  /* bytes into lines and message data */
+		struct linebuf lb[DIR_COUNT];
+		bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
+		struct dotbody body;    /* the message in flight, whichever side sends it */
+		bool body_unsure;       /* it began while replies may be matched to the wrong commands */
+		bool seen_bytes;        /* any byte yet: the first one tells implicit TLS */
+		bool gapped;            /* bytes of this session were lost */
+		bool after_quit_reported;
+	} rd;
 
-	struct sasl *sasl;      /* the AUTH exchange at the head of the queue */
-	unsigned sasl_owed;     /* challenges not yet answered by a client line */
+	struct pop3_replies { /* client commands matched to their replies */
+		struct lp_queue queue;
+		struct lp_pending multiline_cmd; /* the command whose multi-line reply is being read */
+		bool pipelining;  /* seen: the client sent commands before earlier ones were answered */
+		bool misaligned;  /* a gap hid replies of a pipelining client: until its queue
+				     drains, a reply may belong to another command */
+	} replies;
 
-	struct bstr greeting;
-	struct bytes apop_ts;   /* within greeting */
-	struct bstr user;       /* argument of the latest USER command */
-	struct bstr rejected;   /* -ERR to that USER, while no PASS followed */
-	struct bstr session_user;
-	struct bstr *caps;        /* POP3_CAPA_MAX of them, once a CAPA reply came */
-	size_t n_caps;
-	struct bytes *caps_view;  /* allocated with caps */
+	struct pop3_login {
+		struct bstr user;      /* argument of the latest USER command */
+		struct bstr rejected;  /* -ERR to that USER, while no PASS followed */
+		struct bstr session_user;
+		struct sasl *sasl;     /* the AUTH exchange at the head of the queue */
+		unsigned sasl_owed;    /* challenges not yet answered by a client line */
+	} login;
 
-	bool authenticated, tls, quit, encrypted;
-	bool after_quit_seen;   /* pop3.data_after_quit was reported */
-	bool stls_offered;      /* CAPA listed STLS */
-	struct kpop kpop;       /* the Kerberos preamble walker (KPOP, port 1109) */
-	bool kpop_reported;
-	bool kerberos;          /* a valid Kerberos preamble authenticated this session */
-	bool state_inferred;    /* the phase was deduced from replies, not seen */
-	bool gapped;            /* bytes of this session were lost */
-	bool pipelining;        /* seen: the client sent commands before earlier ones were answered */
-	uint32_t commands, retrieved, submitted;
+	struct pop3_server { /* what the server said of itself */
+		struct bstr greeting;
+		struct bytes apop_ts;    /* within greeting */
+		/* Allocated at the first CAPA line: an idle session stays small. */
+		struct bstr *caps;       /* POP3_CAPA_MAX of them */
+		struct bytes *caps_view; /* allocated with caps */
+		size_t n_caps;
+		bool stls_offered;       /* CAPA listed STLS */
+	} server;
+
+	struct pop3_totals {
+		uint32_t commands, retrieved, submitted;
+	} totals;
+
+	struct kpop kpop;          /* the Kerberos preamble walker (KPOP, port 1109) */
 	struct maildrop *maildrop; /* UIDL ids, LIST sizes, DELE marks; NULL until needed */
 };
+
+/* ---- the state and its setters --------------------------------------- */
+
+/* pop3_set_phase() and the like: the one place each state variable changes. */
+STATE_SETTER(pop3_set_phase, struct pop3, phase, enum pop3_phase, "pop3 phase", pop3_phase_names)
+STATE_SETTER(pop3_set_wire, struct pop3, wire, enum pop3_wire, "pop3 wire", pop3_wire_names)
+STATE_SETTER(pop3_set_srv, struct pop3, srv, enum pop3_srv, "pop3 server reading", pop3_srv_names)
+STATE_SETTER(pop3_set_xmit, struct pop3, xmit, enum pop3_xmit, "pop3 xmit", pop3_xmit_names)
 
 /* False once the rest of the connection is encrypted or wrapped. */
 static bool pop3_is_text(const struct pop3 *p)
 {
-	return p->phase != POP3_PH_TLS_PENDING && p->phase != POP3_PH_TLS &&
-	       p->phase != POP3_PH_SASL_LAYER;
+	return p->wire == POP3_WIRE_TEXT;
+}
+
+/* Nothing more to read: TLS or a SASL layer took the connection for good. */
+static bool pop3_is_opaque(const struct pop3 *p)
+{
+	return p->wire != POP3_WIRE_TEXT && p->wire != POP3_WIRE_TLS_PENDING;
+}
+
+/* Logged in: only a login (seen or inferred) leads past AUTHORIZATION. */
+static bool pop3_authenticated(const struct pop3 *p)
+{
+	return p->phase == POP3_PH_TRANSACTION || p->phase == POP3_PH_UPDATE;
+}
+
+static bool pop3_tls(const struct pop3 *p)
+{
+	return p->wire == POP3_WIRE_TLS_PENDING || p->wire == POP3_WIRE_TLS ||
+	       p->wire == POP3_WIRE_TLS_IMPLICIT;
+}
+
+/* A valid Kerberos preamble authenticated this session (KPOP). */
+static bool pop3_kerberos(const struct pop3 *p)
+{
+	return p->kpop.result == KPOP_RESULT_OK;
+}
+
+/* The state the session summary reports. */
+static const char *pop3_state_name(const struct pop3 *p)
+{
+	if (pop3_tls(p))
+		return "TLS";
+	if (p->wire == POP3_WIRE_SASL_LAYER)
+		return pop3_wire_names[p->wire];
+	return pop3_phase_names[p->phase];
+}
+
+static size_t pop3_waiting(const struct pop3 *p)
+{
+	return p->replies.queue.len;
+}
+
+/* How a +OK reply to command id goes on. */
+static enum pop3_ml pop3_ml(int id)
+{
+	return (enum pop3_ml)pop3_cmds[id].reply;
+}
+
+/* Valid only in TRANSACTION (RFC 1939 §5). */
+static bool pop3_transaction_only(int id)
+{
+	return pop3_cmds[id].flags != 0;
+}
+
+static enum pop3_cmd_id pop3_command(const uint8_t *line, size_t n)
+{
+	/* UNKNOWN and LOST come last: the lookup covers the real keywords only. */
+	return (enum pop3_cmd_id)lp_command(pop3_cmds, POP3_CMD_UNKNOWN, line, n);
 }
 
 /* ---- small emitters --------------------------------------------------- */
-
-static void pop3_anomaly(struct pop3 *p, enum anomaly id, enum dir dir, const uint8_t *s,
-			 size_t n)
-{
-	struct event ev = { .type = EV_ANOMALY };
-	ev.u.anomaly.id = id;
-	ev.u.anomaly.dir = dir;
-	ev.u.anomaly.sample = bytes_of(s, n < ANOMALY_SAMPLE_MAX ? n : ANOMALY_SAMPLE_MAX);
-	sink_emit(p->sink, &ev);
-}
 
 /*
  * The response code of "-ERR [CODE/sub] text" (RFC 2449 §8, RFC 3206), copied
@@ -220,7 +287,7 @@ static void pop3_emit_auth(struct pop3 *p, struct ev_auth *a)
 		a->response_code = code;
 	if (a->result == AUTH_RESULT_FAILURE && !a->failure)
 		a->failure = pop3_failure_kind(a->response_code);
-	a->stls_offered = p->stls_offered && !p->tls;
+	a->stls_offered = p->server.stls_offered && !pop3_tls(p);
 	struct event ev = { .type = EV_AUTH };
 	ev.u.auth = *a;
 	sink_emit(p->sink, &ev);
@@ -233,158 +300,53 @@ static enum auth_result pop3_result(const struct pop3_reply *r)
 	return r->status == POP3_ST_ERR ? AUTH_RESULT_FAILURE : AUTH_RESULT_UNKNOWN;
 }
 
-static void pop3_set_phase(struct pop3 *p, enum pop3_phase ph)
-{
-	p->phase = ph;
-}
-
-/* ---- the pending-command queue --------------------------------------- */
-
-static struct pop3_pending *pop3_q_at(struct pop3 *p, size_t i)
-{
-	return &p->q[(p->qhead + i) % p->qcap];
-}
-
-static void pop3_pending_free(struct pop3 *p, struct pop3_pending *c)
-{
-	p->qbytes -= c->n;
-	free(c->line);
-	c->line = NULL;
-	c->n = 0;
-}
-
-/* Removes the head and hands it to the caller (who frees it). */
-static struct pop3_pending pop3_q_pop(struct pop3 *p)
-{
-	struct pop3_pending c = *pop3_q_at(p, 0);
-	p->qhead = (p->qhead + 1) % p->qcap;
-	p->qlen--;
-	return c;
-}
-
-/* Removes entry i (i > 0), keeping the order of the others. */
-static struct pop3_pending pop3_q_take(struct pop3 *p, size_t i)
-{
-	struct pop3_pending c = *pop3_q_at(p, i);
-	for (; i + 1 < p->qlen; i++)
-		*pop3_q_at(p, i) = *pop3_q_at(p, i + 1);
-	p->qlen--;
-	return c;
-}
-
-static enum pop3_cmd_id pop3_lookup(const uint8_t *kw, size_t n)
-{
-	for (int i = 0; i < POP3_CMD_UNKNOWN; i++) {
-		size_t kn = strlen(pop3_cmds[i].keyword);
-		if (kn == n && strncasecmp((const char *)kw, pop3_cmds[i].keyword, n) == 0)
-			return (enum pop3_cmd_id)i;
-	}
-	return POP3_CMD_UNKNOWN;
-}
-
-/* Doubles the ring (up to POP3_PENDING_MAX), keeping the order; false when it cannot. */
-static bool pop3_q_grow(struct pop3 *p)
-{
-	if (p->qcap == POP3_PENDING_MAX)
-		return false;
-	size_t cap = p->qcap ? p->qcap * 2 : 8;
-	struct pop3_pending *q = calloc(cap, sizeof(*q));
-	if (!q)
-		return false;
-	for (size_t i = 0; i < p->qlen; i++)
-		q[i] = *pop3_q_at(p, i);
-	free(p->q);
-	p->q = q;
-	p->qcap = cap;
-	p->qhead = 0;
-	return true;
-}
-
-/*
- * Queues a client line; the oldest is dropped (and reported) when full.
- * Returns false when out of memory (the line is not queued).
- */
-static bool pop3_q_push(struct pop3 *p, const uint8_t *line, size_t n)
-{
-	if (p->qlen == p->qcap && !pop3_q_grow(p) && p->qcap == 0)
-		return false;
-	while (p->qlen > 0 && (p->qlen == p->qcap || p->qbytes + n > POP3_PENDING_BYTES)) {
-		struct pop3_pending old = pop3_q_pop(p);
-		pop3_anomaly(p, ANOM_PENDING_OVERFLOW, DIR_TO_SERVER, old.line, old.n);
-		pop3_pending_free(p, &old);
-	}
-	uint8_t *copy = malloc(n ? n : 1);
-	if (!copy)
-		return false;
-	memcpy(copy, line, n);
-	const uint8_t *sp = memchr(line, ' ', n);
-	size_t kwlen = sp ? (size_t)(sp - line) : n;
-	struct pop3_pending *c = pop3_q_at(p, p->qlen);
-	c->id = pop3_lookup(line, kwlen);
-	c->line = copy;
-	c->n = n;
-	c->argoff = sp ? kwlen + 1 : n;
-	p->qlen++;
-	p->qbytes += n;
-	return true;
-}
-
-static struct bytes pop3_arg(const struct pop3_pending *c)
-{
-	return bytes_of(c->line + c->argoff, c->n - c->argoff);
-}
-
-static bool pop3_has_arg(const struct pop3_pending *c)
-{
-	return c->argoff < c->n;
-}
-
 /* ---- replies to authentication commands ------------------------------ */
 
 /* A USER refused and never followed by PASS is a login attempt of its own. */
 static void pop3_flush_rejected_user(struct pop3 *p)
 {
-	if (!p->rejected.p)
+	if (!p->login.rejected.p)
 		return;
 	struct ev_auth a = { .mechanism = "USER", .result = AUTH_RESULT_FAILURE };
-	a.username = bstr_bytes(&p->user);
-	a.reply = bstr_bytes(&p->rejected);
+	a.username = bstr_bytes(&p->login.user);
+	a.reply = bstr_bytes(&p->login.rejected);
 	pop3_emit_auth(p, &a);
-	bstr_free(&p->rejected);
+	bstr_free(&p->login.rejected);
 }
 
-static void pop3_logged_in(struct pop3 *p, struct bytes user)
+/* A login attempt's outcome: reported, and on +OK the session is logged in. */
+static void pop3_login_reply(struct pop3 *p, struct ev_auth *a, const struct pop3_reply *r)
 {
-	p->authenticated = true;
-	bstr_set(&p->session_user, user.p, user.n, POP3_NAME_MAX);
+	a->result = pop3_result(r);
+	a->reply = r->line;
+	pop3_emit_auth(p, a);
+	if (r->status != POP3_ST_OK)
+		return;
+	bstr_set(&p->login.session_user, a->username.p, a->username.n, POP3_NAME_MAX);
 	pop3_set_phase(p, POP3_PH_TRANSACTION);
 }
 
-static void pop3_reply_user(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_user(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	struct bytes arg = pop3_arg(c);
-	bstr_set(&p->user, arg.p, arg.n, POP3_NAME_MAX);
+	struct bytes arg = lp_arg(c);
+	bstr_set(&p->login.user, arg.p, arg.n, POP3_NAME_MAX);
 	if (r->status == POP3_ST_ERR)
-		bstr_set(&p->rejected, r->line.p, r->line.n, POP3_LINE_MAX);
+		bstr_set(&p->login.rejected, r->line.p, r->line.n, POP3_LINE_MAX);
 }
 
 /* PASS binds to the latest USER command; the password is every byte after the SP. */
-static void pop3_reply_pass(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_pass(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	bstr_free(&p->rejected);
+	bstr_free(&p->login.rejected);
 	struct ev_auth a = { .mechanism = "USER", .cleartext = true };
-	if (p->kerberos) {
+	if (pop3_kerberos(p)) {
 		/* KPOP: Kerberos authenticated; the PASS that follows is a dummy the server ignores. */
 		a = (struct ev_auth){ .mechanism = "KPOP" };
 	}
-	a.username = bstr_bytes(&p->user);
+	a.username = bstr_bytes(&p->login.user);
 	if (a.cleartext)
-		a.password = pop3_arg(c);
-	a.result = pop3_result(r);
-	a.reply = r->line;
-	pop3_emit_auth(p, &a);
-	if (r->status == POP3_ST_OK)
-		pop3_logged_in(p, a.username);
+		a.password = lp_arg(c);
+	pop3_login_reply(p, &a, r);
 }
 
 static bool pop3_is_lower_hex32(struct bytes d)
@@ -398,73 +360,60 @@ static bool pop3_is_lower_hex32(struct bytes d)
 }
 
 /* APOP name digest: parsed from the right, since names may hold spaces. */
-static void pop3_reply_apop(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_apop(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	struct bytes arg = pop3_arg(c);
+	struct bytes arg = lp_arg(c), ts = p->server.apop_ts;
 	size_t sp = arg.n;
 	while (sp > 0 && arg.p[sp - 1] != ' ')
 		sp--;
 	struct ev_auth a = { .mechanism = "APOP" };
 	a.username = bytes_of(arg.p, sp ? sp - 1 : 0);
 	a.response = bytes_of(arg.p + sp, arg.n - sp);
-	a.challenge = p->apop_ts;
-	a.result = pop3_result(r);
-	a.reply = r->line;
+	a.challenge = ts;
 	if (!pop3_is_lower_hex32(a.response))
-		pop3_anomaly(p, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
+		emit_anomaly(p->sink, ANOM_APOP_BAD_DIGEST, DIR_TO_SERVER, c->line, c->n);
 	/* hashcat -m 20, md5($salt.$pass): "digest:<timestamp>", brackets included. */
 	uint8_t line[POP3_GREETING_MAX + 64];
-	if (p->apop_ts.n && a.response.n <= 64) {
+	if (ts.n && a.response.n <= 64) {
 		memcpy(line, a.response.p, a.response.n);
 		line[a.response.n] = ':';
-		memcpy(line + a.response.n + 1, p->apop_ts.p, p->apop_ts.n);
-		a.hash = bytes_of(line, a.response.n + 1 + p->apop_ts.n);
+		memcpy(line + a.response.n + 1, ts.p, ts.n);
+		a.hash = bytes_of(line, a.response.n + 1 + ts.n);
 		a.hash_format = "hashcat";
 		a.hashcat_mode = 20;
 	}
-	if (p->apop_ts.n == 0)
-		pop3_anomaly(p, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
-	pop3_emit_auth(p, &a);
-	if (r->status == POP3_ST_OK)
-		pop3_logged_in(p, a.username);
+	if (ts.n == 0)
+		emit_anomaly(p->sink, ANOM_APOP_NO_TIMESTAMP, DIR_TO_SERVER, c->line, c->n);
+	pop3_login_reply(p, &a, r);
 }
 
 /*
  * RPOP user (RFC 1081/1225): instead of a password, the server trusts the
  * client host for the client-side user named. No secret crosses the wire.
  */
-static void pop3_reply_rpop(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_rpop(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	bstr_free(&p->rejected);
+	bstr_free(&p->login.rejected);
 	struct ev_auth a = { .mechanism = "RPOP" };
-	a.username = bstr_bytes(&p->user);
-	a.trusted_user = pop3_arg(c);
-	a.result = pop3_result(r);
-	a.reply = r->line;
-	pop3_emit_auth(p, &a);
-	if (r->status == POP3_ST_OK)
-		pop3_logged_in(p, a.username);
+	a.username = bstr_bytes(&p->login.user);
+	a.trusted_user = lp_arg(c);
+	pop3_login_reply(p, &a, r);
 }
 
 /* The final reply to AUTH mech: the outcome of the SASL exchange. */
-static void pop3_reply_auth(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_auth(struct pop3 *p, const struct pop3_reply *r)
 {
-	if (!p->sasl)
+	struct sasl *s = p->login.sasl;
+	if (!s)
 		return; /* AUTH without argument: a mechanism list, not a login */
-	(void)c;
 	struct ev_auth a = { 0 };
-	sasl_describe(p->sasl, &a);
-	a.result = pop3_result(r);
-	a.reply = r->line;
-	pop3_emit_auth(p, &a);
-	if (r->status == POP3_ST_OK) {
-		pop3_logged_in(p, a.username);
-		if (sasl_security_layer(p->sasl))
-			pop3_set_phase(p, POP3_PH_SASL_LAYER);
-	}
-	sasl_free(p->sasl);
-	p->sasl = NULL;
-	p->sasl_owed = 0;
+	sasl_describe(s, &a);
+	pop3_login_reply(p, &a, r);
+	if (r->status == POP3_ST_OK && sasl_security_layer(s))
+		pop3_set_wire(p, POP3_WIRE_SASL_LAYER);
+	sasl_free(s);
+	p->login.sasl = NULL;
+	p->login.sasl_owed = 0;
 }
 
 /* ---- replies to the other commands ----------------------------------- */
@@ -475,10 +424,8 @@ static void pop3_reply_stls(struct pop3 *p, const struct pop3_reply *r)
 	ev.u.tls.command = "STLS";
 	ev.u.tls.result = pop3_result(r);
 	sink_emit(p->sink, &ev);
-	if (r->status == POP3_ST_OK) {
-		p->tls = true;
-		pop3_set_phase(p, POP3_PH_TLS_PENDING);
-	}
+	if (r->status == POP3_ST_OK)
+		pop3_set_wire(p, POP3_WIRE_TLS_PENDING);
 }
 
 static void pop3_reply_quit(struct pop3 *p, const struct pop3_reply *r)
@@ -503,7 +450,34 @@ static int64_t pop3_announced_size(const struct pop3_reply *r)
 	return n;
 }
 
-static void pop3_body_end(struct pop3 *p, bool complete);
+/* ---- messages: one streams at a time ---------------------------------- */
+
+static void pop3_end_multiline(struct pop3 *p)
+{
+	pop3_set_srv(p, POP3_SRV_STATUS);
+	lpq_release(&p->replies.queue, &p->replies.multiline_cmd);
+}
+
+/*
+ * The message in flight ended: the terminator was read (complete), or a gap,
+ * a reply or the end of the connection cut it. A server message read line by
+ * line lost bytes; one begun while replies were misaligned may be the answer
+ * to another command: neither is complete.
+ */
+static void pop3_body_end(struct pop3 *p, bool complete)
+{
+	bool holed = p->srv == POP3_SRV_BODY_BY_LINE;
+	emit_message_end(p->sink, complete && !holed && !p->rd.body_unsure);
+	p->rd.body_unsure = false;
+	if (p->xmit == POP3_XMIT_BODY) {
+		/* The client's submission ended; the server's verdict is the next reply. */
+		pop3_set_xmit(p, POP3_XMIT_RESULT);
+		p->totals.submitted++;
+		return;
+	}
+	p->totals.retrieved++;
+	pop3_end_multiline(p);
+}
 
 /*
  * One message streams at a time (event.h), and both directions share the
@@ -515,77 +489,19 @@ static void pop3_close_submission(struct pop3 *p)
 {
 	if (p->xmit != POP3_XMIT_BODY)
 		return;
-	pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, DIR_TO_SERVER, NULL, 0);
+	emit_anomaly(p->sink, ANOM_MESSAGE_TRUNCATED, DIR_TO_SERVER, NULL, 0);
 	pop3_body_end(p, false);
-	p->xmit = POP3_XMIT_NONE;
+	pop3_set_xmit(p, POP3_XMIT_NONE);
 }
 
-static void pop3_begin_body(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+/* A message begins from `dir`; its events follow through the dot-unstuffer. */
+static void pop3_open_message(struct pop3 *p, struct ev_message_begin *mb)
 {
 	pop3_close_submission(p);
-	struct event ev = { .type = EV_MESSAGE_BEGIN };
-	struct bytes arg = pop3_arg(c);
-	ev.u.message_begin.announced = c->id == POP3_CMD_RETR ? pop3_announced_size(r) : -1;
-	ev.u.message_begin.command = pop3_cmds[c->id].keyword;
-	ev.u.message_begin.dir = DIR_TO_CLIENT;
-	if (!bytes_to_u32(arg.p, arg.n, &ev.u.message_begin.number))
-		ev.u.message_begin.number = 0;
-	struct mailbox_entry e;
-	ev.u.message_begin.list_size = -1;
-	if (maildrop_get(p->maildrop, ev.u.message_begin.number, &e)) {
-		ev.u.message_begin.uid = e.uid;
-		ev.u.message_begin.list_size = e.size;
-	}
+	struct event ev = { .type = EV_MESSAGE_BEGIN, .u.message_begin = *mb };
 	sink_emit(p->sink, &ev);
-	p->srv = POP3_SRV_BODY;
-	p->body = POP3_BODY_BOL;
-	p->body_unsure = p->misaligned;
-}
-
-/*
- * A TRANSACTION-only command answered +OK while we believed AUTHORIZATION in a
- * session not wholly seen: the login was missed (capture started late, or a
- * gap ate it). The session is
- * authenticated after all (RFC 1939 §5), as Zeek infers too.
- */
-static void pop3_infer_transaction(struct pop3 *p, const struct pop3_pending *c)
-{
-	if (p->phase != POP3_PH_AUTHORIZATION || !pop3_cmds[c->id].transaction)
-		return;
-	if (!p->info->partial && !p->gapped)
-		return; /* the whole session was seen: a server's oddity, not a missed login */
-	p->state_inferred = true;
-	p->authenticated = true;
-	pop3_set_phase(p, POP3_PH_TRANSACTION);
-}
-
-/*
- * XTND XMIT's first +OK opens the client's submission (a message event from
- * the client side); XTND XLST's +OK starts a multi-line listing. Returns true
- * when a multi-line server reply follows.
- */
-static bool pop3_reply_xtnd(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
-{
-	struct bytes arg = pop3_arg(c);
-	if (r->status != POP3_ST_OK)
-		return false;
-	if (bytes_has_prefix_ci(arg.p, arg.n, "XLST")) {
-		p->srv = POP3_SRV_LINES;
-		return true;
-	}
-	if (!bytes_has_prefix_ci(arg.p, arg.n, "XMIT"))
-		return false;
-	pop3_close_submission(p);
-	struct event ev = { .type = EV_MESSAGE_BEGIN };
-	ev.u.message_begin.command = "XTND XMIT";
-	ev.u.message_begin.dir = DIR_TO_SERVER;
-	ev.u.message_begin.announced = -1;
-	ev.u.message_begin.list_size = -1;
-	sink_emit(p->sink, &ev);
-	p->xmit = POP3_XMIT_BODY;
-	p->body = POP3_BODY_BOL;
-	p->body_unsure = p->misaligned;
-	return false;
+	dotbody_start(&p->rd.body);
+	p->rd.body_unsure = p->replies.misaligned;
 }
 
 /* The session's view of the mailbox, made on first use. */
@@ -596,63 +512,88 @@ static struct maildrop *pop3_maildrop(struct pop3 *p)
 	return p->maildrop;
 }
 
-/*
- * One "n value" pair of a LIST or UIDL answer (a multi-line listing line, or
- * "+OK n value" for a single message): value is a size or a unique id.
- */
-static void pop3_listing_pair(struct pop3 *p, enum pop3_cmd_id id, const uint8_t *s, size_t n)
+/* RETR or TOP answered +OK: the server's message follows. */
+static void pop3_begin_body(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	uint32_t num;
-	size_t i = 0;
-	while (i < n && s[i] == ' ')
-		i++;
-	if (!bytes_to_u32(s + i, n - i, &num) || !pop3_maildrop(p))
+	struct ev_message_begin mb = { .command = pop3_cmds[c->id].keyword, .dir = DIR_TO_CLIENT };
+	struct bytes arg = lp_arg(c);
+	mb.announced = c->id == POP3_CMD_RETR ? pop3_announced_size(r) : -1;
+	if (!bytes_to_u32(arg.p, arg.n, &mb.number))
+		mb.number = 0;
+	struct mailbox_entry e;
+	mb.list_size = -1;
+	if (maildrop_get(p->maildrop, mb.number, &e)) {
+		mb.uid = e.uid;
+		mb.list_size = e.size;
+	}
+	pop3_open_message(p, &mb);
+	pop3_set_srv(p, POP3_SRV_BODY);
+}
+
+/*
+ * A TRANSACTION-only command answered +OK while we believed AUTHORIZATION in a
+ * session not wholly seen: the login was missed (capture started late, or a
+ * gap ate it). The session is authenticated after all (RFC 1939 §5), as Zeek
+ * infers too.
+ */
+static void pop3_infer_transaction(struct pop3 *p, const struct lp_pending *c)
+{
+	if (p->phase != POP3_PH_AUTHORIZATION || !pop3_transaction_only(c->id))
 		return;
-	while (i < n && s[i] != ' ' && s[i] != '\t')
-		i++;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	size_t end = i;
-	while (end < n && s[end] != ' ' && s[end] != '\t')
-		end++;
-	if (end == i)
-		return;
-	uint32_t size;
-	if (id == POP3_CMD_UIDL)
-		maildrop_set_uid(p->maildrop, num, s + i, end - i);
-	else if (bytes_to_u32(s + i, end - i, &size))
-		maildrop_set_size(p->maildrop, num, size);
+	if (!p->info->partial && !p->rd.gapped)
+		return; /* the whole session was seen: a server's oddity, not a missed login */
+	p->state_inferred = true;
+	pop3_set_phase(p, POP3_PH_TRANSACTION);
+}
+
+/*
+ * XTND XMIT's first +OK opens the client's submission (a message event from
+ * the client side); XTND XLST's +OK starts a multi-line listing. Returns true
+ * when a multi-line server reply follows.
+ */
+static bool pop3_reply_xtnd(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
+{
+	struct bytes arg = lp_arg(c);
+	if (r->status != POP3_ST_OK)
+		return false;
+	if (bytes_has_prefix_ci(arg.p, arg.n, "XLST")) {
+		pop3_set_srv(p, POP3_SRV_LINES);
+		return true;
+	}
+	if (!bytes_has_prefix_ci(arg.p, arg.n, "XMIT"))
+		return false;
+	struct ev_message_begin mb = { .command = "XTND XMIT", .dir = DIR_TO_SERVER,
+				       .announced = -1, .list_size = -1 };
+	pop3_open_message(p, &mb);
+	pop3_set_xmit(p, POP3_XMIT_BODY);
+	return false;
 }
 
 /* "LIST n" / "UIDL n" answer on the status line itself. */
-static void pop3_reply_listing(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_listing(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	if (r->status == POP3_ST_OK && pop3_has_arg(c) && r->line.n > 3)
-		pop3_listing_pair(p, c->id, r->line.p + 3, r->line.n - 3);
+	if (r->status == POP3_ST_OK && lp_has_arg(c) && r->line.n > 3 && pop3_maildrop(p))
+		maildrop_listing(p->maildrop, c->id == POP3_CMD_UIDL, r->line.p + 3, r->line.n - 3);
 }
 
 /* DELE only marks (RFC 1939 §5); the UPDATE state after QUIT deletes. */
-static void pop3_reply_dele(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_reply_dele(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	struct bytes arg = pop3_arg(c);
+	struct bytes arg = lp_arg(c);
 	uint32_t n;
 	if (r->status == POP3_ST_OK && bytes_to_u32(arg.p, arg.n, &n) && pop3_maildrop(p))
 		maildrop_mark(p->maildrop, n);
 }
 
-/*
- * Dispatches a reply (or its absence, at the end) to the handler of command c.
- * Returns true when a multi-line reply follows, so c must be kept until its end.
- */
 /* --transactions: the request with where its secret starts, and the reply. */
-static void pop3_emit_command(struct pop3 *p, const struct pop3_pending *c, const struct pop3_reply *r)
+static void pop3_emit_command(struct pop3 *p, const struct lp_pending *c, const struct pop3_reply *r)
 {
 	struct event ev = { .type = EV_COMMAND };
 	ev.u.command.request = bytes_of(c->line, c->n);
 	ev.u.command.secret_at = SIZE_MAX;
 	if (c->id == POP3_CMD_PASS) {
 		ev.u.command.secret_at = c->argoff;
-	} else if (c->id == POP3_CMD_AUTH && pop3_has_arg(c)) {
+	} else if (c->id == POP3_CMD_AUTH && lp_has_arg(c)) {
 		const uint8_t *sp = memchr(c->line + c->argoff, ' ', c->n - c->argoff);
 		if (sp)
 			ev.u.command.secret_at = (size_t)(sp + 1 - c->line); /* the initial response */
@@ -662,24 +603,15 @@ static void pop3_emit_command(struct pop3 *p, const struct pop3_pending *c, cons
 	sink_emit(p->sink, &ev);
 }
 
-static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct pop3_reply *r)
+/* What the reply to command c changes, by command. */
+static void pop3_dispatch(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
 {
-	p->commands++;
-	if (c->id != POP3_CMD_LOST)
-		pop3_emit_command(p, c, r);
-	/* Known only now: a queued line may turn out to be a SASL response instead. */
-	if (c->id == POP3_CMD_UNKNOWN)
-		pop3_anomaly(p, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
-
-	if (c->id != POP3_CMD_PASS && c->id != POP3_CMD_RPOP)
-		pop3_flush_rejected_user(p);
 	switch (c->id) {
 	case POP3_CMD_USER: pop3_reply_user(p, c, r); break;
 	case POP3_CMD_PASS: pop3_reply_pass(p, c, r); break;
 	case POP3_CMD_APOP: pop3_reply_apop(p, c, r); break;
-	case POP3_CMD_AUTH: pop3_reply_auth(p, c, r); break;
+	case POP3_CMD_AUTH: pop3_reply_auth(p, r); break;
 	case POP3_CMD_RPOP: pop3_reply_rpop(p, c, r); break;
-	case POP3_CMD_XTND: return pop3_reply_xtnd(p, c, r);
 	case POP3_CMD_STLS: pop3_reply_stls(p, r); break;
 	case POP3_CMD_QUIT: pop3_reply_quit(p, r); break;
 	case POP3_CMD_DELE: pop3_reply_dele(p, c, r); break;
@@ -691,55 +623,42 @@ static bool pop3_on_reply(struct pop3 *p, struct pop3_pending *c, const struct p
 	case POP3_CMD_UIDL: pop3_reply_listing(p, c, r); break;
 	case POP3_CMD_CAPA:
 		if (r->status == POP3_ST_OK)
-			p->n_caps = 0; /* the latest list wins (it may change after STLS/login) */
+			p->server.n_caps = 0; /* the latest list wins (it may change after STLS/login) */
 		break;
 	default: break;
 	}
+}
+
+/*
+ * Handles a reply (or its absence, at the end) to command c. Returns true when
+ * a multi-line reply follows, so c must be kept until its end.
+ */
+static bool pop3_on_reply(struct pop3 *p, struct lp_pending *c, const struct pop3_reply *r)
+{
+	p->totals.commands++;
+	if (c->id != POP3_CMD_LOST)
+		pop3_emit_command(p, c, r);
+	/* Known only now: a queued line may turn out to be a SASL response instead. */
+	if (c->id == POP3_CMD_UNKNOWN)
+		emit_anomaly(p->sink, ANOM_UNKNOWN_COMMAND, DIR_TO_SERVER, c->line, c->n);
+	if (c->id != POP3_CMD_PASS && c->id != POP3_CMD_RPOP)
+		pop3_flush_rejected_user(p);
+	if (c->id == POP3_CMD_XTND)
+		return pop3_reply_xtnd(p, c, r);
+	pop3_dispatch(p, c, r);
 	if (r->status != POP3_ST_OK)
 		return false;
 	pop3_infer_transaction(p, c);
-	enum pop3_ml ml = pop3_cmds[c->id].ml;
+	enum pop3_ml ml = pop3_ml(c->id);
 	if (ml == ML_BODY) {
 		pop3_begin_body(p, c, r);
 		return true;
 	}
-	if (ml == ML_ALWAYS || (ml == ML_NOARG && !pop3_has_arg(c))) {
-		p->srv = POP3_SRV_LINES;
+	if (ml == ML_ALWAYS || (ml == ML_NOARG && !lp_has_arg(c))) {
+		pop3_set_srv(p, POP3_SRV_LINES);
 		return true;
 	}
 	return false;
-}
-
-static void pop3_end_multiline(struct pop3 *p)
-{
-	p->srv = POP3_SRV_STATUS;
-	pop3_pending_free(p, &p->cur);
-}
-
-static void pop3_body_data(struct pop3 *p, const uint8_t *s, size_t n)
-{
-	if (n == 0)
-		return;
-	struct event ev = { .type = EV_MESSAGE_DATA };
-	ev.u.message_data.p = s;
-	ev.u.message_data.n = n;
-	sink_emit(p->sink, &ev);
-}
-
-static void pop3_body_end(struct pop3 *p, bool complete)
-{
-	struct event ev = { .type = EV_MESSAGE_END };
-	ev.u.message_end.complete = complete && !p->body_holed && !p->body_unsure;
-	p->body_holed = p->body_unsure = false;
-	sink_emit(p->sink, &ev);
-	if (p->xmit == POP3_XMIT_BODY) {
-		/* The client's submission ended; the server's verdict is the next reply. */
-		p->xmit = POP3_XMIT_RESULT;
-		p->submitted++;
-		return;
-	}
-	p->retrieved++;
-	pop3_end_multiline(p);
 }
 
 static void pop3_drop_answered(struct pop3 *p);
@@ -748,14 +667,39 @@ static void pop3_drop_answered(struct pop3 *p);
 
 static void pop3_greeting(struct pop3 *p, const struct pop3_reply *r)
 {
-	bstr_set(&p->greeting, r->line.p, r->line.n, POP3_GREETING_MAX);
-	p->apop_ts = BYTES_NONE;
-	const uint8_t *lt = memchr(p->greeting.p, '<', p->greeting.n);
-	const uint8_t *gt = lt ? memchr(lt, '>', p->greeting.n - (size_t)(lt - p->greeting.p)) : NULL;
+	struct bstr *g = &p->server.greeting;
+	bstr_set(g, r->line.p, r->line.n, POP3_GREETING_MAX);
+	p->server.apop_ts = BYTES_NONE;
+	const uint8_t *lt = memchr(g->p, '<', g->n);
+	const uint8_t *gt = lt ? memchr(lt, '>', g->n - (size_t)(lt - g->p)) : NULL;
 	if (gt)
-		p->apop_ts = bytes_of(lt, (size_t)(gt - lt) + 1);
+		p->server.apop_ts = bytes_of(lt, (size_t)(gt - lt) + 1);
 	if (r->status == POP3_ST_ERR)
-		pop3_anomaly(p, ANOM_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
+		emit_anomaly(p->sink, ANOM_GREETING_NEGATIVE, DIR_TO_CLIENT, r->line.p, r->line.n);
+	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
+}
+
+/*
+ * The first server line is the greeting, even when a client spoke first
+ * (docs/protocol.md §9). But a capture may lack the greeting while the
+ * client's first command is there: then a first line that reads like a reply
+ * (no <timestamp>, no "POP", no "ready") answers that command instead.
+ */
+static bool pop3_reads_as_greeting(const struct pop3 *p, const struct pop3_reply *r)
+{
+	if (pop3_waiting(p) == 0)
+		return true;
+	static const char *const hints[] = { "<", "pop", "ready", "server", "service", "welcome" };
+	for (size_t i = 0; i < ARRAY_LEN(hints); i++)
+		if (memmem_ci(r->line.p, r->line.n, hints[i]))
+			return true;
+	return false;
+}
+
+/* The capture lacks the greeting: the session is past it all the same. */
+static void pop3_greeting_missing(struct pop3 *p, const struct pop3_reply *r)
+{
+	emit_anomaly(p->sink, ANOM_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
 	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
 }
 
@@ -765,104 +709,91 @@ static void pop3_greeting(struct pop3 *p, const struct pop3_reply *r)
  */
 static void pop3_head_changed(struct pop3 *p)
 {
-	if (p->qlen == 0 || p->sasl)
+	if (pop3_waiting(p) == 0 || p->login.sasl)
 		return;
-	struct pop3_pending *c = pop3_q_at(p, 0);
-	if (c->id != POP3_CMD_AUTH || !pop3_has_arg(c))
+	struct lp_pending *c = lpq_at(&p->replies.queue, 0);
+	if (c->id != POP3_CMD_AUTH || !lp_has_arg(c))
 		return;
-	struct bytes arg = pop3_arg(c);
+	struct bytes arg = lp_arg(c);
 	const uint8_t *sp = memchr(arg.p, ' ', arg.n);
 	size_t mlen = sp ? (size_t)(sp - arg.p) : arg.n;
-	p->sasl = sasl_start(arg.p, mlen, p->sink);
-	p->sasl_owed = 0;
-	if (p->sasl && sp)
-		sasl_client(p->sasl, sp + 1, arg.n - mlen - 1);
+	p->login.sasl = sasl_start(arg.p, mlen, p->sink);
+	p->login.sasl_owed = 0;
+	if (p->login.sasl && sp)
+		sasl_client(p->login.sasl, sp + 1, arg.n - mlen - 1);
 }
 
 /* A "+ " line: the head AUTH's next challenge, answered by the next client line. */
 static void pop3_continuation(struct pop3 *p, const struct lb_line *l)
 {
-	if (!p->sasl) {
-		pop3_anomaly(p, ANOM_UNEXPECTED_CONTINUATION, DIR_TO_CLIENT, l->p, l->n);
+	struct sasl *s = p->login.sasl;
+	if (!s) {
+		emit_anomaly(p->sink, ANOM_UNEXPECTED_CONTINUATION, DIR_TO_CLIENT, l->p, l->n);
 		return;
 	}
 	size_t skip = l->n > 1 ? 2 : 1;
-	sasl_server(p->sasl, l->p + skip, l->n - skip);
-	if (p->qlen > 1) {
-		struct pop3_pending resp = pop3_q_take(p, 1);
-		sasl_client(p->sasl, resp.line, resp.n);
-		pop3_pending_free(p, &resp);
+	sasl_server(s, l->p + skip, l->n - skip);
+	if (pop3_waiting(p) > 1) {
+		struct lp_pending resp = lpq_take(&p->replies.queue, 1);
+		sasl_client(s, resp.line, resp.n);
+		lpq_release(&p->replies.queue, &resp);
 	} else {
-		p->sasl_owed++;
+		p->login.sasl_owed++;
 	}
 }
 
-/*
- * The first server line is the greeting, even when a client spoke first
- * (protocol-notes §9). But a capture may lack the greeting while the client's
- * first command is there: then a first line that reads like a reply (no
- * <timestamp>, no "POP", no "ready") answers that command instead.
- */
-static bool pop3_first_line_is_greeting(struct pop3 *p, const struct pop3_reply *r)
-{
-	if (p->qlen == 0)
-		return true;
-	const char *hints[] = { "<", "pop", "ready", "server", "service", "welcome" };
-	for (size_t i = 0; i < ARRAY_LEN(hints); i++)
-		if (memmem_ci(r->line.p, r->line.n, hints[i]))
-			return true;
-	pop3_anomaly(p, ANOM_GREETING_MISSING, DIR_TO_CLIENT, r->line.p, r->line.n);
-	pop3_set_phase(p, POP3_PH_AUTHORIZATION);
-	return false;
-}
-
+/* A status line: the greeting, XTND XMIT's verdict, or the head command's reply. */
 static void pop3_status(struct pop3 *p, const struct pop3_reply *r)
 {
-	if (p->phase == POP3_PH_GREETING && pop3_first_line_is_greeting(p, r)) {
-		pop3_greeting(p, r);
-		return;
+	struct pop3_replies *rp = &p->replies;
+	if (p->phase == POP3_PH_GREETING) {
+		if (pop3_reads_as_greeting(p, r)) {
+			pop3_greeting(p, r);
+			return;
+		}
+		pop3_greeting_missing(p, r);
 	}
 	if (p->xmit == POP3_XMIT_RESULT) {
-		p->xmit = POP3_XMIT_NONE; /* "+OK Message sent" or "-ERR Unable to send" */
+		pop3_set_xmit(p, POP3_XMIT_NONE); /* "+OK Message sent" or "-ERR Unable to send" */
 		return;
 	}
-	if (p->qlen == 0) {
-		pop3_anomaly(p, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
+	if (rp->queue.len == 0) {
+		emit_anomaly(p->sink, ANOM_UNEXPECTED_REPLY, DIR_TO_CLIENT, r->line.p, r->line.n);
 		return;
 	}
-	if (p->qlen > 1 && !p->sasl)
-		p->pipelining = true; /* an answer arrived while later commands already waited */
-	struct pop3_pending c = pop3_q_pop(p);
+	if (rp->queue.len > 1 && !p->login.sasl)
+		rp->pipelining = true; /* an answer arrived while later commands already waited */
+	struct lp_pending c = lpq_pop(&rp->queue);
 	if (pop3_on_reply(p, &c, r))
-		p->cur = c;
+		rp->multiline_cmd = c;
 	else
-		pop3_pending_free(p, &c);
-	if (p->qlen == 0)
-		p->misaligned = false; /* nothing owed: replies line up again */
+		lpq_release(&rp->queue, &c);
+	if (rp->queue.len == 0)
+		rp->misaligned = false; /* nothing owed: replies line up again */
 	pop3_head_changed(p);
 }
 
-
 static void pop3_capa_line(struct pop3 *p, const uint8_t *s, size_t n)
 {
-	if (p->n_caps == POP3_CAPA_MAX) {
-		pop3_anomaly(p, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
+	struct pop3_server *sv = &p->server;
+	if (sv->n_caps == POP3_CAPA_MAX) {
+		emit_anomaly(p->sink, ANOM_TOO_MANY_CAPABILITIES, DIR_TO_CLIENT, s, n);
 		return;
 	}
-	if (!p->caps) {
-		p->caps = calloc(POP3_CAPA_MAX, sizeof(*p->caps));
-		p->caps_view = calloc(POP3_CAPA_MAX, sizeof(*p->caps_view));
-		if (!p->caps || !p->caps_view) {
-			free(p->caps);
-			free(p->caps_view);
-			p->caps = NULL;
-			p->caps_view = NULL;
+	if (!sv->caps) {
+		sv->caps = calloc(POP3_CAPA_MAX, sizeof(*sv->caps));
+		sv->caps_view = calloc(POP3_CAPA_MAX, sizeof(*sv->caps_view));
+		if (!sv->caps || !sv->caps_view) {
+			free(sv->caps);
+			free(sv->caps_view);
+			sv->caps = NULL;
+			sv->caps_view = NULL;
 			return;
 		}
 	}
-	bstr_set(&p->caps[p->n_caps++], s, n, POP3_CAPA_LINE_MAX);
+	bstr_set(&sv->caps[sv->n_caps++], s, n, POP3_CAPA_LINE_MAX);
 	if (n == 4 && strncasecmp((const char *)s, "STLS", 4) == 0)
-		p->stls_offered = true;
+		sv->stls_offered = true;
 }
 
 /* One line of a multi-line reply other than a message. */
@@ -873,10 +804,11 @@ static void pop3_ml_line(struct pop3 *p, const struct lb_line *l)
 		return;
 	}
 	size_t skip = l->n > 0 && l->p[0] == '.'; /* dot-unstuffing */
-	if (p->cur.id == POP3_CMD_CAPA)
+	enum pop3_cmd_id id = (enum pop3_cmd_id)p->replies.multiline_cmd.id;
+	if (id == POP3_CMD_CAPA)
 		pop3_capa_line(p, l->p + skip, l->n - skip);
-	else if (p->cur.id == POP3_CMD_UIDL || p->cur.id == POP3_CMD_LIST)
-		pop3_listing_pair(p, p->cur.id, l->p + skip, l->n - skip);
+	else if ((id == POP3_CMD_UIDL || id == POP3_CMD_LIST) && pop3_maildrop(p))
+		maildrop_listing(p->maildrop, id == POP3_CMD_UIDL, l->p + skip, l->n - skip);
 }
 
 static enum pop3_status pop3_status_of(const struct lb_line *l)
@@ -900,126 +832,54 @@ static bool pop3_is_continuation(const struct lb_line *l)
  * message, since a client sends its next command only after the last one was
  * answered, unless it pipelines. Returns false when the line is a reply.
  */
-static bool pop3_holed_body_line(struct pop3 *p, const struct lb_line *l)
+static bool pop3_body_by_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->n == 1 && l->p[0] == '.') {
 		pop3_body_end(p, false);
 		return true;
 	}
-	if (p->qlen > 0 && pop3_status_of(l) != POP3_ST_NONE) {
+	if (pop3_waiting(p) > 0 && pop3_status_of(l) != POP3_ST_NONE) {
 		pop3_body_end(p, false);
 		return false;
 	}
-	size_t skip = l->n > 0 && l->p[0] == '.';
-	pop3_body_data(p, l->p + skip, l->n - skip);
-	pop3_body_data(p, (const uint8_t *)"\r\n" + l->bare_lf, 2 - l->bare_lf);
+	dotbody_line(p->sink, l->p, l->n, l->bare_lf);
 	return true;
 }
 
 static void pop3_server_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->truncated)
-		pop3_anomaly(p, ANOM_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_LINE_TOO_LONG_SERVER, DIR_TO_CLIENT, l->p, l->n);
 	if (l->bare_lf)
-		pop3_anomaly(p, ANOM_BARE_LF, DIR_TO_CLIENT, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_BARE_LF, DIR_TO_CLIENT, l->p, l->n);
 	if (p->srv == POP3_SRV_LINES) {
 		pop3_ml_line(p, l);
 		return;
 	}
-	if (p->srv == POP3_SRV_BODY && pop3_holed_body_line(p, l))
+	if (p->srv == POP3_SRV_BODY_BY_LINE && pop3_body_by_line(p, l))
 		return;
+	bool *resync = &p->rd.resync[DIR_TO_CLIENT];
 	struct pop3_reply r = { pop3_status_of(l), bytes_of(l->p, l->n) };
 	if (r.status != POP3_ST_NONE) {
-		if (p->resync[DIR_TO_CLIENT] && p->gapped)
+		if (*resync && p->rd.gapped)
 			pop3_drop_answered(p); /* commands sent since the gap are known now */
-		p->resync[DIR_TO_CLIENT] = false;
+		*resync = false;
 		pop3_status(p, &r);
 	} else if (pop3_is_continuation(l) && p->phase != POP3_PH_GREETING) {
 		pop3_continuation(p, l);
-	} else if (!p->resync[DIR_TO_CLIENT]) {
-		pop3_anomaly(p, ANOM_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
+	} else if (!*resync) {
+		emit_anomaly(p->sink, ANOM_INVALID_REPLY, DIR_TO_CLIENT, l->p, l->n);
 	}
 }
 
-/* ---- the message body: streaming dot-unstuffing ---------------------- */
-
-/*
- * Reads message bytes up to and including the terminating "." line (CRLF or
- * bare LF), passing on the unstuffed octets in spans as large as the input
- * allows. Returns the bytes consumed; the state survives any chunk boundary.
- * Per RFC 1939 every line that starts with '.' loses that '.', even one that
- * was not properly stuffed, exactly as a compliant client reads it.
- */
-static size_t pop3_body_scan(struct pop3 *p, const uint8_t *buf, size_t len)
+/* Streams message bytes through the dot-unstuffer; returns the bytes it took. */
+static size_t pop3_body_data(struct pop3 *p, const uint8_t *buf, size_t len)
 {
-	size_t i = 0;
-	while (i < len) {
-		switch (p->body) {
-		case POP3_BODY_MID: {
-			/*
-			 * One span up to the next line that starts with '.' (or the end of
-			 * the input): lines that need no unstuffing pass on together, so
-			 * the sink (hashing, extraction) gets large spans, not lines.
-			 */
-			size_t start = i, end = len;
-			size_t lf = i + scan_lf_dot(buf + i, len - i);
-			if (lf < len) { /* the line after it starts with '.' or is not here yet */
-				end = lf + 1;
-				p->body = POP3_BODY_BOL;
-			}
-			pop3_body_data(p, buf + start, end - start);
-			i = end;
-			break;
-		}
-		case POP3_BODY_BOL:
-			if (buf[i] == '.') {
-				p->body = POP3_BODY_DOT;
-				i++;
-			} else {
-				p->body = POP3_BODY_MID;
-			}
-			break;
-		case POP3_BODY_DOT:
-			if (buf[i] == '\n') {
-				pop3_body_end(p, true);
-				return i + 1;
-			}
-			if (buf[i] == '\r') {
-				p->body = POP3_BODY_DOTCR;
-				i++;
-			} else {
-				p->body = POP3_BODY_MID; /* the stuffed '.' is dropped */
-			}
-			break;
-		case POP3_BODY_DOTCR:
-			if (buf[i] == '\n') {
-				pop3_body_end(p, true);
-				return i + 1;
-			}
-			pop3_body_data(p, (const uint8_t *)"\r", 1);
-			p->body = POP3_BODY_MID;
-			break;
-		}
-	}
-	return i;
-}
-
-/* Returns the bytes left unread because the rest of the stream is no longer text. */
-static size_t pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
-{
-	while (len > 0 && pop3_is_text(p)) {
-		if (p->srv == POP3_SRV_BODY && !p->body_holed) {
-			size_t used = pop3_body_scan(p, buf, len);
-			buf += used;
-			len -= used;
-			continue;
-		}
-		struct lb_line l;
-		if (linebuf_take(&p->lb[DIR_TO_CLIENT], &buf, &len, &l) != LB_LINE)
-			break;
-		pop3_server_line(p, &l);
-	}
-	return len;
+	bool ended;
+	size_t used = dotbody_scan(&p->rd.body, p->sink, buf, len, &ended);
+	if (ended)
+		pop3_body_end(p, true);
+	return used;
 }
 
 /* ---- the client side -------------------------------------------------- */
@@ -1027,40 +887,53 @@ static size_t pop3_server_data(struct pop3 *p, const uint8_t *buf, size_t len)
 static void pop3_client_line(struct pop3 *p, const struct lb_line *l)
 {
 	if (l->truncated)
-		pop3_anomaly(p, ANOM_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
+		emit_anomaly(p->sink, ANOM_LINE_TOO_LONG_CLIENT, DIR_TO_SERVER, l->p, l->n);
 	if (memchr(l->p, 0, l->n))
-		pop3_anomaly(p, ANOM_NUL_IN_LINE, DIR_TO_SERVER, l->p, l->n);
-	if (p->sasl && p->sasl_owed > 0 && p->qlen == 1) {
+		emit_anomaly(p->sink, ANOM_NUL_IN_LINE, DIR_TO_SERVER, l->p, l->n);
+	if (p->login.sasl && p->login.sasl_owed > 0 && pop3_waiting(p) == 1) {
 		/* The answer to a challenge already seen. */
-		p->sasl_owed--;
-		sasl_client(p->sasl, l->p, l->n);
+		p->login.sasl_owed--;
+		sasl_client(p->login.sasl, l->p, l->n);
 		return;
 	}
-	if (p->resync[DIR_TO_SERVER]) {
-		const uint8_t *sp = memchr(l->p, ' ', l->n);
-		if (pop3_lookup(l->p, sp ? (size_t)(sp - l->p) : l->n) == POP3_CMD_UNKNOWN)
+	enum pop3_cmd_id id = pop3_command(l->p, l->n);
+	if (p->rd.resync[DIR_TO_SERVER]) {
+		if (id == POP3_CMD_UNKNOWN)
 			return; /* the tail of a line cut by a gap or the capture start */
-		p->resync[DIR_TO_SERVER] = false;
+		p->rd.resync[DIR_TO_SERVER] = false;
 	}
-	pop3_q_push(p, l->p, l->n);
-	if (p->qlen == 1)
+	lpq_push(&p->replies.queue, id, l->p, l->n);
+	if (pop3_waiting(p) == 1)
 		pop3_head_changed(p);
 }
 
-/* Returns the bytes left unread because the rest of the stream is no longer text. */
-static size_t pop3_client_data(struct pop3 *p, const uint8_t *buf, size_t len)
+/* True when direction dir's next bytes are the message in flight. */
+static bool pop3_streams_body(const struct pop3 *p, enum dir dir)
+{
+	return dir == DIR_TO_CLIENT ? p->srv == POP3_SRV_BODY : p->xmit == POP3_XMIT_BODY;
+}
+
+/*
+ * Reads one direction's bytes: message data through the dot-unstuffer, the
+ * rest as lines. Returns the bytes left unread because the rest of the stream
+ * is no longer text.
+ */
+static size_t pop3_read(struct pop3 *p, enum dir dir, const uint8_t *buf, size_t len)
 {
 	while (len > 0 && pop3_is_text(p)) {
-		if (p->xmit == POP3_XMIT_BODY) {
-			size_t used = pop3_body_scan(p, buf, len);
+		if (pop3_streams_body(p, dir)) {
+			size_t used = pop3_body_data(p, buf, len);
 			buf += used;
 			len -= used;
 			continue;
 		}
 		struct lb_line l;
-		if (linebuf_take(&p->lb[DIR_TO_SERVER], &buf, &len, &l) != LB_LINE)
+		if (linebuf_take(&p->rd.lb[dir], &buf, &len, &l) != LB_LINE)
 			break;
-		pop3_client_line(p, &l);
+		if (dir == DIR_TO_SERVER)
+			pop3_client_line(p, &l);
+		else
+			pop3_server_line(p, &l);
 	}
 	return len;
 }
@@ -1081,81 +954,86 @@ static bool pop3_is_tls_record(const uint8_t *buf, size_t len)
 static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, size_t len)
 {
 	if (pop3_is_tls_record(buf, len)) {
-		pop3_set_phase(p, POP3_PH_TLS);
+		pop3_set_wire(p, POP3_WIRE_TLS);
 		return;
 	}
-	(void)buf;
-	pop3_anomaly(p, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
-	p->tls = false;
-	pop3_set_phase(p, p->authenticated ? POP3_PH_TRANSACTION : POP3_PH_AUTHORIZATION);
+	emit_anomaly(p->sink, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
+	pop3_set_wire(p, POP3_WIRE_TEXT);
 }
 
 /*
- * The Kerberos preamble is over (or proved absent): record the outcome once,
- * and give POP3 the client bytes the walker held while deciding.
+ * The Kerberos preamble proved over (or absent): report its outcome, and give
+ * POP3 the client bytes the walker held while deciding.
  */
 static void pop3_kpop_settled(struct pop3 *p)
 {
-	if (p->kpop.result == KPOP_RESULT_PENDING || p->kpop_reported)
-		return;
-	p->kpop_reported = true;
 	switch (p->kpop.result) {
-	case KPOP_RESULT_OK: p->kerberos = true; break;
-	case KPOP_RESULT_REFUSED: pop3_anomaly(p, ANOM_KPOP_REFUSED, DIR_TO_CLIENT, NULL, 0); break;
-	case KPOP_RESULT_MALFORMED: pop3_anomaly(p, ANOM_KPOP_MALFORMED, DIR_TO_SERVER, NULL, 0); break;
-	default:
-		if (p->kpop.expected)
-			pop3_anomaly(p, ANOM_KPOP_MISSING, DIR_TO_SERVER, NULL, 0);
+	case KPOP_RESULT_REFUSED:
+		emit_anomaly(p->sink, ANOM_KPOP_REFUSED, DIR_TO_CLIENT, NULL, 0);
 		break;
+	case KPOP_RESULT_MALFORMED:
+		emit_anomaly(p->sink, ANOM_KPOP_MALFORMED, DIR_TO_SERVER, NULL, 0);
+		break;
+	case KPOP_RESULT_NOT_KPOP:
+		if (p->kpop.expected)
+			emit_anomaly(p->sink, ANOM_KPOP_MISSING, DIR_TO_SERVER, NULL, 0);
+		break;
+	default:
+		break; /* OK: pop3_kerberos() tells it from now on */
 	}
 	struct bytes held = kpop_held(&p->kpop);
 	if (held.n)
-		pop3_client_data(p, held.p, held.n);
+		pop3_read(p, DIR_TO_SERVER, held.p, held.n);
+}
+
+/*
+ * Feeds the preamble walker the bytes it wants of (*buf, *len), advancing
+ * both past them. The outcome is settled once: when this call decided it.
+ */
+static void pop3_kpop_feed(struct pop3 *p, enum dir dir, const uint8_t **buf, size_t *len)
+{
+	size_t used = kpop_feed(&p->kpop, dir, *buf, *len);
+	*buf += used;
+	*len -= used;
+	if (p->kpop.result != KPOP_RESULT_PENDING)
+		pop3_kpop_settled(p);
 }
 
 static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 {
 	struct pop3 *p = st;
-	if (len == 0 || p->phase == POP3_PH_TLS || p->phase == POP3_PH_SASL_LAYER)
+	if (len == 0 || pop3_is_opaque(p))
 		return;
-	if (!p->seen_bytes) {
-		p->seen_bytes = true;
+	if (!p->rd.seen_bytes) {
+		p->rd.seen_bytes = true;
 		if (pop3_is_tls_record(buf, len)) { /* implicit TLS (POP3S) from the first byte */
-			p->encrypted = p->tls = true;
-			pop3_set_phase(p, POP3_PH_TLS);
+			pop3_set_wire(p, POP3_WIRE_TLS_IMPLICIT);
 			return;
 		}
 	}
-	if (p->phase == POP3_PH_TLS_PENDING) {
+	if (p->wire == POP3_WIRE_TLS_PENDING) {
 		pop3_tls_decide(p, dir, buf, len);
-		if (p->phase == POP3_PH_TLS)
+		if (pop3_is_opaque(p))
 			return;
 	}
-	if (!kpop_passes(&p->kpop, dir)) {
-		size_t used = kpop_feed(&p->kpop, dir, buf, len);
-		buf += used;
-		len -= used;
-		pop3_kpop_settled(p);
-	}
+	if (!kpop_passes(&p->kpop, dir))
+		pop3_kpop_feed(p, dir, &buf, &len);
 	if (len == 0 || !kpop_passes(&p->kpop, dir))
 		return;
 	if (p->quit && dir == DIR_TO_SERVER) {
-		if (!p->after_quit_seen) /* once: a count per chunk would depend on chunking */
-			pop3_anomaly(p, ANOM_DATA_AFTER_QUIT, dir, NULL, 0);
-		p->after_quit_seen = true;
+		lp_after_quit(p->sink, ANOM_DATA_AFTER_QUIT, &p->rd.after_quit_reported);
 		return;
 	}
 	for (;;) {
-		size_t rest = dir == DIR_TO_SERVER ? pop3_client_data(p, buf, len)
-						   : pop3_server_data(p, buf, len);
-		if (rest == 0 || p->phase != POP3_PH_TLS_PENDING)
+		size_t rest = pop3_read(p, dir, buf, len);
+		if (rest == 0 || p->wire != POP3_WIRE_TLS_PENDING)
 			return;
 		/* STLS was accepted inside this chunk: the bytes after its reply
 		   decide, as they would had they come in a chunk of their own. */
 		buf += len - rest;
 		len = rest;
 		pop3_tls_decide(p, dir, buf, len);
-		if (p->phase == POP3_PH_TLS)
+		if (pop3_is_opaque(p))
 			return;
 	}
 }
@@ -1167,60 +1045,69 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
  */
 static void pop3_drop_answered(struct pop3 *p)
 {
-	if (p->pipelining && (p->qlen > 0 || p->srv != POP3_SRV_STATUS))
-		p->misaligned = true; /* which replies the hole held cannot be known */
-	if (p->pipelining || p->sasl)
+	struct pop3_replies *rp = &p->replies;
+	if (rp->pipelining && (rp->queue.len > 0 || p->srv != POP3_SRV_STATUS))
+		rp->misaligned = true; /* which replies the hole held cannot be known */
+	if (rp->pipelining || p->login.sasl)
 		return;
 	const struct pop3_reply none = { POP3_ST_NONE, BYTES_NONE };
-	while (p->qlen > 1) {
-		struct pop3_pending c = pop3_q_pop(p);
+	while (rp->queue.len > 1) {
+		struct lp_pending c = lpq_pop(&rp->queue);
 		pop3_on_reply(p, &c, &none);
-		pop3_pending_free(p, &c);
+		lpq_release(&rp->queue, &c);
 	}
 }
 
 /*
- * Bytes lost. Inside a message the message goes on (what follows the hole is
- * still its data) but can no longer be complete, and the position within a
- * line is unknown: the terminator is recognised only after the next LF.
- * Elsewhere, skip to the next line that can be trusted (a status line from the
- * server, a known command from the client).
+ * Server bytes lost. Inside a message the message goes on (what follows the
+ * hole is still its data) but can no longer be complete, and the position
+ * within a line is unknown: it is read line by line, and the terminator is
+ * recognised only after the next LF. Elsewhere, skip to the next status line.
+ */
+static void pop3_server_gap(struct pop3 *p)
+{
+	struct pop3_replies *rp = &p->replies;
+	if (p->srv == POP3_SRV_STATUS)
+		pop3_drop_answered(p);
+	else if (rp->pipelining)
+		rp->misaligned = true;
+	if (p->srv == POP3_SRV_STATUS && rp->queue.len > 0 &&
+	    pop3_ml(lpq_at(&rp->queue, 0)->id) == ML_BODY) {
+		/* The hole swallowed the +OK of the RETR/TOP waiting: what follows is its body. */
+		struct lp_pending c = lpq_pop(&rp->queue);
+		p->totals.commands++;
+		const struct pop3_reply lost = { POP3_ST_OK, BYTES_NONE };
+		pop3_begin_body(p, &c, &lost);
+		rp->multiline_cmd = c;
+	}
+	if (p->srv == POP3_SRV_BODY || p->srv == POP3_SRV_BODY_BY_LINE) {
+		pop3_set_srv(p, POP3_SRV_BODY_BY_LINE);
+		return;
+	}
+	p->rd.resync[DIR_TO_CLIENT] = true;
+	if (p->srv == POP3_SRV_LINES)
+		pop3_end_multiline(p);
+}
+
+/*
+ * Bytes lost. The server side is handled above; on the client side, skip to
+ * the next known command, and keep the lost command's place in the queue.
  */
 static void pop3_gap(void *st, enum dir dir, size_t missing)
 {
 	struct pop3 *p = st;
-	char sample[32];
-	int n = snprintf(sample, sizeof(sample), "%zu bytes", missing);
-	pop3_anomaly(p, ANOM_GAP, dir, (const uint8_t *)sample, (size_t)n);
-	p->gapped = true;
+	lp_gap(p->sink, dir, missing);
+	p->rd.gapped = true;
 	if (!pop3_is_text(p))
 		return;
-	linebuf_reset(&p->lb[dir]);
-	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_STATUS)
-		pop3_drop_answered(p);
-	else if (dir == DIR_TO_CLIENT && p->pipelining)
-		p->misaligned = true;
-	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_STATUS && p->qlen > 0 &&
-	    pop3_cmds[pop3_q_at(p, 0)->id].ml == ML_BODY) {
-		/* The hole swallowed the +OK of the RETR/TOP waiting: what follows is its body. */
-		struct pop3_pending c = pop3_q_pop(p);
-		p->commands++;
-		const struct pop3_reply lost = { POP3_ST_OK, BYTES_NONE };
-		pop3_begin_body(p, &c, &lost);
-		p->cur = c;
-	}
-	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_BODY) {
-		p->body_holed = true;
+	linebuf_reset(&p->rd.lb[dir]);
+	if (dir == DIR_TO_CLIENT) {
+		pop3_server_gap(p);
 		return;
 	}
-	p->resync[dir] = true;
-	if (dir == DIR_TO_CLIENT && p->srv == POP3_SRV_LINES)
-		pop3_end_multiline(p);
-	if (dir == DIR_TO_SERVER && !p->sasl) {
-		/* A lost command still gets its reply: keep replies matched in order. */
-		if (pop3_q_push(p, (const uint8_t *)"", 0))
-			pop3_q_at(p, p->qlen - 1)->id = POP3_CMD_LOST;
-	}
+	p->rd.resync[DIR_TO_SERVER] = true;
+	if (!p->login.sasl) /* a lost command still gets its reply: keep replies matched in order */
+		lpq_push(&p->replies.queue, POP3_CMD_LOST, (const uint8_t *)"", 0);
 }
 
 /*
@@ -1237,46 +1124,28 @@ static enum commit pop3_commit(const struct pop3 *p, enum end_reason why)
 	return COMMIT_NO;
 }
 
-static void pop3_end(void *st, enum end_reason why)
+static void pop3_emit_session(struct pop3 *p, enum end_reason why)
 {
-	struct pop3 *p = st;
-	kpop_end(&p->kpop);
-	pop3_kpop_settled(p);
-	if (p->srv == POP3_SRV_BODY || p->xmit == POP3_XMIT_BODY) {
-		pop3_anomaly(p, ANOM_MESSAGE_TRUNCATED, p->xmit == POP3_XMIT_BODY ? DIR_TO_SERVER : DIR_TO_CLIENT, NULL, 0);
-		pop3_body_end(p, false);
-	} else if (p->srv == POP3_SRV_LINES) {
-		pop3_end_multiline(p);
-	}
-	const struct pop3_reply none = { POP3_ST_NONE, BYTES_NONE };
-	while (p->qlen > 0) {
-		struct pop3_pending c = pop3_q_pop(p);
-		pop3_on_reply(p, &c, &none);
-		pop3_pending_free(p, &c);
-		pop3_head_changed(p);
-	}
-	pop3_flush_rejected_user(p);
-
-	for (size_t i = 0; i < p->n_caps; i++)
-		p->caps_view[i] = bstr_bytes(&p->caps[i]);
+	for (size_t i = 0; i < p->server.n_caps; i++)
+		p->server.caps_view[i] = bstr_bytes(&p->server.caps[i]);
 	struct event ev = { .type = EV_SESSION };
 	struct ev_session *s = &ev.u.session;
 	s->app_proto = p->kpop.expected ? "kpop" : "pop3";
-	s->greeting = bstr_bytes(&p->greeting);
-	s->apop_timestamp = p->apop_ts;
-	s->capabilities = p->caps_view;
-	s->n_capabilities = p->n_caps;
-	s->username = bstr_bytes(&p->session_user);
-	s->authenticated = p->authenticated;
-	s->tls = p->tls;
-	s->sasl_layer = p->phase == POP3_PH_SASL_LAYER;
+	s->greeting = bstr_bytes(&p->server.greeting);
+	s->apop_timestamp = p->server.apop_ts;
+	s->capabilities = p->server.caps_view;
+	s->n_capabilities = p->server.n_caps;
+	s->username = bstr_bytes(&p->login.session_user);
+	s->authenticated = pop3_authenticated(p);
+	s->tls = pop3_tls(p);
+	s->sasl_layer = p->wire == POP3_WIRE_SASL_LAYER;
 	s->quit = p->quit;
-	s->encrypted = p->encrypted;
-	s->state = pop3_phase_names[p->phase];
+	s->encrypted = p->wire == POP3_WIRE_TLS_IMPLICIT;
+	s->state = pop3_state_name(p);
 	s->state_inferred = p->state_inferred;
-	s->commands = p->commands;
-	s->messages_retrieved = p->retrieved;
-	s->messages_submitted = p->submitted;
+	s->commands = p->totals.commands;
+	s->messages_retrieved = p->totals.retrieved;
+	s->messages_submitted = p->totals.submitted;
 	struct mailbox_entry *mb = NULL;
 	s->n_mailbox = maildrop_list(p->maildrop, &mb);
 	s->mailbox = mb;
@@ -1287,6 +1156,37 @@ static void pop3_end(void *st, enum end_reason why)
 	free(mb);
 }
 
+/* Ends what is in flight, answers every waiting command with "no reply", then the summary. */
+static void pop3_end(void *st, enum end_reason why)
+{
+	struct pop3 *p = st;
+	if (p->kpop.result == KPOP_RESULT_PENDING) {
+		kpop_end(&p->kpop);
+		if (p->kpop.result != KPOP_RESULT_PENDING)
+			pop3_kpop_settled(p);
+	}
+	if (p->srv == POP3_SRV_BODY || p->srv == POP3_SRV_BODY_BY_LINE || p->xmit == POP3_XMIT_BODY) {
+		enum dir from = p->xmit == POP3_XMIT_BODY ? DIR_TO_SERVER : DIR_TO_CLIENT;
+		emit_anomaly(p->sink, ANOM_MESSAGE_TRUNCATED, from, NULL, 0);
+		pop3_body_end(p, false);
+	} else if (p->srv == POP3_SRV_LINES) {
+		pop3_end_multiline(p);
+	}
+	const struct pop3_reply none = { POP3_ST_NONE, BYTES_NONE };
+	while (pop3_waiting(p) > 0) {
+		struct lp_pending c = lpq_pop(&p->replies.queue);
+		pop3_on_reply(p, &c, &none);
+		lpq_release(&p->replies.queue, &c);
+		pop3_head_changed(p);
+	}
+	pop3_flush_rejected_user(p);
+	pop3_emit_session(p, why);
+}
+
+/*
+ * calloc'd, so every state starts at its first value: GREETING, TEXT,
+ * STATUS, no XTND XMIT.
+ */
 static void *pop3_create_any(const struct session_info *info, struct event_sink *sink, bool kpop)
 {
 	struct pop3 *p = calloc(1, sizeof(*p));
@@ -1294,22 +1194,20 @@ static void *pop3_create_any(const struct session_info *info, struct event_sink 
 		return NULL;
 	p->info = info;
 	p->sink = sink;
-	p->phase = POP3_PH_GREETING;
 	for (int d = 0; d < DIR_COUNT; d++)
-		linebuf_init(&p->lb[d], POP3_LINE_MAX);
-	kpop_init(&p->kpop, kpop);
+		linebuf_init(&p->rd.lb[d], POP3_LINE_MAX);
+	lpq_init(&p->replies.queue, sink, POP3_PENDING_MAX, POP3_PENDING_BYTES, ANOM_PENDING_OVERFLOW);
+	kpop_init(&p->kpop, kpop, info->partial);
 	if (info->partial) {
-		p->kpop.result = KPOP_RESULT_NOT_KPOP;
-		p->kpop_reported = true;
 		/*
 		 * Picked up mid-stream: no greeting will come, and the first bytes may
 		 * be the middle of a line or of a message. Trust only a status line
 		 * (server) or a known command (client); the phase is learned from
 		 * replies (Zeek's guessing mode).
 		 */
-		p->phase = POP3_PH_AUTHORIZATION;
+		pop3_set_phase(p, POP3_PH_AUTHORIZATION);
 		p->state_inferred = true;
-		p->resync[DIR_TO_SERVER] = p->resync[DIR_TO_CLIENT] = true;
+		p->rd.resync[DIR_TO_SERVER] = p->rd.resync[DIR_TO_CLIENT] = true;
 	}
 	return p;
 }
@@ -1329,24 +1227,20 @@ static void pop3_destroy(void *st)
 	struct pop3 *p = st;
 	if (!p)
 		return;
-	while (p->qlen > 0) {
-		struct pop3_pending c = pop3_q_pop(p);
-		pop3_pending_free(p, &c);
-	}
-	pop3_pending_free(p, &p->cur);
-	sasl_free(p->sasl);
+	lpq_release(&p->replies.queue, &p->replies.multiline_cmd);
+	lpq_free(&p->replies.queue);
+	sasl_free(p->login.sasl);
 	maildrop_free(p->maildrop);
 	for (int d = 0; d < DIR_COUNT; d++)
-		linebuf_free(&p->lb[d]);
-	bstr_free(&p->greeting);
-	bstr_free(&p->user);
-	bstr_free(&p->rejected);
-	bstr_free(&p->session_user);
-	for (size_t i = 0; p->caps && i < POP3_CAPA_MAX; i++)
-		bstr_free(&p->caps[i]);
-	free(p->caps);
-	free(p->caps_view);
-	free(p->q);
+		linebuf_free(&p->rd.lb[d]);
+	bstr_free(&p->server.greeting);
+	bstr_free(&p->login.user);
+	bstr_free(&p->login.rejected);
+	bstr_free(&p->login.session_user);
+	for (size_t i = 0; p->server.caps && i < POP3_CAPA_MAX; i++)
+		bstr_free(&p->server.caps[i]);
+	free(p->server.caps);
+	free(p->server.caps_view);
 	free(p);
 }
 
@@ -1355,23 +1249,12 @@ static const uint16_t pop3_ports[] = { 110, 995, 0 };
 static const uint16_t kpop_ports[] = { 1109, 0 };
 
 const struct dissector pop3_dissector = {
-	.name = "pop3",
-	.ports = pop3_ports,
-	.probe = pop3_probe,
-	.create = pop3_create,
-	.data = pop3_data,
-	.gap = pop3_gap,
-	.end = pop3_end,
-	.destroy = pop3_destroy,
+	.name = "pop3", .ports = pop3_ports, .probe = pop3_probe, .create = pop3_create,
+	.data = pop3_data, .gap = pop3_gap, .end = pop3_end, .destroy = pop3_destroy,
 };
 
 /* KPOP (port 1109): the same dissector, expecting a Kerberos preamble first. */
 const struct dissector kpop_dissector = {
-	.name = "kpop",
-	.ports = kpop_ports,
-	.create = kpop_create,
-	.data = pop3_data,
-	.gap = pop3_gap,
-	.end = pop3_end,
-	.destroy = pop3_destroy,
+	.name = "kpop", .ports = kpop_ports, .probe = kpop_probe, .create = kpop_create,
+	.data = pop3_data, .gap = pop3_gap, .end = pop3_end, .destroy = pop3_destroy,
 };

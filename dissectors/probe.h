@@ -1,6 +1,6 @@
 /*
- * probe.h - the content probes of the line protocols (--detect); see
- * dissector.h for the contract.
+ * probe.h - the content probes of the POP dissectors (--detect); see
+ * dissector.h for the contract and probe.c for what each looks for.
  */
 #ifndef POPSIFT_PROBE_H
 #define POPSIFT_PROBE_H
@@ -9,5 +9,6 @@
 
 enum probe_verdict pop3_probe(struct bytes to_server, struct bytes to_client);
 enum probe_verdict pop2_probe(struct bytes to_server, struct bytes to_client);
+enum probe_verdict kpop_probe(struct bytes to_server, struct bytes to_client);
 
 #endif

@@ -18,15 +18,6 @@
 
 /* ---- shared helpers (sasl_priv.h) ------------------------------------- */
 
-void sasl_anomaly(struct sasl *s, enum anomaly id, enum dir dir, const uint8_t *p, size_t n)
-{
-	struct event ev = { .type = EV_ANOMALY };
-	ev.u.anomaly.id = id;
-	ev.u.anomaly.dir = dir;
-	ev.u.anomaly.sample = bytes_of(p, n < ANOMALY_SAMPLE_MAX ? n : ANOMALY_SAMPLE_MAX);
-	sink_emit(s->sink, &ev);
-}
-
 bool sasl_saslname(struct bytes in, struct bstr *out)
 {
 	uint8_t buf[SASL_FIELD_MAX];
@@ -154,7 +145,7 @@ static bool sasl_decode(struct sasl *s, enum dir dir, const uint8_t *p, size_t n
 	size_t tn = n == 1 && p[0] == '=' ? 0 : n;
 	int pad = b64_check(p, tn);
 	if (pad < 0 || tn > INT32_MAX) { /* EVP_DecodeBlock takes an int */
-		sasl_anomaly(s, ANOM_SASL_BAD_BASE64, dir, p, n);
+		emit_anomaly(s->sink, ANOM_SASL_BAD_BASE64, dir, p, n);
 		return false;
 	}
 	m->d = malloc(tn / 4 * 3 + 1);
@@ -164,7 +155,7 @@ static bool sasl_decode(struct sasl *s, enum dir dir, const uint8_t *p, size_t n
 	if (len < pad) {
 		free(m->d);
 		m->d = NULL;
-		sasl_anomaly(s, ANOM_SASL_BAD_BASE64, dir, p, n);
+		emit_anomaly(s->sink, ANOM_SASL_BAD_BASE64, dir, p, n);
 		return false;
 	}
 	m->n = (size_t)(len - pad); /* EVP_DecodeBlock counts the pad as zero bytes */
@@ -183,7 +174,7 @@ static void plain_client(struct sasl *s, struct sasl_msg *m)
 	const uint8_t *nul1 = memchr(d, 0, m->n);
 	const uint8_t *nul2 = nul1 ? memchr(nul1 + 1, 0, m->n - (size_t)(nul1 + 1 - d)) : NULL;
 	if (!nul2) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, m->n);
 		return;
 	}
 	bstr_set(&s->authzid, d, (size_t)(nul1 - d), SASL_FIELD_MAX);
@@ -231,7 +222,7 @@ static bool bearer_token(struct sasl *s, const uint8_t *d, size_t n, bool report
 	struct bytes auth;
 	if (!bearer_kv(d, n, "auth=", &auth)) {
 		if (report)
-			sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
+			emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
 		return false;
 	}
 	if (auth.n > 7 && strncasecmp((const char *)auth.p, "Bearer ", 7) == 0)
@@ -281,12 +272,12 @@ static void oauthbearer_client(struct sasl *s, struct sasl_msg *m)
 	bool gs2 = sep && sasl_gs2_header(m->d, (size_t)(sep - m->d), &a, &hl) && m->d + hl == sep;
 	/* A bad header is reported, but a token after it is still a live secret. */
 	if (!gs2)
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 	if (!bearer_token(s, m->d, m->n, gs2) || !gs2)
 		return;
 	/* RFC 7628 §3.1: the a= authzid names the user the token is for. */
 	if (a.n && !sasl_saslname(a, &s->user))
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, a.p, a.n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, a.p, a.n);
 }
 
 /* ---- CRAM-MD5 ---------------------------------------------------------- */
@@ -324,7 +315,7 @@ static void cram_client(struct sasl *s, struct sasl_msg *m)
 	const uint8_t *sp = m->n ? memrchr(m->d, ' ', m->n) : NULL;
 	size_t hn = sp ? m->n - (size_t)(sp + 1 - m->d) : 0;
 	if (!sp || hn != 32 || !is_hex(sp + 1, hn)) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		return;
 	}
 	bstr_set(&s->user, m->d, (size_t)(sp - m->d), SASL_FIELD_MAX);

@@ -195,7 +195,7 @@ static void digest_client(struct sasl *s, struct sasl_msg *m)
 		ok &= f.set[need[i]];
 	ok &= !f.repeated && f.v[DK_RESPONSE].n == 32;
 	if (!ok) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		return;
 	}
 	struct bytes qop = f.v[DK_QOP];
@@ -211,7 +211,7 @@ static void digest_server(struct sasl *s, struct sasl_msg *m)
 		return;
 	bool ok = dig_parse(m->d, m->n, &f);
 	if (!ok || (!f.set[DK_NONCE] && !f.set[DK_RSPAUTH]))
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 }
 
 static bool digest_layer(const struct sasl *s)

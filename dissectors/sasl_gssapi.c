@@ -18,35 +18,49 @@
  */
 #include "sasl_priv.h"
 
+#include "cursor.h"
+
 struct der {
 	const uint8_t *p;
 	size_t n;
 };
 
 /*
- * Takes one TLV with single-byte tag `tag` off the front of *d, its contents
- * into *val. Returns false when the tag differs or the length does not fit
- * (indefinite and over-long length forms included).
+ * Takes the next TLV (single-byte tag) off the front of *d: its tag into *tag,
+ * its contents into *val. Returns false, leaving *d as it was, when the length
+ * does not fit (indefinite and over-long length forms included).
  */
-static bool der_take(struct der *d, uint8_t tag, struct der *val)
+static bool der_next(struct der *d, uint8_t *tag, struct der *val)
 {
-	if (d->n < 2 || d->p[0] != tag)
-		return false;
-	size_t len = d->p[1], hdr = 2;
+	struct cursor c = cur_make(d->p, d->n);
+	uint8_t t = cur_u8(&c);
+	size_t len = cur_u8(&c);
 	if (len & 0x80) {
 		size_t k = len & 0x7f;
-		if (k == 0 || k > 4 || k > d->n - 2)
+		if (k == 0 || k > 4)
 			return false;
 		len = 0;
 		for (size_t i = 0; i < k; i++)
-			len = len << 8 | d->p[2 + i];
-		hdr += k;
+			len = len << 8 | cur_u8(&c);
 	}
-	if (len > d->n - hdr)
+	const uint8_t *v = cur_bytes(&c, len);
+	if (c.short_read)
 		return false;
-	*val = (struct der){ d->p + hdr, len };
-	d->p += hdr + len;
-	d->n -= hdr + len;
+	*tag = t;
+	*val = (struct der){ v, len };
+	d->p = c.p;
+	d->n = cur_left(&c);
+	return true;
+}
+
+/* Takes the next TLV off *d when its tag is `tag`; otherwise *d stays as it was. */
+static bool der_take(struct der *d, uint8_t tag, struct der *val)
+{
+	struct der rest = *d;
+	uint8_t t;
+	if (!der_next(&rest, &t, val) || t != tag)
+		return false;
+	*d = rest;
 	return true;
 }
 
@@ -54,8 +68,8 @@ static bool der_take(struct der *d, uint8_t tag, struct der *val)
 static bool der_find(struct der seq, uint8_t tag, struct der *val)
 {
 	while (seq.n) {
-		uint8_t t = seq.p[0];
-		if (!der_take(&seq, t, val))
+		uint8_t t;
+		if (!der_next(&seq, &t, val))
 			return false;
 		if (t == tag)
 			return true;
@@ -92,10 +106,11 @@ static int gss_unframe(const uint8_t *d, size_t n, unsigned *tok, struct der *bo
 		    (oid.n == sizeof(krb5_ms_oid) && memcmp(oid.p, krb5_ms_oid, oid.n) == 0);
 	if (!krb5)
 		return 0;
-	if (in.n < 2)
+	struct cursor c = cur_make(in.p, in.n);
+	*tok = cur_be16(&c);
+	if (c.short_read)
 		return -1;
-	*tok = (unsigned)in.p[0] << 8 | in.p[1];
-	*body = (struct der){ in.p + 2, in.n - 2 };
+	*body = (struct der){ c.p, cur_left(&c) };
 	return 1;
 }
 
@@ -156,11 +171,6 @@ static bool krb_ap_req(struct sasl *s, struct der ap)
 	return ok;
 }
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /*
  * RFC 4121 §4.2.6.2 Wrap token: 05 04 flags ff EC(2) RRC(2) SND_SEQ(8), then
  * the data rotated right by RRC; unsealed, it is plaintext | EC-byte checksum.
@@ -168,16 +178,21 @@ static uint16_t be16(const uint8_t *p)
  */
 static int gss_unwrap_cfx(const uint8_t *d, size_t n, uint8_t *pt, size_t cap, size_t *ptn)
 {
-	if (n < 16 || d[3] != 0xff)
+	struct cursor c = cur_make_at(d, n, 2); /* past TOK_ID */
+	uint8_t flags = cur_u8(&c), filler = cur_u8(&c);
+	size_t ec = cur_be16(&c), rrc = cur_be16(&c);
+	cur_skip(&c, 8); /* SND_SEQ */
+	if (c.short_read || filler != 0xff)
 		return -1;
-	if (d[2] & 0x02)
+	if (flags & 0x02)
 		return 0;
-	size_t ec = be16(d + 4), rrc = be16(d + 6), len = n - 16;
+	const uint8_t *data = c.p;
+	size_t len = cur_left(&c);
 	if (ec > len)
 		return -1;
 	*ptn = len - ec < cap ? len - ec : cap;
 	for (size_t i = 0; i < *ptn; i++)
-		pt[i] = d[16 + (i + rrc) % len];
+		pt[i] = data[(i + rrc) % len];
 	return 1;
 }
 
@@ -188,18 +203,21 @@ static int gss_unwrap_cfx(const uint8_t *d, size_t n, uint8_t *pt, size_t cap, s
  */
 static int gss_unwrap_1964(struct der b, uint8_t *pt, size_t cap, size_t *ptn)
 {
-	if (b.n < 6 || b.p[4] != 0xff || b.p[5] != 0xff)
+	struct cursor c = cur_make(b.p, b.n);
+	uint16_t sgn_alg = cur_be16(&c), seal_alg = cur_be16(&c), filler = cur_be16(&c);
+	if (c.short_read || filler != 0xffff)
 		return -1;
-	if (b.p[2] != 0xff || b.p[3] != 0xff)
+	if (seal_alg != 0xffff)
 		return 0;
-	size_t off = 6 + 8 + (b.p[0] == 0x04 ? 20 : 8) + 8;
-	if (off >= b.n)
+	cur_skip(&c, 8 + (sgn_alg >> 8 == 0x04 ? 20 : 8) + 8); /* SND_SEQ, SGN_CKSUM, confounder */
+	size_t len = cur_left(&c);
+	if (c.short_read || len == 0)
 		return -1;
-	size_t len = b.n - off, pad = b.p[b.n - 1];
+	size_t pad = c.p[len - 1];
 	if (pad < 1 || pad > 8 || pad > len)
 		return -1;
 	*ptn = len - pad < cap ? len - pad : cap;
-	memcpy(pt, b.p + off, *ptn);
+	memcpy(pt, c.p, *ptn);
 	return 1;
 }
 
@@ -214,7 +232,7 @@ static void gss_layer_msg(struct sasl *s, enum dir dir, int r, const uint8_t *pt
 	if (r == 0)
 		return; /* sealed against RFC 4752: the choice stays unknown */
 	if (r < 0 || n < 4) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, dir, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, dir, m->d, m->n);
 		return;
 	}
 	if (dir == DIR_TO_CLIENT) {
@@ -235,7 +253,8 @@ static void gss_token(struct sasl *s, enum dir dir, struct sasl_msg *m)
 	size_t ptn = 0;
 	unsigned tok = 0;
 	struct der body;
-	if (m->n >= 2 && m->d[0] == 0x05 && m->d[1] == 0x04) {
+	struct cursor c = cur_make(m->d, m->n);
+	if (cur_be16(&c) == 0x0504 && !c.short_read) { /* RFC 4121 Wrap: TOK_ID 05 04, no framing */
 		int r = gss_unwrap_cfx(m->d, m->n, pt, sizeof(pt), &ptn);
 		gss_layer_msg(s, dir, r, pt, ptn, m);
 		return;
@@ -250,7 +269,7 @@ static void gss_token(struct sasl *s, enum dir dir, struct sasl_msg *m)
 	}
 	bool ok = f == 1 && tok == GSS_TOK_AP_REQ && dir == DIR_TO_SERVER && krb_ap_req(s, body);
 	if (!ok)
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, dir, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, dir, m->d, m->n);
 }
 
 static void gss_client(struct sasl *s, struct sasl_msg *m)
@@ -303,20 +322,22 @@ static void krb4_client(struct sasl *s, struct sasl_msg *m)
 	if (m->n == 0 || st->seen_req)
 		return;
 	st->seen_req = true;
-	size_t max = m->n > 3 ? m->n - 3 : 0;
-	const uint8_t *nul = max ? memchr(m->d + 3, 0, max < KRB4_REALM_SZ ? max : KRB4_REALM_SZ)
-				 : NULL;
-	if (m->n < 4 || m->d[0] != 4 || (m->d[1] & 0xfe) != 6 || !nul) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+	struct cursor c = cur_make(m->d, m->n);
+	uint8_t pvno = cur_u8(&c), type = cur_u8(&c);
+	cur_skip(&c, 1); /* kvno */
+	size_t max = cur_left(&c) < KRB4_REALM_SZ ? cur_left(&c) : KRB4_REALM_SZ;
+	const uint8_t *realm = c.p, *nul = max ? memchr(realm, 0, max) : NULL;
+	if (c.short_read || pvno != 4 || (type & 0xfe) != 6 || !nul) {
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		return;
 	}
-	bstr_set(&s->realm, m->d + 3, (size_t)(nul - (m->d + 3)), SASL_FIELD_MAX);
+	bstr_set(&s->realm, realm, (size_t)(nul - realm), SASL_FIELD_MAX);
 }
 
 static void krb4_server(struct sasl *s, struct sasl_msg *m)
 {
 	if (s->challenges == 1 && m->n != 4)
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 }
 
 const struct sasl_mech sasl_mech_kerberos_v4 = {

@@ -17,6 +17,8 @@
  */
 #include "sasl_priv.h"
 
+#include "cursor.h"
+
 #define NTLM_NEGOTIATE_UNICODE 0x00000001u
 #define NTLM_T3_HEADER 64 /* Type 3 up to and including its flags */
 
@@ -32,22 +34,15 @@ struct ntlm_auth {
 	uint32_t flags;
 };
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The message type of an NTLMSSP message, or 0 when d[0..n) is not one. */
 static uint32_t ntlm_type(const uint8_t *d, size_t n)
 {
-	if (n < 12 || memcmp(d, "NTLMSSP\0", 8) != 0)
+	struct cursor c = cur_make(d, n);
+	const uint8_t *signature = cur_bytes(&c, 8);
+	uint32_t type = cur_le32(&c);
+	if (c.short_read || memcmp(signature, "NTLMSSP\0", 8) != 0)
 		return 0;
-	return le32(d + 8);
+	return type;
 }
 
 /*
@@ -57,17 +52,21 @@ static uint32_t ntlm_type(const uint8_t *d, size_t n)
  */
 static bool ntlm_secbuf(const uint8_t *d, size_t n, size_t at, struct bytes *out)
 {
-	if (at > n || 8 > n - at)
+	struct cursor desc = cur_make_at(d, n, at);
+	size_t len = cur_le16(&desc);
+	cur_skip(&desc, 2); /* maxlen */
+	size_t off = cur_le32(&desc);
+	if (desc.short_read)
 		return false;
-	size_t len = le16(d + at);
-	size_t off = le32(d + at + 4);
 	if (len == 0) {
 		*out = BYTES_NONE;
 		return true;
 	}
-	if (off > n || len > n - off)
+	struct cursor buf = cur_make_at(d, n, off);
+	const uint8_t *p = cur_bytes(&buf, len);
+	if (buf.short_read)
 		return false;
-	*out = bytes_of(d + off, len);
+	*out = bytes_of(p, len);
 	return true;
 }
 
@@ -112,25 +111,28 @@ static bool utf8_put(uint8_t *out, size_t cap, size_t *w, uint32_t cp)
 static void ntlm_utf16(struct bytes in, struct bstr *out)
 {
 	uint8_t buf[SASL_FIELD_MAX];
-	size_t w = 0, i = 0;
-	while (i < in.n) {
+	size_t w = 0;
+	struct cursor c = cur_make(in.p, in.n);
+	while (cur_left(&c) > 0) {
 		uint32_t cp = 0xfffd;
-		size_t used = in.n - i < 2 ? in.n - i : 2;
-		if (used == 2) {
-			uint32_t u = le16(in.p + i);
+		if (cur_left(&c) < 2) {
+			cur_skip(&c, 1); /* a trailing odd byte */
+		} else {
+			uint32_t u = cur_le16(&c);
 			cp = u;
 			if (u >= 0xdc00 && u <= 0xdfff) {
 				cp = 0xfffd;
 			} else if (u >= 0xd800 && u <= 0xdbff) {
-				uint32_t lo = in.n - i >= 4 ? le16(in.p + i + 2) : 0;
+				struct cursor next = c;
+				uint32_t lo = cur_le16(&next); /* 0 when there is none */
 				bool pair = lo >= 0xdc00 && lo <= 0xdfff;
 				cp = pair ? 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00) : 0xfffd;
-				used = pair ? 4 : 2;
+				if (pair)
+					c = next;
 			}
 		}
 		if (!utf8_put(buf, sizeof(buf), &w, cp))
 			break;
-		i += used;
 	}
 	bstr_set(out, buf, w, SASL_FIELD_MAX);
 }
@@ -149,12 +151,15 @@ static void ntlm_server(struct sasl *s, struct sasl_msg *m)
 	struct ntlm_st *st = s->st;
 	if (m->n == 0)
 		return; /* the empty "+ " that invites the Type 1 message */
-	if (ntlm_type(m->d, m->n) != 2 || m->n < 32) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+	struct cursor c = cur_make_at(m->d, m->n, 20);
+	uint32_t flags = cur_le32(&c);
+	const uint8_t *chal = cur_bytes(&c, 8);
+	if (ntlm_type(m->d, m->n) != 2 || c.short_read) {
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 		return;
 	}
-	st->flags = le32(m->d + 20);
-	memcpy(st->chal, m->d + 24, 8);
+	st->flags = flags;
+	memcpy(st->chal, chal, 8);
 	st->have_chal = true;
 }
 
@@ -174,8 +179,9 @@ static bool ntlm_parse_auth(const struct ntlm_st *st, const uint8_t *d, size_t n
 		if (bufs[i]->n && (size_t)(bufs[i]->p - d) < lowest)
 			lowest = (size_t)(bufs[i]->p - d);
 	}
-	bool has_flags = n >= NTLM_T3_HEADER && lowest >= NTLM_T3_HEADER;
-	a->flags = has_flags ? le32(d + 60) : st->flags;
+	struct cursor c = cur_make_at(d, n, NTLM_T3_HEADER - 4);
+	uint32_t flags = cur_le32(&c);
+	a->flags = !c.short_read && lowest >= NTLM_T3_HEADER ? flags : st->flags;
 	return true;
 }
 
@@ -215,7 +221,7 @@ static void ntlm_auth(struct sasl *s, struct ntlm_st *st, const uint8_t *d, size
 {
 	struct ntlm_auth a;
 	if (!ntlm_parse_auth(st, d, n, &a) || (a.nt.n && a.nt.n != 24 && a.nt.n < 16 + 28)) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
 		return;
 	}
 	bool unicode = (a.flags & NTLM_NEGOTIATE_UNICODE) != 0;
@@ -240,7 +246,7 @@ static void ntlm_client(struct sasl *s, struct sasl_msg *m)
 		ntlm_auth(s, s->st, m->d, m->n);
 		break;
 	default:
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 		break;
 	}
 }

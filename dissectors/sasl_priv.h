@@ -1,7 +1,8 @@
 /*
  * sasl_priv.h - what the SASL mechanism files (sasl_*.c) share with sasl.c and
  * with nobody else: the exchange state, the per-mechanism hooks, and helpers
- * for anomalies, RFC 5801 saslnames and bounded cracking-line building.
+ * for RFC 5801 saslnames and bounded cracking-line building. Anomalies go
+ * out through emit_anomaly() (emit.h) with the exchange's sink.
  *
  * sasl.c owns the exchange (base64, dispatch, the fields given to the caller);
  * each sasl_<family>.c owns one mechanism family's parsing and its state in
@@ -11,6 +12,7 @@
 #define POPSIFT_SASL_PRIV_H
 
 #include "bstr.h"
+#include "emit.h"
 #include "sasl.h"
 
 /* One decoded SASL line: the base64 text as on the wire and its decoding. */
@@ -51,9 +53,6 @@ extern const struct sasl_mech sasl_mech_ntlm;       /* sasl_ntlm.c */
 extern const struct sasl_mech sasl_mech_scram;      /* sasl_scram.c */
 extern const struct sasl_mech sasl_mech_gssapi;     /* sasl_gssapi.c */
 extern const struct sasl_mech sasl_mech_kerberos_v4;
-
-/* Reports anomaly `id` with (a bounded sample of) p[0..n) as evidence. */
-void sasl_anomaly(struct sasl *s, enum anomaly id, enum dir dir, const uint8_t *p, size_t n);
 
 /*
  * Decodes an RFC 5801 saslname ("=2C" is ',', "=3D" is '=') into *out, bounded

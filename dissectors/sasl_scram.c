@@ -89,7 +89,7 @@ static void scram_server(struct sasl *s, struct sasl_msg *m)
 	if (m->n > SASL_MSG_MAX || !scram_attr(m->d, m->n, 'r', &r) ||
 	    !scram_attr(m->d, m->n, 's', &salt) || !scram_attr(m->d, m->n, 'i', &iter) ||
 	    salt.n == 0 || !scram_digits(iter)) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_CLIENT, m->d, m->n);
 		return;
 	}
 	bstr_set(&st->server_first, m->d, m->n, SASL_MSG_MAX);
@@ -116,7 +116,7 @@ static void scram_client_final(struct sasl *s, struct scram_st *st, const uint8_
 		if (memcmp(d + i - 3, ",p=", 3) == 0)
 			p = d + i - 3;
 	if (!p || p + 3 == d + n) {
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, d, n);
 		return;
 	}
 	if (!st->bare.n || !st->server_first.n)
@@ -156,7 +156,7 @@ static void scram_client(struct sasl *s, struct sasl_msg *m)
 		return;
 	}
 	if (!scram_client_first(s, st, m->d, m->n))
-		sasl_anomaly(s, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
+		emit_anomaly(s->sink, ANOM_SASL_MALFORMED, DIR_TO_SERVER, m->d, m->n);
 }
 
 static void scram_free(void *p)
