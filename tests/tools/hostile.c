@@ -1,6 +1,7 @@
 /*
  * hostile.c - writes the hostile captures of issue 7 (tests/e2e/test_hostile.py
  * runs popsift on each): captures built to exhaust memory, time or parsers.
+ * A test tool, built as build/hostile by `make tools`; tests/valgrind.sh uses it too.
  *
  * Every capture except the broken files holds, besides the hostile traffic,
  * one ordinary POP3 session ("the normal session": login, STAT, RETR of a known
