@@ -212,7 +212,9 @@ def every_capture_in_the_repository_extracts_files_that_match_their_events():
     with tempfile.TemporaryDirectory() as tmp:
         for i, c in enumerate(caps):
             d = os.path.join(tmp, str(i))
-            args = ["-p", "995"] if "pops" in c else []
+            # POP3S (ndpi-pops.pcapng) is on 995; by the file's name, not its path, which may
+            # hold "pops" anywhere (a checkout under /home/.../popsift).
+            args = ["-p", "995"] if "pops" in os.path.basename(c) else []
             msgs = extract(*args, "-x", d, "-r", c)
             if msgs:
                 check_files(d, msgs)
