@@ -1,36 +1,22 @@
-"""Client side of samples/dovecot-pop3.pcap, run by make-dovecot-samples.sh.
+"""Client side of samples/dovecot-pop3.pcap, run by make-dovecot-samples.py.
 
 Usage: pop3-sessions.py HOST PORT MSGDIR
 Runs sessions (a)-(e) from README-dovecot.md against the private dovecot, one TCP connection
 each, and exits non-zero if any reply differs from what the capture is documented to hold.
 MSGDIR holds <user>-<n>.eml: the mail as a client must receive it (CRLF).
 """
+import os
 import poplib
-import socket
 import sys
 
-host, port, msgdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "dovecot"))
+from harness import connect, pop3_client  # noqa: E402
 
-# Loopback's MTU is 64 KiB, so the kernel would send a 20 KB RETR reply as one segment.
-# Advertising an Ethernet-sized MSS in the SYN makes bulk replies span several segments.
-MSS = 1460
+host, port, msgdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 
 def fail(why):
     sys.exit("pop3-sessions: " + why)
-
-
-def connect():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, MSS)
-    s.settimeout(10)
-    s.connect((host, port))
-    return s
-
-
-class POP3(poplib.POP3):
-    def _create_socket(self, timeout):
-        return connect()
 
 
 def expect(user, n):
@@ -43,7 +29,9 @@ def joined(lines):
 
 
 def session(label):
-    p = POP3(host, port)
+    # The harness's clients advertise an Ethernet-sized MSS in the SYN: loopback's MTU is
+    # 64 KiB, and without it a 20 KB RETR reply would be a single segment.
+    p = pop3_client(host, port)
     print(f"({label}) greeting: {p.getwelcome().decode()}")
     return p
 
@@ -112,7 +100,7 @@ def session_d():
 
 def session_e():
     """All commands in one write after the greeting; read until the server closes."""
-    s = connect()
+    s = connect(host, port)
     data = b""
     while b"\r\n" not in data:
         data += s.recv(4096)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates samples/mailbox/: real captures for mailbox reconstruction (issue 10).
 
-    sudo samples/mailbox/make-mailbox-samples.py [--port 110]
+    sudo samples/mailbox/make-mailbox-samples.py [--port 110] [--out DIR]
 
 A private dovecot-pop3d (tests/dovecot/harness.py) on 127.0.0.1, real clients, tcpdump on lo:
 
@@ -22,15 +22,13 @@ import argparse
 import hashlib
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "dovecot"))
-from harness import Dovecot, HarnessError, default_mail  # noqa: E402
+from harness import Dovecot, HarnessError, default_mail, publish, require  # noqa: E402
 
 
 def note(n, subject, body):
@@ -107,23 +105,6 @@ def wait_session_end(dc, user, n):
     return ends[n - 1]
 
 
-def syn_ports(pcap, port):
-    """Client ports of the connections in a capture, in order."""
-    out = subprocess.run(["tcpdump", "-nn", "-r", pcap,
-                          f"tcp dst port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"],
-                         capture_output=True, text=True, check=True).stdout
-    return [int(m.group(1)) for m in re.finditer(r"127\.0\.0\.1\.(\d+) > ", out)]
-
-
-def stop_capture(dc, td, pcap, n_sessions):
-    stats = dc.stop_tcpdump(td, settle=1.0)
-    check(stats["dropped"] == 0, f"tcpdump dropped packets: {stats}; rerun on a quieter machine")
-    ports = syn_ports(pcap, dc.port)
-    check(len(ports) == n_sessions, f"{pcap} holds {len(ports)} connections, not {n_sessions}")
-    print(f"  {os.path.basename(pcap)}: {stats['captured']} packets, {len(ports)} connections")
-    return ports
-
-
 # ---- fetchmail-keep.pcap --------------------------------------------------------------
 
 def fetchmail_poll(dc, expect_new):
@@ -152,7 +133,7 @@ def capture_fetchmail(dc, stage):
     new = [dc.add_message("alice", lf) for lf in NEW_FOR_ALICE]
     second = fetchmail_poll(dc, new)
     after2 = on_server(dc, "alice")
-    ports = stop_capture(dc, td, pcap, 2)
+    ports = dc.finish_capture(td, pcap, 2)
     rows = []
     for i, ((listed, reads), after) in enumerate(((first, after1), (second, after2)), 1):
         rows.append(Row(capture="fetchmail-keep.pcap", session=i, client="fetchmail --keep",
@@ -218,7 +199,7 @@ def capture_dele(dc, stage):
         print(f"  ({label}) dovecot: {wait_session_end(dc, 'bob', i).split('Info: ')[1]}")
         s["mailbox_after"] = on_server(dc, "bob")
         sessions.append(s)
-    ports = stop_capture(dc, td, pcap, len(plan))
+    ports = dc.finish_capture(td, pcap, len(plan))
     check(ports == [s["src_port"] for s in sessions], f"client ports {ports} differ")
     return [Row(capture="dele.pcap", session=i, **s) for i, s in enumerate(sessions, 1)]
 
@@ -227,12 +208,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, default=110,
                     help="server port (default 110, which popsift follows without -p)")
+    ap.add_argument("--out", default=HERE,
+                    help="where the outputs go (default samples/mailbox/; another directory to "
+                         "compare a new run with the committed captures)")
     args = ap.parse_args()
-    for tool in ("tcpdump", "fetchmail"):
-        if not shutil.which(tool):
-            die(f"{tool} not found; run scripts/install-deps.sh")
-    if os.geteuid() != 0:
-        die("run as root (dovecot's mail processes, port 110 and capturing on lo need it)")
+    require("make-mailbox-samples", ("tcpdump", "fetchmail"))
     try:
         with Dovecot(mail=MAIL, port=args.port, name="popsift-mailbox") as dc:
             stage = dc.tmpdir("out", mode=0o755)
@@ -242,12 +222,12 @@ def main():
             all_mail["alice"] = list(dc.mail["alice"])
             print("== dele.pcap")
             rows += capture_dele(dc, stage)
-            write_outputs(stage, rows, all_mail)
+            write_outputs(stage, rows, all_mail, args.out)
     except HarnessError as e:
         die(str(e))
 
 
-def write_outputs(stage, rows, all_mail):
+def write_outputs(stage, rows, all_mail, out):
     with open(os.path.join(stage, "expected.tsv"), "w") as f:
         f.write("#" + "\t".join(Row.FIELDS) + "\n")
         f.writelines(r.line() for r in rows)
@@ -269,14 +249,8 @@ def write_outputs(stage, rows, all_mail):
     with open(os.path.join(msgdir, "SHA256SUMS"), "w") as f:
         f.writelines(sums)
     # Everything checked: replace the outputs.
-    for name in ("fetchmail-keep.pcap", "dele.pcap", "expected.tsv", "messages.tsv"):
-        shutil.copyfile(os.path.join(stage, name), os.path.join(HERE, name))
-        os.chmod(os.path.join(HERE, name), 0o644)
-    shutil.rmtree(os.path.join(HERE, "messages"), ignore_errors=True)
-    shutil.copytree(msgdir, os.path.join(HERE, "messages"))
-    for name in os.listdir(os.path.join(HERE, "messages")):
-        os.chmod(os.path.join(HERE, "messages", name), 0o644)
-    print(f"== wrote {HERE}/: fetchmail-keep.pcap dele.pcap expected.tsv messages.tsv messages/")
+    publish([(os.path.join(stage, n), n) for n in
+             ("fetchmail-keep.pcap", "dele.pcap", "expected.tsv", "messages.tsv", "messages")], out)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,21 @@
 #!/usr/bin/env python3
-"""python3 poplib client of samples/mime/mime-pop3.pcap (session a), run by make-mime-samples.sh.
+"""python3 poplib client of samples/mime/mime-pop3.pcap (session a), run by make-mime-samples.py.
 
 Usage: mime-sessions.py HOST PORT USER PASSWORD MSGDIR
 Logs in with USER/PASS, retrieves every message with RETR, then TOP 1 0 and TOP 3 10, and
 QUITs. Exits non-zero if anything a client receives differs from MSGDIR/mime-<n>.eml (CRLF).
 """
-import poplib
-import socket
+import os
 import sys
 
-host, port, user, password, msgdir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "dovecot"))
+from harness import pop3_client  # noqa: E402
 
-# An Ethernet-sized MSS in the SYN, so the multi-MB reply spans many segments (loopback's MTU
-# is 64 KiB) as it would on a real network.
-MSS = 1460
+host, port, user, password, msgdir = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 
 
 def fail(why):
     sys.exit("mime-sessions: " + why)
-
-
-class POP3(poplib.POP3):
-    def _create_socket(self, timeout):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, MSS)
-        s.settimeout(30)
-        s.connect((host, port))
-        return s
 
 
 def stored(n):
@@ -38,7 +27,9 @@ def joined(lines):
     return b"".join(line + b"\r\n" for line in lines)
 
 
-p = POP3(host, port)
+# The harness's client advertises an Ethernet-sized MSS in the SYN, so the multi-MB reply spans
+# many segments (loopback's MTU is 64 KiB) as it would on a real network.
+p = pop3_client(host, port, timeout=30)
 print(f"(a) greeting: {p.getwelcome().decode()}")
 p.user(user)
 p.pass_(password)

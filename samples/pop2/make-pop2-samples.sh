@@ -58,7 +58,7 @@ command -v tcpdump >/dev/null || die "tcpdump not installed"
 
 # --- capture -------------------------------------------------------------------------
 # -B 64 MiB and immediate mode: without them tcpdump drops packets during the large
-# messages or loses the last session when it is stopped (docs/test-traffic.md).
+# messages or loses the last session when it is stopped (tests/dovecot/README.md, tcpdump).
 tcpdump -i lo -s 0 -B 65536 --immediate-mode -U -w "$work/pop2.pcap" "tcp port $port" \
     2>"$work/tcpdump.err" &
 tcpdump_pid=$!

@@ -1,8 +1,11 @@
-"""A private dovecot-pop3d on loopback for popsift's live tests and sample captures.
+"""A private dovecot-pop3d on loopback: the one set-up behind popsift's live tests
+(tests/e2e/test_live.py) and the scripts that make the sample captures
+(samples/make-dovecot-samples.py, samples/mime/make-mime-samples.py,
+samples/mailbox/make-mailbox-samples.py).
 
     from harness import Dovecot
     with Dovecot() as dc:                 # temp dir, users, maildirs, cert, dovecot -F
-        p = dc.pop3()                     # poplib.POP3 to 127.0.0.1:dc.port (MSS 1460)
+        p = dc.pop3()                     # poplib.POP3 to dc.host:dc.port (MSS 1460)
         p.user("alice"); p.pass_(dc.password("alice"))
         m = dc.mail["alice"][0]           # Message: .crlf bytes, .sha256, .size, .uidl
         cap = dc.start_tcpdump(path)      # returns once tcpdump is listening
@@ -11,17 +14,19 @@
     # also when the block raises, on Ctrl-C, SIGTERM and SIGHUP; the temp dir is removed
     # (kept when POPSIFT_KEEP_WORK=1).
 
-Users alice/wonderland (3 messages) and bob/builder (2 messages); the maildir files are stored
-with LF line ends the way dovecot stores them, and each Message carries the CRLF bytes a client
-receives with their sha256. A pre-written dovecot-uidlist pins UIDs and UIDVALIDITY, so UIDLs
-are the same on every run. dovecot listens on 127.0.0.1 on a free port between 20000 and 32767
-(never 110, which the sample scripts use; below the ephemeral range, so no client port equals
-it) unless a port is given. It offers STLS with a self-signed certificate for CN localhost and
-IP 127.0.0.1 (dc.cert). Failed logins are answered at once: the auth penalty is switched off.
+By default: users alice/wonderland (3 messages) and bob/builder (2 messages); the maildir files
+are stored with LF line ends the way dovecot stores them, and each Message carries the CRLF
+bytes a client receives with their sha256. A pre-written dovecot-uidlist pins UIDs and
+UIDVALIDITY, so UIDLs are the same on every run. dovecot listens on 127.0.0.1 on a free port
+between 20000 and 32767 (never 110, which the sample scripts use; below the ephemeral range, so
+no client port equals it) unless a port is given. It offers STLS with a self-signed certificate
+for CN localhost and IP 127.0.0.1 (dc.cert) and the SASL mechanisms of MECHANISMS plus APOP.
+Failed logins are answered at once: the auth penalty is switched off. The sample scripts pass
+their own users, mail, address, port 110, mechanisms and tls=False.
 
 Needs root (the mail processes run as nobody), dovecot-core, dovecot-pop3d and openssl;
 tcpdump for the capture helpers, fetchmail for Dovecot.fetchmail(). Facts behind the setup:
-docs/test-traffic.md and samples/README-dovecot.md.
+tests/dovecot/README.md.
 """
 import glob
 import hashlib
@@ -35,6 +40,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -43,6 +49,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONF_TEMPLATE = os.path.join(HERE, "dovecot.conf.in")
 HOST = "127.0.0.1"
 USERS = {"alice": "wonderland", "bob": "builder"}
+# "apop" turns on APOP (the greeting's timestamp); the others are what CAPA's SASL line offers.
+MECHANISMS = "plain login cram-md5 digest-md5 apop"
 UIDVALIDITY = 1700000000
 # Loopback's MTU is 64 KiB; an Ethernet-sized MSS makes bulk replies span several segments.
 MSS = 1460
@@ -131,6 +139,66 @@ class Message:
         return f"<Message {self.user} uid {self.uid} {self.size} octets>"
 
 
+def connect(host, port, mss=MSS, timeout=10):
+    """A TCP socket connected to host:port, advertising `mss` in its SYN (none: the default)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if mss:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+        s.settimeout(timeout)
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def pop3_client(host, port, mss=MSS, timeout=10):
+    """A python3 poplib client connected through connect() (greeting read)."""
+
+    class POP3(poplib.POP3):
+        def _create_socket(self, t):
+            return connect(host, port, mss, timeout)
+
+    return POP3(host, port, timeout)
+
+
+def client_ports(pcap, port):
+    """The client ports of the connections to `port` in a capture, in order of their SYNs."""
+    out = subprocess.run(["tcpdump", "-nn", "-r", pcap,
+                          f"tcp dst port {port} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(m.group(1)) for m in re.finditer(r"\.(\d+) > ", out)]
+
+
+def require(who, tools):
+    """For the sample scripts: exits, saying why, unless every tool is on PATH and this runs
+    as root (dovecot's mail processes, port 110 and capturing on lo need it)."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        sys.exit(f"{who}: {', '.join(missing)} not found; run scripts/install-deps.sh")
+    if os.geteuid() != 0:
+        sys.exit(f"{who}: run as root (dovecot's mail processes, port 110 and capturing on lo)")
+
+
+def publish(items, out):
+    """For the sample scripts, once every check has passed: copies each (path, name) to
+    out/name (a directory replaces the old one whole), every file readable by all (0644)."""
+    os.makedirs(out, exist_ok=True)
+    for src, name in items:
+        dest = os.path.join(out, name)
+        if os.path.isdir(src):
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(src, dest)
+            for base, _, files in os.walk(dest):
+                for f in files:
+                    os.chmod(os.path.join(base, f), 0o644)
+        else:
+            shutil.copyfile(src, dest)
+            os.chmod(dest, 0o644)
+    print(f"== wrote into {out}/: {', '.join(name for _, name in items)}")
+
+
 def free_port():
     """A TCP port nobody has bound on 127.0.0.1, chosen at random in 20000-32767."""
     rng = random.SystemRandom()
@@ -166,11 +234,18 @@ def _listening(port):
 class Dovecot:
     """Context manager: a private dovecot-pop3d and everything else a test starts.
 
-    mail: {user: [bytes as stored]} (default_mail() when None); port: None = a free one.
+    mail: {user: [bytes as stored]} (default_mail() when None); port: None = a free one;
+    users: {user: password} (USERS when None); host: the loopback address it listens on;
+    tls: offer STLS; mechanisms: dovecot's auth_mechanisms.
     """
 
-    def __init__(self, mail=None, port=None, name="popsift-test"):
+    def __init__(self, mail=None, port=None, name="popsift-test", users=None, host=HOST,
+                 tls=True, mechanisms=MECHANISMS):
         self.initial_mail = default_mail() if mail is None else mail
+        self.users = dict(USERS if users is None else users)
+        self.host = host
+        self.tls = tls
+        self.mechanisms = mechanisms
         self.want_port = port
         self.port = None
         self.name = name
@@ -221,7 +296,7 @@ class Dovecot:
     # ---- setup ----------------------------------------------------------------------
 
     def _setup(self):
-        for tool in ("dovecot", "openssl"):
+        for tool in ("dovecot", "openssl") if self.tls else ("dovecot",):
             if not shutil.which(tool):
                 raise HarnessError(f"{tool} not found; run scripts/install-deps.sh")
         if not os.access("/usr/lib/dovecot/pop3", os.X_OK):
@@ -235,11 +310,13 @@ class Dovecot:
             os.mkdir(os.path.join(self.work, d))
         os.chmod(os.path.join(self.work, "clients"), 0o700)
         with open(os.path.join(self.work, "passwd"), "w") as f:
-            f.writelines(f"{u}:{p}\n" for u, p in USERS.items())
+            f.writelines(f"{u}:{p}\n" for u, p in self.users.items())
         os.chmod(os.path.join(self.work, "passwd"), 0o644)
-        for user in USERS:
+        for user in self.users:
             self.reset_mailbox(user)
-        self._make_cert()
+        self.cert = None
+        if self.tls:
+            self._make_cert()
         for attempt in range(3):
             self.port = self.want_port or free_port()
             if self.want_port and _listening(self.port):
@@ -264,7 +341,11 @@ class Dovecot:
     def _write_conf(self):
         with open(CONF_TEMPLATE) as f:
             conf = f.read()
-        values = {"WORK": self.work, "PORT": str(self.port), "MAILUID": str(self._mailuid),
+        tls = ("ssl = yes\nssl_cert = <@WORK@/tls/cert.pem\nssl_key = <@WORK@/tls/key.pem"
+               if self.tls else "ssl = no")
+        conf = conf.replace("@TLS@", tls)
+        values = {"WORK": self.work, "PORT": str(self.port), "HOST": self.host,
+                  "MECHANISMS": self.mechanisms, "MAILUID": str(self._mailuid),
                   "MAILGID": str(self._mailgid),
                   "INSTANCE": f"{self.name}-{os.getpid()}-{self.port}"}
         conf = re.sub(r"@([A-Z]+)@", lambda m: values[m.group(1)], conf)
@@ -284,13 +365,13 @@ class Dovecot:
                 return False
             if _listening(self.port):
                 try:
-                    with socket.create_connection((HOST, self.port), timeout=5) as s:
+                    with socket.create_connection((self.host, self.port), timeout=5) as s:
                         if s.recv(512).startswith(b"+OK"):
                             return True
                 except OSError:
                     pass
             time.sleep(0.05)
-        raise HarnessError(f"dovecot is not greeting on {HOST}:{self.port} after 15 s\n"
+        raise HarnessError(f"dovecot is not greeting on {self.host}:{self.port} after 15 s\n"
                            + self.log_tail())
 
     def log_tail(self, n=20):
@@ -302,9 +383,8 @@ class Dovecot:
 
     # ---- users and mail ---------------------------------------------------------------
 
-    @staticmethod
-    def password(user):
-        return USERS[user]
+    def password(self, user):
+        return self.users[user]
 
     def maildir(self, user):
         return os.path.join(self.work, "home", user, "Maildir")
@@ -413,12 +493,15 @@ class Dovecot:
         self.procs = [(q, w) for q, w in self.procs if q is not p]
         return p.returncode
 
+    def stop_clients(self, sig=signal.SIGKILL):
+        """Stops every process started here but dovecot, the last started first."""
+        for p, what in reversed(list(self.procs)):
+            if p is not self.dovecot:
+                self.stop(p, sig, timeout=5)
+
     def stop_all(self):
         """Stops every process started here, the last started first, dovecot last."""
-        for p, what in reversed(list(self.procs)):
-            if p is self.dovecot:
-                continue
-            self.stop(p, signal.SIGTERM, timeout=5)
+        self.stop_clients(signal.SIGTERM)
         if self.dovecot is not None:
             self.stop(self.dovecot, signal.SIGTERM, timeout=10)
             self.dovecot = None
@@ -481,30 +564,28 @@ class Dovecot:
             stats[key] = int(m.group(1))
         return stats
 
+    def finish_capture(self, p, pcap, connections, settle=1.0):
+        """For the sample scripts: stop_tcpdump(), then checks that the kernel dropped nothing
+        and that `pcap` holds exactly `connections` connections to the server. Prints a line
+        of what it holds; returns the connections' client ports in order."""
+        stats = self.stop_tcpdump(p, settle)
+        if stats["dropped"]:
+            raise HarnessError(f"tcpdump dropped packets: {stats}; rerun on a quieter machine")
+        ports = client_ports(pcap, self.port)
+        if len(ports) != connections:
+            raise HarnessError(f"{pcap} holds {len(ports)} connections, not {connections}")
+        print(f"  {os.path.basename(pcap)}: {stats['captured']} packets, {len(ports)} connections")
+        return ports
+
     # ---- clients ----------------------------------------------------------------------
 
     def connect(self, mss=MSS, timeout=10):
         """A TCP socket connected to dovecot, advertising `mss` in its SYN."""
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            if mss:
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
-            s.settimeout(timeout)
-            s.connect((HOST, self.port))
-        except BaseException:
-            s.close()
-            raise
-        return s
+        return connect(self.host, self.port, mss, timeout)
 
     def pop3(self, mss=MSS, timeout=10):
         """A python3 poplib client connected to dovecot (greeting read)."""
-        harness = self
-
-        class POP3(poplib.POP3):
-            def _create_socket(self, t):
-                return harness.connect(mss, timeout)
-
-        return POP3(HOST, self.port, timeout)
+        return pop3_client(self.host, self.port, mss, timeout)
 
     def tls_context(self):
         """An SSL context that trusts exactly the harness's certificate."""
@@ -512,7 +593,7 @@ class Dovecot:
         return ctx
 
     def fetchmail(self, user, label, keep=True, fetchall=False, auth="password", timeout=60,
-                  extra=()):
+                  extra=(), uidl=True):
         """Runs fetchmail once against `user`'s mailbox, plaintext (no STLS).
 
         auth: "password" (USER/PASS), "apop", "cram-md5", ... With keep and without fetchall
@@ -521,8 +602,8 @@ class Dovecot:
         sends DELE after each message and QUIT commits.
 
         Each run label has its own FETCHMAILHOME (and so its own UIDL idfile): running the same
-        label again continues where the last run left off. Messages go to an MDA that stores
-        each one as a file. Returns (exit status, verbose log text, [delivered bytes] of this
+        label again continues where the last run left off (uidl=False: fetchmail keeps no UIDL
+        list and sends no UIDL). Messages go to an MDA that stores each one as a file. Returns (exit status, verbose log text, [delivered bytes] of this
         run). fetchmail's status: 0 mail retrieved, 1 no new mail.
         """
         if not shutil.which("fetchmail"):
@@ -538,8 +619,8 @@ class Dovecot:
         with open(rc, "w") as f:
             f.write(
                 "set no syslog\n"
-                f'poll {HOST} service {self.port} {method} uidl\n'
-                f'  user "{user}" there with password "{USERS[user]}" is "root" here\n'
+                f'poll {self.host} service {self.port} {method}{" uidl" if uidl else ""}\n'
+                f'  user "{user}" there with password "{self.users[user]}" is "root" here\n'
                 f'  {"keep" if keep else "no keep"} {"fetchall" if fetchall else "no fetchall"}\n'
                 # sslproto '': no opportunistic STLS, so the test can see the session.
                 "  sslproto ''\n"

@@ -39,7 +39,8 @@ class Capture:
         self.frames.append((self.t, frame))
 
     def session(self, steps, client=("10.1.0.1", 40001), server=("10.2.0.1", 110), close=True):
-        """steps: [('c'|'s', bytes)], in the order they crossed the wire."""
+        """steps: [('c'|'s', bytes)], in the order they crossed the wire. close: True ends
+        with FIN from both sides, "rst" with a RST from the server, False leaves it open."""
         (ci, cp), (si, sp) = client, server
         cseq, sseq = 1000, 5000
         self._add(_frame(ci, si, cp, sp, cseq, 0, 0x02))
@@ -58,7 +59,9 @@ class Capture:
                     self._add(_frame(si, ci, sp, cp, sseq, cseq, 0x18, chunk))
                     sseq += len(chunk)
                     self._add(_frame(ci, si, cp, sp, cseq, sseq, 0x10))
-        if close:
+        if close == "rst":
+            self._add(_frame(si, ci, sp, cp, sseq, cseq, 0x04))
+        elif close:
             self._add(_frame(ci, si, cp, sp, cseq, sseq, 0x11))
             self._add(_frame(si, ci, sp, cp, sseq, cseq + 1, 0x11))
             self._add(_frame(ci, si, cp, sp, cseq + 1, sseq + 1, 0x10))

@@ -7,17 +7,14 @@ Usage: test_docs.py POPSIFT [NAME...]
 """
 import os
 import re
-import shlex
 import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import Suite, expect  # noqa: E402
+from runner import ROOT, Suite, expect  # noqa: E402
 
 SUITE = Suite("docs")
-POPSIFT = None  # the binary under test, from the command line
 # README blocks that set up the machine or need privileges are run by make itself.
 SKIP = re.compile(r"^\s*(make (demo|check)|sudo|apt-get|popsift .*-i |build/popsift .*-i |scripts/install-deps)")
 
@@ -38,7 +35,7 @@ def every_readme_command_runs():
             if any(SKIP.search(line) for line in block.splitlines()):
                 continue
             script = "set -euo pipefail\n" + block.replace("/tmp/", tmp + "/")
-            env = dict(os.environ, PATH=os.path.dirname(POPSIFT) + ":" + os.environ["PATH"])
+            env = dict(os.environ, PATH=os.path.dirname(SUITE.popsift) + ":" + os.environ["PATH"])
             p = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, timeout=300, env=env)
             expect(p.returncode == 0, f"README block failed ({p.returncode}):\n{block}\n{p.stderr.decode()[-800:]}")
             ran += 1
@@ -66,7 +63,7 @@ def make_install_and_uninstall_honour_prefix_and_destdir():
 
 
 def help_options():
-    out = subprocess.run([POPSIFT, "--help"], capture_output=True).stdout.decode()
+    out = SUITE.run("--help").out.decode()
     return sorted(set(re.findall(r"(--[a-z][a-z-]+)", out)))
 
 
@@ -90,5 +87,4 @@ def readme_mentions_every_option():
 
 
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

@@ -6,48 +6,20 @@ JSON) and asserts concrete events. Usage: test_e2e.py POPSIFT_BINARY [NAME...]
 Prints one line per test and closes with 'N passed, N failed'.
 """
 import hashlib
-import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-CAPS = os.path.join(HERE, "captures")
-SAMPLES = os.path.join(ROOT, "samples")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import Suite, expect  # noqa: E402
+from runner import CAPTURES, ROOT, SAMPLES, Suite, expect, of_type, pcap_records, read_events  # noqa: E402
 
 SUITE = Suite("e2e")
-POPSIFT = None  # the binary under test, from the command line
-
+events = SUITE.events
 
 
 def cap(name):
-    return os.path.join(CAPS, name)
-
-
-def run(*args, stdin=None, check_json=True):
-    """Runs popsift; returns (exit code, events, stderr). Every stdout line must be JSON."""
-    p = subprocess.run([POPSIFT, *args], input=stdin, capture_output=True, timeout=600)
-    events = []
-    if check_json:
-        for line in p.stdout.decode("utf-8").splitlines():
-            events.append(json.loads(line))
-    return p.returncode, events, p.stderr.decode("utf-8", "replace"), p.stdout
-
-
-def events(*args):
-    code, evs, err, _ = run("-q", *args)
-    assert code == 0, f"exit {code}: {err}"
-    return evs
-
-
-def of_type(evs, t):
-    return [e for e in evs if e["event_type"] == t]
-
+    return os.path.join(CAPTURES, name)
 
 
 # ---- real captures from other projects' test suites ------------------------
@@ -62,7 +34,7 @@ def suricata_02_failed_then_successful_pass_and_the_6668_octet_retr():
     expect(len(msgs) == 1, msgs)
     m = msgs[0]["message"]
     # The server announces 6668 octets and then sends one more CRLF before the
-    # terminator: a client holds 6670 octets (protocol-notes §1: the CRLF before
+    # terminator: a client holds 6670 octets (docs/protocol.md §1: the CRLF before
     # "." belongs to the message). popsift reports both.
     expect(m["command"] == "RETR" and m["number"] == 5 and m["announced_size"] == 6668, m)
     expect(m["size"] == 6670 and m["complete"] is True, m)
@@ -103,8 +75,8 @@ def suricata_xoauth2_reveals_user_and_bearer_token():
 
 @SUITE.test
 def redis_pings_give_no_events():
-    code, evs, err, out = run("-q", "-r", cap("zeek-redis-50-pings.pcap"))
-    expect(code == 0 and out == b"", (code, out))
+    r = SUITE.run("-q", "-r", cap("zeek-redis-50-pings.pcap"))
+    expect(r.code == 0 and r.out == b"", (r.code, r.out))
 
 
 @SUITE.test
@@ -127,9 +99,9 @@ def pop3s_from_the_first_byte_is_an_encrypted_session():
 
 @SUITE.test
 def passwords_only_with_show_passwords():
-    _, _, _, out = run("-q", "-r", cap("suricata-verify-pop3-02.pcap"))
+    out = SUITE.ok("-q", "-r", cap("suricata-verify-pop3-02.pcap")).out
     expect(b"123456" not in out and b'"password"' not in out, "password leaked")
-    _, _, _, out = run("-q", "--show-passwords", "-r", cap("suricata-verify-pop3-02.pcap"))
+    out = SUITE.ok("-q", "--show-passwords", "-r", cap("suricata-verify-pop3-02.pcap")).out
     expect(b'"password":"123456"' in out, "password missing with --show-passwords")
 
 
@@ -255,8 +227,8 @@ def hashes_file_refuses_a_symlink():
         target, link = os.path.join(d, "target"), os.path.join(d, "link")
         open(target, "w").write("keep me\n")
         os.symlink(target, link)
-        code, _, err, out = run("--hashes", link, "-r", cap("zeek-pop3.pcap"), check_json=False)
-        expect(code == 2 and "symbolic link" in err and out == b"", (code, err))
+        r = SUITE.run("--hashes", link, "-r", cap("zeek-pop3.pcap"))
+        expect(r.code == 2 and "symbolic link" in r.err and r.out == b"", (r.code, r.err))
         expect(open(target).read() == "keep me\n", "symlink target was written")
 
 
@@ -264,10 +236,10 @@ def hashes_file_refuses_a_symlink():
 
 @SUITE.test
 def missing_file_is_one_clear_error_and_exit_2():
-    code, _, err, out = run("-r", "/nonexistent/x.pcap", check_json=False)
-    expect(code == 2 and out == b"", (code, out))
-    lines = err.strip().splitlines()
-    expect(len(lines) == 1 and "/nonexistent/x.pcap" in lines[0] and "No such file" in lines[0], err)
+    r = SUITE.run("-r", "/nonexistent/x.pcap")
+    expect(r.code == 2 and r.out == b"", (r.code, r.out))
+    lines = r.err.strip().splitlines()
+    expect(len(lines) == 1 and "/nonexistent/x.pcap" in lines[0] and "No such file" in lines[0], r.err)
 
 
 @SUITE.test
@@ -275,74 +247,55 @@ def a_file_that_is_not_a_capture_is_exit_2_and_names_it():
     with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
         f.write(b"this is not a capture at all\n" * 10)
         f.flush()
-        code, _, err, out = run("-r", f.name, check_json=False)
-    expect(code == 2 and out == b"" and f.name in err, (code, err))
+        r = SUITE.run("-r", f.name)
+    expect(r.code == 2 and r.out == b"" and f.name in r.err, (r.code, r.err))
 
 
 @SUITE.test
 def a_bad_second_file_fails_before_any_output():
-    code, _, err, out = run("-r", cap("zeek-pop3.pcap"), "-r", "/nonexistent/y.pcap", check_json=False)
-    expect(code == 2 and out == b"", (code, out[:100]))
+    r = SUITE.run("-r", cap("zeek-pop3.pcap"), "-r", "/nonexistent/y.pcap")
+    expect(r.code == 2 and r.out == b"", (r.code, r.out[:100]))
 
 
 @SUITE.test
 def a_full_disk_is_exit_2_with_the_reason_on_either_thread():
     """The write error happens on the output thread; its errno must still reach the message."""
     for mode in ([], ["--single-thread"]):
-        code, _, err, _ = run(*mode, "-q", "-r", cap("suricata-verify-pop3.pcap"), "-o", "/dev/full",
-                              check_json=False)
-        expect(code == 2 and "No space left on device" in err, (mode, code, err))
+        r = SUITE.run(*mode, "-q", "-r", cap("suricata-verify-pop3.pcap"), "-o", "/dev/full")
+        expect(r.code == 2 and "No space left on device" in r.err, (mode, r.code, r.err))
 
 
 @SUITE.test
 def usage_errors_exit_1():
     for args in ([], ["-r"], ["--bogus"], ["-p", "0", "-r", "x"], ["stray"]):
-        code, _, err, out = run(*args, check_json=False)
-        expect(code == 1 and out == b"" and "popsift:" in err, (args, code, err))
+        r = SUITE.run(*args)
+        expect(r.code == 1 and r.out == b"" and "popsift:" in r.err, (args, r.code, r.err))
 
 
 @SUITE.test
 def help_mentions_every_option():
-    code, _, _, out = run("--help", check_json=False)
-    text = out.decode()
+    r = SUITE.run("--help")
+    text = r.out.decode()
     for opt in ("--read", "--output", "--ports", "--max-streams", "--show-passwords",
                 "--transactions", "--quiet", "--help", "--version"):
         expect(opt in text, opt)
-    expect(code == 0, code)
-
-
-def read_pcap(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    return data[:24], data[24:]
-
-
-def split_records(body):
-    recs, off = [], 0
-    while off < len(body):
-        incl = struct.unpack("<I", body[off + 8:off + 12])[0]
-        recs.append(body[off:off + 16 + incl])
-        off += 16 + incl
-    return recs
+    expect(r.code == 0, r.code)
 
 
 @SUITE.test
 def truncated_capture_warns_and_reports_what_came_before():
-    header, body = read_pcap(cap("zeek-pop3.pcap"))
-    recs = split_records(body)
+    header, recs = pcap_records(cap("zeek-pop3.pcap"))
     with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
         f.write(header + b"".join(recs[:-3]) + recs[-3][:30])
         f.flush()
-        code, evs, err, _ = run("-r", f.name)
-    expect(code == 0, (code, err))
-    expect("warning" in err and f.name in err, err)
-    expect(len(of_type(evs, "message")) == 3, "messages before the cut lost")
+        r = SUITE.ok("-r", f.name)
+    expect("warning" in r.err and f.name in r.err, r.err)
+    expect(len(of_type(r.events, "message")) == 3, "messages before the cut lost")
 
 
 @SUITE.test
 def rotated_capture_in_two_files_is_one_session():
-    header, body = read_pcap(cap("suricata-verify-pop3-02.pcap"))
-    recs = split_records(body)
+    header, recs = pcap_records(cap("suricata-verify-pop3-02.pcap"))
     cut = len(recs) - 12  # inside the second session's RETR
     with tempfile.TemporaryDirectory() as d:
         a, b = os.path.join(d, "a.pcap"), os.path.join(d, "b.pcap")
@@ -359,27 +312,27 @@ def rotated_capture_in_two_files_is_one_session():
 @SUITE.test
 def standard_input_is_read_with_dash():
     with open(cap("zeek-pop3.pcap"), "rb") as f:
-        code, evs, err, _ = run("-q", "-r", "-", stdin=f.read())
-    expect(code == 0 and len(of_type(evs, "message")) == 3, (code, err))
+        evs = events("-r", "-", stdin=f.read())
+    expect(len(of_type(evs, "message")) == 3, evs)
 
 
 @SUITE.test
 def output_file_gets_the_events():
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "ev.json")
-        code, evs, err, stdout = run("-q", "-o", out, "-r", cap("zeek-pop3.pcap"))
-        expect(code == 0 and stdout == b"", (code, err))
-        lines = [json.loads(l) for l in open(out)]
+        r = SUITE.ok("-q", "-o", out, "-r", cap("zeek-pop3.pcap"))
+        expect(r.out == b"", r.out[:200])
+        lines = read_events(out)
         expect(len(of_type(lines, "session")) == 5, len(lines))
-        code, _, err, _ = run("-q", "-o", os.path.join(d, "no/such/dir/x"), "-r", cap("zeek-pop3.pcap"), check_json=False)
-        expect(code == 2 and "no/such/dir/x" in err, (code, err))
+        r = SUITE.run("-q", "-o", os.path.join(d, "no/such/dir/x"), "-r", cap("zeek-pop3.pcap"))
+        expect(r.code == 2 and "no/such/dir/x" in r.err, (r.code, r.err))
 
 
 @SUITE.test
 def summary_on_stderr_unless_quiet():
-    _, _, err, _ = run("-r", cap("zeek-pop3.pcap"))
+    err = SUITE.ok("-r", cap("zeek-pop3.pcap")).err
     expect("5 TCP sessions followed" in err, err)
-    _, _, err, _ = run("-q", "-r", cap("zeek-pop3.pcap"))
+    err = SUITE.ok("-q", "-r", cap("zeek-pop3.pcap")).err
     expect(err == "", err)
 
 
@@ -397,7 +350,7 @@ def docs_events_md_lists_every_anomaly_id():
 def progress_bar_only_on_a_terminal():
     import pty
     master, slave = pty.openpty()
-    p = subprocess.run([POPSIFT, "-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap")],
+    p = subprocess.run([SUITE.popsift, "-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap")],
                        stderr=slave, stdout=subprocess.DEVNULL, timeout=60)
     os.close(slave)
     out = b""
@@ -411,10 +364,9 @@ def progress_bar_only_on_a_terminal():
         pass
     os.close(master)
     expect(p.returncode == 0 and b"\rpopsift: 100.0%" in out and b"MB/s" in out, out[-300:])
-    _, _, err, _ = run("-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap"), check_json=False)
+    err = SUITE.ok("-o", os.devnull, "-r", cap("suricata-verify-pop3.pcap")).err
     expect("\r" not in err and "%" not in err, err)
 
 
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

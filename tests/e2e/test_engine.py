@@ -6,75 +6,41 @@ manifest of what each session really carried; every test compares popsift's
 events with that ground truth. Usage: test_engine.py POPSIFT [NAME...]
 """
 import atexit
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-POPGEN = os.path.join(ROOT, "build", "popgen")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import Suite, expect  # noqa: E402
+from runner import ROOT, Suite, bodies, by_flow, endpoint, expect, of_type, popgen  # noqa: E402
 
 SUITE = Suite("engine")
-POPSIFT = None  # the binary under test, from the command line
 TMP = tempfile.mkdtemp(prefix="popsift-engine-")
 atexit.register(shutil.rmtree, TMP, ignore_errors=True)  # captures of up to a few hundred MB
 
 
-
-
 def generate(name, *args):
-    """Runs popgen; returns (pcap path, manifest rows)."""
-    pcap = os.path.join(TMP, name + ".pcap")
-    man = os.path.join(TMP, name + ".tsv")
-    subprocess.run([POPGEN, "-o", pcap, "--manifest", man, *args], check=True,
-                   capture_output=True, timeout=600)
-    rows = []
-    cols = None
-    for line in open(man):
-        if line.startswith("#"):
-            cols = line[1:].rstrip("\n").split("\t")  # the header names the columns
-            continue
-        f = line.rstrip("\n").split("\t")
-        col = dict(zip(cols[:cols.index("gaps") + 1], f))
-        rest = f[cols.index("gaps") + 1:]
-        msgs = [(rest[i], int(rest[i + 1]), int(rest[i + 2]), rest[i + 3], rest[i + 4])
-                for i in range(0, len(rest) - 4, 5)]
-        rows.append(dict(index=int(col["session"]), client=col["client"], server=col["server"],
-                         mech=col["mech"], user=col["user"], password=col["password"],
-                         result=col["result"], flags=col["flags"], gaps=col["gaps"], msgs=msgs))
-    return pcap, rows
+    """Runs popgen into the suite's scratch directory; returns (pcap path, manifest rows)."""
+    return popgen(TMP, name, *args)
 
 
-def run(pcap, *args, env=None):
-    e = dict(os.environ, **(env or {}))
-    p = subprocess.run([POPSIFT, *args, "-r", pcap], capture_output=True, timeout=900, env=e)
-    expect(p.returncode == 0, (p.returncode, p.stderr[-2000:]))
-    return [json.loads(l) for l in p.stdout.decode().splitlines()], p.stderr.decode()
-
-
-def endpoint(ip, port):
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+def sift(pcap, *args, env=None):
+    """popsift ARGS -r pcap, which must exit 0; returns (events, stderr)."""
+    r = SUITE.ok(*args, "-r", pcap, env=env, timeout=900)
+    return r.events, r.err
 
 
 def by_session(evs):
-    """Events grouped per flow, in the order the flows' session events came."""
-    flows = {}
-    for e in evs:
-        flows.setdefault(e["flow_id"], []).append(e)
-    return list(flows.values())
+    """Events grouped per flow, in the order the flows' first events came."""
+    return list(by_flow(evs).values())
 
 
 def session_of(evs):
-    return [e for e in evs if e["event_type"] == "session"][0]
+    return of_type(evs, "session")[0]
 
 
 def messages(evs):
-    return [e["message"] for e in evs if e["event_type"] == "message"]
+    return bodies(evs, "message")
 
 
 def check_all_messages(rows, evs, allow_gaps=False):
@@ -97,7 +63,7 @@ def every_link_type_gives_the_same_sessions():
     for lt in ("eth", "vlan", "qinq", "sll", "sll2", "null", "raw"):
         pcap, rows = generate("lt-" + lt, "--seed", "7", "-n", "12", "-c", "4",
                               "--msg-max", "60000", "--linktype", lt)
-        evs, _ = run(pcap, "-q")
+        evs, _ = sift(pcap, "-q")
         check_all_messages(rows, evs)
         expect(len([e for e in evs if e["event_type"] == "session"]) == 12, lt)
 
@@ -105,7 +71,7 @@ def every_link_type_gives_the_same_sessions():
 @SUITE.test
 def ipv6_with_extension_headers_reports_real_addresses():
     pcap, rows = generate("v6", "--seed", "3", "-n", "10", "-c", "3", "--msg-max", "50000", "--ipv6-ext")
-    evs, err = run(pcap)
+    evs, err = sift(pcap)
     check_all_messages(rows, evs)
     expect(all(e["src_ip"].startswith("2001:db8:") and e["dest_ip"].startswith("2001:db8:") for e in evs),
            "synthetic IPv4 leaked into events")
@@ -115,7 +81,7 @@ def ipv6_with_extension_headers_reports_real_addresses():
 @SUITE.test
 def midstream_sessions_are_partial_and_lose_nothing_after_pickup():
     pcap, rows = generate("mid", "--seed", "5", "-n", "15", "-c", "5", "--msg-max", "80000", "--midstream")
-    evs, err = run(pcap)
+    evs, err = sift(pcap)
     check_all_messages(rows, evs)
     for group in by_session(evs):
         s = session_of(group)["session"]
@@ -133,7 +99,7 @@ def gaps_are_reported_and_never_give_a_false_complete():
 
 def gaps_for_seed(seed):
     pcap, rows = generate("gaps" + seed, "--seed", seed, "-n", "20", "-c", "5", "--msg-max", "200000", "--drop", "5")
-    evs, err = run(pcap, "-q")
+    evs, err = sift(pcap, "-q")
     truth = {}
     for r in rows:
         for c, n, size, sha, wire in r["msgs"]:
@@ -164,7 +130,7 @@ def gaps_for_seed(seed):
 def one_lost_segment_inside_a_retr_spoils_only_that_message():
     pcap, rows = generate("onegap", "--seed", "11", "-n", "1", "-c", "1", "--msg-min", "30000",
                           "--msg-max", "40000", "--drop", "9")
-    evs, _ = run(pcap, "-q")
+    evs, _ = sift(pcap, "-q")
     r = rows[0]
     got = messages(evs)
     expect(len(got) == len(r["msgs"]), (got, r["msgs"]))
@@ -179,7 +145,7 @@ def one_lost_segment_inside_a_retr_spoils_only_that_message():
 @SUITE.test
 def port_reuse_gives_two_sessions_with_their_own_messages():
     pcap, rows = generate("reuse", "--seed", "4", "-n", "12", "-c", "3", "--msg-max", "30000", "--port-reuse")
-    evs, err = run(pcap)
+    evs, err = sift(pcap)
     sessions = [e for e in evs if e["event_type"] == "session"]
     expect(len(sessions) == len(rows), (len(sessions), len(rows)))
     groups = {}
@@ -200,7 +166,7 @@ def port_reuse_gives_two_sessions_with_their_own_messages():
 @SUITE.test
 def fragmented_logins_are_reassembled():
     pcap, rows = generate("frag", "--seed", "9", "-n", "10", "-c", "3", "--msg-max", "20000", "--fragment")
-    evs, err = run(pcap, "--show-passwords")
+    evs, err = sift(pcap, "--show-passwords")
     auths = {(a["auth"]["username"], a["auth"].get("password")) for a in evs if a["event_type"] == "auth"}
     for r in rows:
         if r["mech"] in ("user", "plain") and r["result"] == "ok":
@@ -212,7 +178,7 @@ def fragmented_logins_are_reassembled():
 @SUITE.test
 def ten_thousand_concurrent_sessions_nothing_lost():
     pcap, rows = generate("10k", "--seed", "1", "-n", "10000", "-c", "10000", "--short")
-    evs, err = run(pcap, "-q")
+    evs, err = sift(pcap, "-q")
     sessions = [e for e in evs if e["event_type"] == "session"]
     auths = [e for e in evs if e["event_type"] == "auth"]
     expect(len(sessions) == 10000, len(sessions))
@@ -247,18 +213,14 @@ def the_output_thread_changes_nothing():
             args = [*mode, "-q", "--transactions", "--show-passwords", "--hashes",
                     os.path.join(out, "hashes"), "-x", os.path.join(out, "x"), "--mbox",
                     os.path.join(out, "mbox"), "--mailbox-report", os.path.join(out, "report")]
-            p = subprocess.run([POPSIFT, *args, "-r", pcap], capture_output=True, timeout=900)
-            expect(p.returncode == 0, (pcap, p.returncode, p.stderr[-2000:]))
-            got.append((p.stdout, tree(out)))
+            got.append((SUITE.ok(*args, "-r", pcap, timeout=900).out, tree(out)))
         name = os.path.basename(pcap)
         # Without files, message hashing may move to the capture thread: forced, or never.
         for share in ("always", "never"):
-            p = subprocess.run([POPSIFT, "-q", "--transactions", "-r", pcap], capture_output=True,
-                               timeout=900, env=dict(os.environ, POPSIFT_HASH_SHARING=share))
-            s = subprocess.run([POPSIFT, "-q", "--transactions", "--single-thread", "-r", pcap],
-                               capture_output=True, timeout=900)
-            expect(p.returncode == 0 and p.stdout and p.stdout == s.stdout,
-                   f"{name}: events differ with hashing shared {share}")
+            p = SUITE.ok("-q", "--transactions", "-r", pcap, timeout=900,
+                         env={"POPSIFT_HASH_SHARING": share})
+            s = SUITE.ok("-q", "--transactions", "--single-thread", "-r", pcap, timeout=900)
+            expect(p.out and p.out == s.out, f"{name}: events differ with hashing shared {share}")
         expect(got[0][0] and got[0][0] == got[1][0], f"{name}: events differ")
         expect(len(got[0][1]) > 3, f"{name}: only {sorted(got[0][1])}")
         for f in sorted(set(got[0][1]) | set(got[1][1])):
@@ -268,7 +230,7 @@ def the_output_thread_changes_nothing():
 @SUITE.test
 def a_full_stream_table_is_reported_never_silent():
     pcap, rows = generate("full", "--seed", "1", "-n", "3000", "-c", "3000", "--short")
-    evs, err = run(pcap, "--max-streams", "1000")
+    evs, err = sift(pcap, "--max-streams", "1000")
     sessions = [e for e in evs if e["event_type"] == "session"]
     evicted = [s for s in sessions if s["session"]["end_reason"] == "evicted"]
     # An evicted connection's later packets are picked up again (partial): its
@@ -282,11 +244,10 @@ def a_full_stream_table_is_reported_never_silent():
 def byte_counters_rebase_without_losing_a_byte():
     pcap, rows = generate("rebase", "--seed", "6", "-n", "4", "-c", "2", "--msg-min", "100000",
                           "--msg-max", "400000")
-    evs, _ = run(pcap, "-q", env={"POPSIFT_TEST_REBASE_AT": "65536"})
+    evs, _ = sift(pcap, "-q", env={"POPSIFT_TEST_REBASE_AT": "65536"})
     check_all_messages(rows, evs)
 
 
 
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

@@ -10,50 +10,40 @@ Usage: test_extract.py POPSIFT_BINARY [NAME...]
 Prints one line per test and closes with 'extract: N passed, N failed'.
 """
 import hashlib
-import json
 import mailbox
 import os
 import re
 import resource
 import signal
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-MIME = os.path.join(ROOT, "samples", "mime")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from craft import Capture  # noqa: E402
+from runner import CAPTURES, SAMPLES, Suite, expect, of_type, pcap_records  # noqa: E402
+from runner import popgen as popgen_rows  # noqa: E402
+
+SUITE = Suite("extract")
+MIME = os.path.join(SAMPLES, "mime")
 MIME_PCAP = os.path.join(MIME, "mime-pop3.pcap")
-POP2 = os.path.join(ROOT, "samples", "pop2")
-POPGEN = os.path.join(ROOT, "build", "popgen")
-POPSIFT = None
-TESTS = []
+POP2 = os.path.join(SAMPLES, "pop2")
 
 # extract.h: <time>_<flow_id>_<client>.<port>_<server>.<port>_<number>.<cmd>[.partial][.<k>].eml
 NAME_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z_\d+_[0-9A-Za-z.-]+\.\d+_[0-9A-Za-z.-]+\.\d+_\d+"
                      r"\.(retr|top|xmit)(\.partial)?(\.\d+)?\.eml$")
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+def extract(*args):
+    """The message events of popsift -q ARGS, which must exit 0 and write nothing on stderr."""
+    return of_type(SUITE.ok("-q", *args, quiet_stderr=True).events, "message")
 
 
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def run(*args, ok=True):
-    """Runs popsift -q; returns (exit code, message events, stderr)."""
-    p = subprocess.run([POPSIFT, "-q", *args], capture_output=True, timeout=600)
-    err = p.stderr.decode("utf-8", "replace")
-    if ok:
-        expect(p.returncode == 0 and err == "", f"exit {p.returncode}: {err}")
-    evs = [json.loads(line) for line in p.stdout.decode("utf-8").splitlines()]
-    return p.returncode, [e for e in evs if e["event_type"] == "message"], err
+def refused(*args):
+    """popsift -q ARGS, whatever its exit: (exit status, message events, stderr)."""
+    r = SUITE.run("-q", *args)
+    return r.code, of_type(r.events, "message"), r.err
 
 
 def sha256_file(path):
@@ -124,19 +114,19 @@ def user_sessions(msgs):
 
 # ---- real traffic: dovecot + poplib, curl, fetchmail (samples/mime) -------------------------
 
-@test
+@SUITE.test
 def ground_truth_files_match_their_sha256sums():
     for name, digest in sums(os.path.join(MIME, "messages", "SHA256SUMS")).items():
         expect(hashlib.sha256(stored(name)).hexdigest() == digest, f"SHA256SUMS stale for {name}")
     expect(len(stored("mime-6.eml")) == 3103484, "make-messages.py no longer writes mime-6.eml")
 
 
-@test
+@SUITE.test
 def every_retrieved_message_is_a_file_equal_to_the_stored_message():
     truth = sums(os.path.join(MIME, "messages", "SHA256SUMS"))
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", MIME_PCAP)
+        msgs = extract("-x", d, "-r", MIME_PCAP)
         files = check_files(d, msgs)
         clients = user_sessions(msgs)
         got = {}
@@ -162,14 +152,14 @@ def every_retrieved_message_is_a_file_equal_to_the_stored_message():
         expect(body.count(b"\r\n") == 10 and body.startswith(b"..two dots\r\n.\r\n"), body[:80])
 
 
-@test
+@SUITE.test
 def attachments_digests_equal_the_original_files():
     truth = sums(os.path.join(MIME, "messages", "SHA256SUMS"))
     originals = {"chart.png": "attachments/chart.png", "Übersicht.csv": "attachments/uebersicht.csv",
                  "forwarded.eml": "attachments/forwarded.eml"}
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", MIME_PCAP)
+        msgs = extract("-x", d, "-r", MIME_PCAP)
         firsts = [e["message"] for e in msgs if e["message"]["command"] == "RETR" and e["message"]["number"] == 1]
         expect(len(firsts) == 3, len(firsts))
         for m in firsts:
@@ -184,9 +174,9 @@ def attachments_digests_equal_the_original_files():
         expect(all(m["attachments"] == [] for m in others), "attachments where there are none")
 
 
-@test
+@SUITE.test
 def headers_are_decoded_with_the_raw_form_beside_even_without_extraction():
-    _, msgs, _ = run("-r", MIME_PCAP)
+    msgs = extract("-r", MIME_PCAP)
     first = {}
     for e in msgs:
         first.setdefault((e["message"]["command"], e["message"]["number"]), e["message"])
@@ -213,17 +203,19 @@ def headers_are_decoded_with_the_raw_form_beside_even_without_extraction():
     expect(first[("TOP", 1)]["headers"]["from"] == "Jörg Müller <joerg@popsift.test>", first[("TOP", 1)])
 
 
-@test
+@SUITE.test
 def every_capture_in_the_repository_extracts_files_that_match_their_events():
-    caps = [os.path.join(HERE, "captures", c) for c in sorted(os.listdir(os.path.join(HERE, "captures")))
+    caps = [os.path.join(CAPTURES, c) for c in sorted(os.listdir(CAPTURES))
             if c.endswith((".pcap", ".pcapng"))]
-    caps += [os.path.join(ROOT, "samples", c) for c in ("dovecot-pop3.pcap", "dovecot-sasl.pcap")]
+    caps += [os.path.join(SAMPLES, c) for c in ("dovecot-pop3.pcap", "dovecot-sasl.pcap")]
     total = 0
     with tempfile.TemporaryDirectory() as tmp:
         for i, c in enumerate(caps):
             d = os.path.join(tmp, str(i))
-            args = ["-p", "995"] if "pops" in c else []
-            _, msgs, _ = run(*args, "-x", d, "-r", c)
+            # POP3S (ndpi-pops.pcapng) is on 995; by the file's name, not its path, which may
+            # hold "pops" anywhere (a checkout under /home/.../popsift).
+            args = ["-p", "995"] if "pops" in os.path.basename(c) else []
+            msgs = extract(*args, "-x", d, "-r", c)
             if msgs:
                 check_files(d, msgs)
             total += len(msgs)
@@ -232,23 +224,23 @@ def every_capture_in_the_repository_extracts_files_that_match_their_events():
 
 # ---- path safety -----------------------------------------------------------------------------
 
-@test
+@SUITE.test
 def a_missing_dir_is_created_0700_and_files_are_0600():
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "new")
-        _, msgs, _ = run("-x", d, "-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+        msgs = extract("-x", d, "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
         expect(stat.S_IMODE(os.lstat(d).st_mode) == 0o700, oct(os.lstat(d).st_mode))
         check_files(d, msgs)
         expect(len(msgs) == 6, len(msgs))
 
 
-@test
+@SUITE.test
 def a_second_run_into_the_same_dir_adds_files_and_changes_none():
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "x")
-        _, first, _ = run("-x", d, "-r", MIME_PCAP)
+        first = extract("-x", d, "-r", MIME_PCAP)
         before = {n: sha256_file(os.path.join(d, n)) for n in os.listdir(d)}
-        _, second, _ = run("-x", d, "-r", MIME_PCAP)
+        second = extract("-x", d, "-r", MIME_PCAP)
         paths = [e["message"]["path"] for e in second]
         expect(not set(paths) & set(before), "a second run reused a name")
         expect(all(re.search(r"\.2\.eml$", p) for p in paths), paths[:3])
@@ -256,11 +248,11 @@ def a_second_run_into_the_same_dir_adds_files_and_changes_none():
         expect(all(sha256_file(os.path.join(d, n)) == h for n, h in before.items()), "a file changed")
 
 
-@test
+@SUITE.test
 def symlinks_planted_where_files_would_go_are_not_followed():
     with tempfile.TemporaryDirectory() as tmp:
         learn = os.path.join(tmp, "learn")
-        _, msgs, _ = run("-x", learn, "-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+        msgs = extract("-x", learn, "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
         names = [e["message"]["path"] for e in msgs]
         d = os.path.join(tmp, "x")
         os.mkdir(d, 0o700)
@@ -270,7 +262,7 @@ def symlinks_planted_where_files_would_go_are_not_followed():
         os.symlink(victim, os.path.join(d, names[0]))                       # to an existing file
         os.symlink(os.path.join(tmp, "created"), os.path.join(d, names[1]))  # dangling
         os.symlink("/etc/passwd", os.path.join(d, names[2]))
-        _, again, _ = run("-x", d, "-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+        again = extract("-x", d, "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
         expect(open(victim, "rb").read() == b"do not touch", "the victim was written through a symlink")
         expect(not os.path.exists(os.path.join(tmp, "created")), "a dangling symlink was followed")
         new = [e["message"]["path"] for e in again]
@@ -282,42 +274,40 @@ def symlinks_planted_where_files_would_go_are_not_followed():
             expect(not os.path.islink(full) and sha256_file(full) == e["message"]["sha256"], e["message"])
 
 
-@test
+@SUITE.test
 def a_dir_that_is_a_symlink_is_refused_with_exit_2():
     with tempfile.TemporaryDirectory() as tmp:
         real = os.path.join(tmp, "real")
         os.mkdir(real)
         link = os.path.join(tmp, "link")
         os.symlink(real, link)
-        code, msgs, err = run("-x", link, "-r", MIME_PCAP, ok=False)
+        code, msgs, err = refused("-x", link, "-r", MIME_PCAP)
         expect(code == 2 and "symbolic link" in err and link in err, (code, err))
         expect(msgs == [] and os.listdir(real) == [], "something was extracted")
 
 
-@test
+@SUITE.test
 def a_file_or_a_missing_parent_as_dir_is_refused_with_exit_2():
     with tempfile.TemporaryDirectory() as tmp:
         plain = os.path.join(tmp, "plain")
         open(plain, "w").close()
-        code, _, err = run("-x", plain, "-r", MIME_PCAP, ok=False)
+        code, _, err = refused("-x", plain, "-r", MIME_PCAP)
         expect(code == 2 and plain in err, (code, err))
         deep = os.path.join(tmp, "no", "such")
-        code, _, err = run("-x", deep, "-r", MIME_PCAP, ok=False)
+        code, _, err = refused("-x", deep, "-r", MIME_PCAP)
         expect(code == 2 and deep in err and not os.path.exists(os.path.join(tmp, "no")), (code, err))
 
 
-@test
+@SUITE.test
 def a_failed_write_is_reported_in_the_event_on_stderr_and_in_the_exit_status():
     def small_files():  # files above 1 MiB fail with EFBIG instead of killing popsift
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "x")
-        p = subprocess.run([POPSIFT, "-q", "-x", d, "-r", MIME_PCAP], capture_output=True,
-                           timeout=600, preexec_fn=small_files)
-        err = p.stderr.decode("utf-8", "replace")
-        expect(p.returncode == 2 and "File too large" in err and err.count("warning") == 1, (p.returncode, err))
-        msgs = [json.loads(l)["message"] for l in p.stdout.decode().splitlines() if '"message"' in l]
+        r = SUITE.run("-q", "-x", d, "-r", MIME_PCAP, preexec_fn=small_files)
+        expect(r.code == 2 and "File too large" in r.err and r.err.count("warning") == 1, (r.code, r.err))
+        msgs = [e["message"] for e in of_type(r.events, "message")]
         failed = [m for m in msgs if "extract_error" in m]
         expect(len(failed) == 1 and failed[0]["number"] == 6, failed)
         expect(failed[0]["extract_error"] == "File too large" and failed[0]["complete"], failed)
@@ -328,18 +318,7 @@ def a_failed_write_is_reported_in_the_event_on_stderr_and_in_the_exit_status():
 
 # ---- incomplete messages, other protocols and addresses --------------------------------------
 
-def pcap_records(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    recs, off = [], 24
-    while off < len(data):
-        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-        recs.append(data[off:off + 16 + incl])
-        off += 16 + incl
-    return data[:24], recs
-
-
-@test
+@SUITE.test
 def a_message_cut_by_the_end_of_the_capture_is_written_partial():
     header, recs = pcap_records(MIME_PCAP)
     big = stored("mime-6.eml")
@@ -355,7 +334,7 @@ def a_message_cut_by_the_end_of_the_capture_is_written_partial():
         with open(pcap, "wb") as f:
             f.write(header + b"".join(recs[:cut]))
         d = os.path.join(tmp, "x")
-        code, msgs, err = run("-x", d, "-r", pcap, ok=False)
+        code, msgs, err = refused("-x", d, "-r", pcap)
         expect(code == 0, (code, err))
         check_files(d, msgs)
         last = msgs[-1]["message"]
@@ -366,28 +345,19 @@ def a_message_cut_by_the_end_of_the_capture_is_written_partial():
 
 
 def popgen(tmp, name, *args):
-    expect(os.access(POPGEN, os.X_OK), f"{POPGEN} missing: run 'make tools'")
-    pcap, manifest = os.path.join(tmp, name + ".pcap"), os.path.join(tmp, name + ".tsv")
-    subprocess.run([POPGEN, "-o", pcap, "--manifest", manifest, *args], check=True, capture_output=True)
-    recs = []
-    with open(manifest) as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            cols = line.rstrip("\n").split("\t")
-            rest = cols[11:]
-            for i in range(0, len(rest) - 4, 5):
-                recs.append({"client": cols[1], "cmd": rest[i], "number": int(rest[i + 1]),
-                             "size": int(rest[i + 2]), "sha256": rest[i + 3], "wire": rest[i + 4]})
-    return pcap, recs
+    """A popgen capture and every message of its manifest: (pcap, [{client, cmd, number,
+    size, sha256, wire}])."""
+    pcap, rows = popgen_rows(tmp, name, *args)
+    return pcap, [{"client": r["client"], "cmd": c, "number": n, "size": size, "sha256": sha, "wire": wire}
+                  for r in rows for c, n, size, sha, wire in r["msgs"]]
 
 
-@test
+@SUITE.test
 def gaps_give_partial_files_that_still_match_their_events():
     with tempfile.TemporaryDirectory() as tmp:
         pcap, recs = popgen(tmp, "gaps", "-s", "3", "-n", "6", "--drop", "7", "--msg-max", "64K")
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", pcap)
+        msgs = extract("-x", d, "-r", pcap)
         check_files(d, msgs)
         expect(any(not m["message"]["complete"] for m in msgs), "no message was hit by a gap")
         whole = {r["sha256"] for r in recs if r["wire"] == "ok"}
@@ -396,19 +366,19 @@ def gaps_give_partial_files_that_still_match_their_events():
                 expect(e["message"]["sha256"] in whole, e["message"])
 
 
-@test
+@SUITE.test
 def ipv6_sessions_give_valid_names():
     with tempfile.TemporaryDirectory() as tmp:
         pcap, recs = popgen(tmp, "v6", "-s", "4", "-n", "3", "--ipv6", "--msg-max", "32K")
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", pcap)
+        msgs = extract("-x", d, "-r", pcap)
         check_files(d, msgs)
         expect(msgs and all(":" in e["src_ip"] for e in msgs), "not an IPv6 capture")
         expect(all(":" not in e["message"]["path"] for e in msgs), "a colon in a name")
         expect(sorted(e["message"]["sha256"] for e in msgs) == sorted(r["sha256"] for r in recs), "digests")
 
 
-@test
+@SUITE.test
 def pop2_files_are_exactly_the_counted_octets():
     rows = []
     with open(os.path.join(POP2, "expected.tsv")) as f:
@@ -417,7 +387,7 @@ def pop2_files_are_exactly_the_counted_octets():
                 rows.append(line.rstrip("\n").split("\t"))
     with tempfile.TemporaryDirectory() as tmp:
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", os.path.join(POP2, "pop2.pcap"))
+        msgs = extract("-x", d, "-r", os.path.join(POP2, "pop2.pcap"))
         check_files(d, msgs)
         got = [(e["message"]["folder"], e["message"]["number"], e["message"]["size"],
                 e["message"]["sha256"], e["message"]["complete"]) for e in msgs]
@@ -429,56 +399,15 @@ def pop2_files_are_exactly_the_counted_octets():
 
 # ---- malformed mail ------------------------------------------------------------------------
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+def crafted(path, steps, close=True):
+    """One connection 10.9.0.1:40001 -> 10.9.0.2:110 carrying steps [('c'|'s', bytes)],
+    written to path (tests/e2e/craft.py)."""
+    Capture().session(steps, client=("10.9.0.1", 40001), server=("10.9.0.2", 110), close=close).write(path)
 
 
-def write_pcap(path, turns, cli=("10.9.0.1", 40001), srv=("10.9.0.2", 110), rst=False):
-    """A well-formed Ethernet/IPv4/TCP capture of one connection: handshake, then each
-    (from_server, payload) turn in 1400-octet segments, each acknowledged (libnids drops
-    what lies beyond the receiver's window), then FIN from both ends (or an RST from the
-    server when rst is true)."""
-    addr = {c: bytes(int(x) for x in ip.split(".")) for c, ip in ((0, cli[0]), (1, srv[0]))}
-    port = {0: cli[1], 1: srv[1]}
-    seq = {0: 1000, 1: 5000}
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
-    t = [1700000000.0]
-
-    def pkt(side, flags, payload=b""):
-        other = 1 - side
-        tcp = struct.pack("!HHIIBBHHH", port[side], port[other], seq[side], seq[other], 5 << 4,
-                          flags, 65535, 0, 0) + payload
-        pseudo = addr[side] + addr[other] + struct.pack("!BBH", 0, 6, len(tcp))
-        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, addr[side], addr[other])
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-        frame = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
-        t[0] += 0.001
-        out.append(struct.pack("<IIII", int(t[0]), int(t[0] % 1 * 1e6), len(frame), len(frame)) + frame)
-        seq[side] = (seq[side] + len(payload) + (1 if flags & 0x03 else 0)) & 0xFFFFFFFF
-
-    seq[0] -= 1
-    pkt(0, 0x02)
-    seq[1] -= 1
-    pkt(1, 0x12)
-    pkt(0, 0x10)
-    for side, data in turns:
-        for i in range(0, len(data), 1400):
-            pkt(side, 0x18, data[i:i + 1400])
-            pkt(1 - side, 0x10)
-    if rst:
-        pkt(1, 0x04)
-    else:
-        pkt(0, 0x11)
-        pkt(1, 0x11)
-        pkt(0, 0x10)
-    with open(path, "wb") as f:
-        f.write(b"".join(out))
+# The greeting and a USER/PASS login, before what a crafted session is about.
+LOGIN = [("s", b"+OK ready\r\n"), ("c", b"USER u\r\n"), ("s", b"+OK\r\n"), ("c", b"PASS p\r\n"),
+         ("s", b"+OK\r\n")]
 
 
 def dot_stuff(msg):
@@ -500,18 +429,18 @@ HOSTILE = [
 ]
 
 
-@test
+@SUITE.test
 def malformed_mail_never_loses_the_file_or_the_event():
-    turns = [(1, b"+OK ready\r\n"), (0, b"USER u\r\n"), (1, b"+OK\r\n"), (0, b"PASS p\r\n"), (1, b"+OK\r\n")]
+    turns = LOGIN[:]
     for n, msg in enumerate(HOSTILE, 1):
-        turns += [(0, b"RETR %d\r\n" % n), (1, b"+OK %d octets\r\n" % len(msg) + dot_stuff(msg) + b".\r\n")]
-    turns += [(0, b"QUIT\r\n"), (1, b"+OK bye\r\n")]
+        turns += [("c", b"RETR %d\r\n" % n), ("s", b"+OK %d octets\r\n" % len(msg) + dot_stuff(msg) + b".\r\n")]
+    turns += [("c", b"QUIT\r\n"), ("s", b"+OK bye\r\n")]
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, "hostile.pcap")
-        write_pcap(pcap, turns)
+        crafted(pcap, turns)
         d = os.path.join(tmp, "x")
         mbox = os.path.join(tmp, "out.mbox")
-        _, msgs, _ = run("-x", d, "--mbox", mbox, "-r", pcap)
+        msgs = extract("-x", d, "--mbox", mbox, "-r", pcap)
         check_files(d, msgs)
         expect([e["message"]["number"] for e in msgs] == [1, 2, 3, 4], msgs)
         for e, want in zip(msgs, HOSTILE):
@@ -522,19 +451,19 @@ def malformed_mail_never_loses_the_file_or_the_event():
         expect(len(mailbox.mbox(mbox)) == 4, "mbox entries")
 
 
-@test
+@SUITE.test
 def a_message_that_exhausts_the_mime_parser_keeps_its_file_and_event():
     # 300000 header lines: GMime would hold ~150 MB of header objects. The parser child hits
     # its memory limit (release builds; ASan builds run it without one) and popsift goes on.
     bomb = b"Subject: bomb\r\n" + b"a: b\r\n" * 300_000 + b"\r\nbody\r\n"
-    turns = [(1, b"+OK ready\r\n"), (0, b"USER u\r\n"), (1, b"+OK\r\n"), (0, b"PASS p\r\n"), (1, b"+OK\r\n"),
-             (0, b"RETR 1\r\n"), (1, b"+OK\r\n" + bomb + b".\r\n"),
-             (0, b"RETR 2\r\n"), (1, b"+OK\r\nSubject: after\r\n\r\nfine\r\n.\r\n"), (0, b"QUIT\r\n"), (1, b"+OK\r\n")]
+    turns = LOGIN + [("c", b"RETR 1\r\n"), ("s", b"+OK\r\n" + bomb + b".\r\n"),
+                     ("c", b"RETR 2\r\n"), ("s", b"+OK\r\nSubject: after\r\n\r\nfine\r\n.\r\n"),
+                     ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, "bomb.pcap")
-        write_pcap(pcap, turns)
+        crafted(pcap, turns)
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", pcap)  # exit 0, nothing on stderr
+        msgs = extract("-x", d, "-r", pcap)  # exit 0, nothing on stderr
         check_files(d, msgs)
         first, second = (e["message"] for e in msgs)
         expect(first["size"] == len(bomb) and first["headers"] == {"subject": "bomb"}, first["headers"])
@@ -543,16 +472,15 @@ def a_message_that_exhausts_the_mime_parser_keeps_its_file_and_event():
         expect(second["headers"] == {"subject": "after"} and "attachments_error" not in second, second)
 
 
-@test
+@SUITE.test
 def a_message_cut_by_an_rst_is_written_partial():
     msg = b"Subject: cut\r\n\r\n" + b"line of the body\r\n" * 500
-    turns = [(1, b"+OK ready\r\n"), (0, b"USER u\r\n"), (1, b"+OK\r\n"), (0, b"PASS p\r\n"), (1, b"+OK\r\n"),
-             (0, b"RETR 7\r\n"), (1, b"+OK %d octets\r\n" % len(msg) + msg[:5000])]
+    turns = LOGIN + [("c", b"RETR 7\r\n"), ("s", b"+OK %d octets\r\n" % len(msg) + msg[:5000])]
     with tempfile.TemporaryDirectory() as tmp:
         pcap = os.path.join(tmp, "rst.pcap")
-        write_pcap(pcap, turns, rst=True)
+        crafted(pcap, turns, close="rst")
         d = os.path.join(tmp, "x")
-        _, msgs, _ = run("-x", d, "-r", pcap)
+        msgs = extract("-x", d, "-r", pcap)
         check_files(d, msgs)
         m = msgs[0]["message"] if len(msgs) == 1 else msgs
         expect(m["number"] == 7 and m["complete"] is False and m["path"].endswith("_7.retr.partial.eml"), m)
@@ -567,11 +495,11 @@ def unmbox(data):
     return re.sub(rb"(?m)^>(>*From )", rb"\1", data).replace(b"\n", b"\r\n")
 
 
-@test
+@SUITE.test
 def mbox_is_read_by_pythons_mailbox_module_and_holds_the_same_messages():
     with tempfile.TemporaryDirectory() as tmp:
         d, path = os.path.join(tmp, "x"), os.path.join(tmp, "out.mbox")
-        _, msgs, _ = run("-x", d, "--mbox", path, "-r", MIME_PCAP)
+        msgs = extract("-x", d, "--mbox", path, "-r", MIME_PCAP)
         expect(stat.S_IMODE(os.stat(path).st_mode) == 0o600, oct(os.stat(path).st_mode))
         mb = mailbox.mbox(path)
         keys = mb.keys()
@@ -591,20 +519,20 @@ def mbox_is_read_by_pythons_mailbox_module_and_holds_the_same_messages():
                "mboxrd quoting")
         # Without -x the same entries come from a spool file; a second run appends.
         solo = os.path.join(tmp, "solo.mbox")
-        run("--mbox", solo, "-r", MIME_PCAP)
-        run("--mbox", solo, "-r", MIME_PCAP)
+        extract("--mbox", solo, "-r", MIME_PCAP)
+        extract("--mbox", solo, "-r", MIME_PCAP)
         body = lambda b: re.sub(rb"(?m)^From popsift .*\n", b"", b)
         expect(body(open(solo, "rb").read()) == body(raw) * 2, "spooled mbox differs")
         expect(len(mailbox.mbox(solo)) == 36, "second run did not append")
 
 
-@test
+@SUITE.test
 def an_mbox_that_is_a_symlink_is_refused_with_exit_2():
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "target")
         link = os.path.join(tmp, "link.mbox")
         os.symlink(target, link)
-        code, msgs, err = run("--mbox", link, "-r", MIME_PCAP, ok=False)
+        code, msgs, err = refused("--mbox", link, "-r", MIME_PCAP)
         expect(code == 2 and "symbolic link" in err and link in err and msgs == [], (code, err))
         expect(not os.path.exists(target), "written through the symlink")
 
@@ -618,14 +546,14 @@ def peak_rss_kb(*args):
     env = dict(os.environ)
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=1"
     with tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([POPSIFT, "-q", *args], stdout=subprocess.DEVNULL, stderr=err, env=env)
+        p = subprocess.Popen([SUITE.popsift, "-q", *args], stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(p.pid, 0)
         err.seek(0)
         expect(os.waitstatus_to_exitcode(status) == 0, err.read().decode("utf-8", "replace"))
     return usage.ru_maxrss
 
 
-@test
+@SUITE.test
 def a_200_mb_message_streams_to_disk_without_raising_peak_memory():
     with tempfile.TemporaryDirectory() as tmp:
         small, _ = popgen(tmp, "small", "-s", "2", "-n", "1", "-c", "1", "--msg-min", "100K", "--msg-max", "100K")
@@ -645,24 +573,5 @@ def a_200_mb_message_streams_to_disk_without_raising_peak_memory():
         expect(peak - base <= 5 * 1024, f"peak RSS {peak} KB vs {base} KB for a 100 KB message")
 
 
-def main():
-    global POPSIFT
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    for fn in TESTS:
-        if only and fn.__name__ not in only:
-            continue
-        try:
-            fn()
-            print(f"ok   extract {fn.__name__}")
-            passed += 1
-        except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-            print(f"FAIL extract {fn.__name__}: {type(exc).__name__}: {exc}"[:2000])
-            failed += 1
-    print(f"extract: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(SUITE.main())

@@ -3,8 +3,8 @@
 an anomaly or a warning, keep the other sessions of the capture intact, write
 only valid JSON, and stay under a peak-memory ceiling.
 
-The captures come from samples/hostile.c (build/hostile, `make tools`), one at
-a time into a temporary directory. Each holds, spread through the hostile
+The captures come from tests/tools/hostile.c (build/hostile, `make tools`), one
+at a time into a temporary directory. Each holds, spread through the hostile
 traffic, one normal POP3 session (login, STAT, RETR of a known message, DELE,
 QUIT) whose events must come out exactly as without the hostile traffic.
 
@@ -38,6 +38,8 @@ each 1 GiB hole byte for byte took 10 s for the 250 KB capture).
 
 Usage: test_hostile.py POPSIFT [CASE...]
 """
+import atexit
+import functools
 import hashlib
 import json
 import os
@@ -47,8 +49,12 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import ROOT, Suite, endpoint, expect, iter_events, of_type  # noqa: E402
+
+SUITE = Suite("hostile")
+TMP = tempfile.mkdtemp(prefix="popsift-hostile-")
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 HOSTILE = os.path.join(ROOT, "build", "hostile")
 RELEASE = os.path.join(ROOT, "build", "popsift")
 NORMAL = "10.1.0.1:40001"
@@ -61,11 +67,6 @@ CEILING_MB = {"longline-client": 40, "longline-server": 40, "synflood": 80, "ses
 DEFAULT_CEILING_MB = 48
 
 
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
 class Output:
     """What a run wrote: the events of the normal and hostile clients, and counts of all."""
 
@@ -76,8 +77,9 @@ class Output:
         self.messages = 0     # message events, all clients
 
 
-def run(binary, capture, workdir, manifest, *args):
-    """Runs popsift; returns (exit status, Output, stderr text, seconds, peak RSS in KB)."""
+def measure(binary, capture, workdir, manifest, *args):
+    """Runs popsift under `hostile --measure`; returns (exit status, Output, stderr text,
+    seconds, peak RSS in KB)."""
     out_path = os.path.join(workdir, "out.ndjson")
     err_path = os.path.join(workdir, "err.txt")
     rss_path = os.path.join(workdir, "rss.txt")
@@ -95,17 +97,12 @@ def run(binary, capture, workdir, manifest, *args):
         watched.add(manifest["normal"]["client"])
     res = Output()
     with open(out_path, "rb") as f:
-        for n, line in enumerate(f, 1):
-            try:
-                ev = json.loads(line)
-            except ValueError as exc:
-                raise AssertionError(f"line {n} is not JSON ({exc}): {line[:200]!r}") from None
-            expect(isinstance(ev, dict) and "event_type" in ev, f"line {n} is not an event: {line[:200]!r}")
+        for ev in iter_events(f, "output"):  # a line at a time: up to 100,001 sessions
             if ev["event_type"] == "session":
                 res.sessions += 1
                 res.evicted += ev["session"].get("end_reason") == "evicted"
             res.messages += ev["event_type"] == "message"
-            if endpoint(ev) in watched:
+            if client(ev) in watched:
                 res.events.append(ev)
     if shutil.which("jq") and os.path.getsize(out_path) < 64 << 20:
         jq = subprocess.run(["jq", "-c", "."], stdin=open(out_path, "rb"), stdout=subprocess.DEVNULL,
@@ -116,22 +113,19 @@ def run(binary, capture, workdir, manifest, *args):
     return rc, res, stderr, secs, rss
 
 
-def endpoint(ev):
-    return f"{ev['src_ip']}:{ev['src_port']}"
+def client(ev):
+    """The client of an event, as hostile's manifests name it."""
+    return endpoint(ev["src_ip"], ev["src_port"])
 
 
-def sessions(events):
-    return [e for e in events if e["event_type"] == "session"]
-
-
-def of_client(events, client, kind=None):
-    return [e for e in events if endpoint(e) == client and (kind is None or e["event_type"] == kind)]
+def of_client(events, who, kind=None):
+    return [e for e in events if client(e) == who and (kind is None or e["event_type"] == kind)]
 
 
 def hostile_anomalies(events, manifest):
     ids = set()
-    for s in sessions(events):
-        if endpoint(s) in manifest["hostile"]:
+    for s in of_type(events, "session"):
+        if client(s) in manifest["hostile"]:
             ids.update(s["session"].get("anomalies", []))
     return ids
 
@@ -185,9 +179,9 @@ def check_random(out, stderr, manifest):
 def check_tls(out, stderr, manifest):
     # TLS from the first byte is reported as an encrypted session (implicit TLS,
     # as on 995); nothing inside is parsed, so nothing is invented.
-    ss = [s["session"] for s in sessions(out.events) if endpoint(s) in manifest["hostile"]]
+    ss = [s["session"] for s in of_type(out.events, "session") if client(s) in manifest["hostile"]]
     expect(len(ss) == 1 and ss[0]["encrypted"] and ss[0]["state"] == "TLS", ss)
-    expect(not [e for e in out.events if e["event_type"] in ("auth", "message") and endpoint(e) in manifest["hostile"]],
+    expect(not [e for e in out.events if e["event_type"] in ("auth", "message") and client(e) in manifest["hostile"]],
            "events invented from TLS records")
 
 
@@ -207,7 +201,7 @@ def check_endless(out, stderr, manifest):
 
 
 def check_holes(out, stderr, manifest):
-    ss = [s["session"] for s in sessions(out.events) if endpoint(s) in manifest["hostile"]]
+    ss = [s["session"] for s in of_type(out.events, "session") if client(s) in manifest["hostile"]]
     expect(len(ss) == 1 and "stream.gap" in ss[0]["anomalies"] and ss[0]["gaps"] <= 4, ss)
     expect("214748366400 bytes lost in gaps" in stderr, stderr)
 
@@ -221,13 +215,13 @@ def check_bignumbers(out, stderr, manifest):
 def check_badbytes(out, stderr, manifest):
     got = hostile_anomalies(out.events, manifest)
     expect("pop3.nul_in_line" in got, got)
-    users = {endpoint(e): e["auth"]["username"] for e in out.events if e["event_type"] == "auth"}
+    users = {client(e): e["auth"]["username"] for e in out.events if e["event_type"] == "auth"}
     # Raw bytes are kept: NUL as \u0000, bytes that are not UTF-8 as \xNN text.
     expect(users.get(manifest["hostile"][0]) == "al\x00ice\\xff", users)
     expect(users.get(manifest["hostile"][2]) == "us\\xffer", users)
     expect(manifest["hostile"][3] in users, users)
     pw = [e["auth"].get("password") for e in out.events if e["event_type"] == "auth"
-          and endpoint(e) == manifest["hostile"][0]]
+          and client(e) == manifest["hostile"][0]]
     expect(pw == ["se\\x80cr\\xc3(et\x00x"], pw)
 
 
@@ -273,7 +267,12 @@ CASES = {
 }
 
 
-def run_case(name, popsift, tmp):
+def run_case(name):
+    """One case: its capture written into TMP, popsift run on it (the binary under test,
+    then the release build), every check; returns a note of times and memory."""
+    missing = [p for p in (HOSTILE, RELEASE) if not os.access(p, os.X_OK)]
+    expect(not missing, f"{', '.join(missing)} missing (make && make tools)")
+    popsift, tmp = SUITE.popsift, TMP
     status, normal_whole, extra, opts = CASES[name]
     gen = subprocess.run([HOSTILE, "-d", tmp, name], capture_output=True, timeout=TIMEOUT)
     expect(gen.returncode == 0, gen.stderr.decode(errors="replace"))
@@ -285,7 +284,7 @@ def run_case(name, popsift, tmp):
         if os.path.abspath(popsift) != os.path.abspath(RELEASE):
             binaries.insert(0, (popsift, "given"))
         for binary, role in binaries:
-            rc, out, stderr, secs, rss = run(binary, manifest["capture"], tmp, manifest, *opts)
+            rc, out, stderr, secs, rss = measure(binary, manifest["capture"], tmp, manifest, *opts)
             expect(rc == status, f"{role}: exit {rc}, want {status}; stderr: {stderr[-800:]}")
             expect("AddressSanitizer" not in stderr and "runtime error" not in stderr, stderr[-3000:])
             if normal_whole:
@@ -304,32 +303,9 @@ def run_case(name, popsift, tmp):
     return "; ".join(notes)
 
 
-def main():
-    popsift = os.path.abspath(sys.argv[1])
-    only = sys.argv[2:]
-    passed = failed = 0
-    missing = [p for p in (HOSTILE, RELEASE) if not os.access(p, os.X_OK)]
-    if missing:
-        print(f"FAIL hostile: {', '.join(missing)} missing (make && make tools)")
-        print("hostile: 0 passed, 1 failed")
-        return 1
-    tmp = tempfile.mkdtemp(prefix="popsift-hostile-")
-    try:
-        for name in CASES:
-            if only and name not in only:
-                continue
-            try:
-                note = run_case(name, popsift, tmp)
-                print(f"ok   hostile {name} ({note})")
-                passed += 1
-            except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-                print(f"FAIL hostile {name}: {type(exc).__name__}: {str(exc)[:1500]}")
-                failed += 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"hostile: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+for case in CASES:
+    SUITE.add(case, functools.partial(run_case, case))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(SUITE.main())

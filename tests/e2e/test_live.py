@@ -9,13 +9,16 @@ maildir file with CRLF), and must agree. Further tests: -Z (the uid and gid afte
 open), SIGTERM (exit 0, open sessions flushed with end_reason capture-end) and SIGHUP (the -o
 file is reopened).
 
-Needs root (capture on lo, dovecot's mail processes) and the packages of
-scripts/install-deps.sh. Every process a test starts is stopped by the harness, also when a test
-fails or the run is interrupted.
+Needs root (capture on lo, dovecot's mail processes, -Z) and the packages of
+scripts/install-deps.sh; run as another user, every test is skipped with that reason. Every
+process a test starts is stopped by the harness, also when a test fails or the run is
+interrupted.
 
 Usage: test_live.py POPSIFT_BINARY [NAME...]
-Prints one line per test and closes with 'live: N passed, N failed'.
+Prints one line per test and closes with 'live: N passed, N failed[, N skipped]'.
 """
+import contextlib
+import functools
 import json
 import os
 import poplib
@@ -26,37 +29,39 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "dovecot"))
-from harness import Dovecot, Interrupted  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import ROOT, SAMPLES, Skip, Suite, by_flow, expect, of_type, read_events, wait_for  # noqa: E402
 
-POPSIFT = None
-DC = None  # the shared harness
-TESTS = []
+sys.path.insert(0, os.path.join(ROOT, "tests", "dovecot"))
+from harness import Dovecot  # noqa: E402
+
+SUITE = Suite("live")
+DC = None  # the shared harness, while the suite runs
 # SigCgt bits popsift's live loop sets once it runs: SIGHUP (1), SIGINT (2), SIGTERM (15).
 LIVE_SIGNALS = (1 << 0) | (1 << 1) | (1 << 14)
 
 
+@contextlib.contextmanager
+def live_server():
+    """The suite's fixture: one private dovecot for every test (skipped without root)."""
+    global DC
+    if os.geteuid() != 0:
+        raise Skip("needs root (capture on lo with -i and tcpdump, dovecot's mail processes, -Z)")
+    with Dovecot(name="popsift-live") as dc:
+        DC = dc
+        yield dc
+
+
 def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def expect(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+    """Registers a live test; whatever it left running is stopped after it (dovecot stays
+    for the next one)."""
+    @functools.wraps(fn)
+    def wrapped():
+        try:
+            return fn()
+        finally:
+            DC.stop_clients()
+    return SUITE.test(wrapped)
 
 
 # ---- popsift --------------------------------------------------------------------------
@@ -83,7 +88,7 @@ def start_popsift(events_path, *extra, quiet=True):
     """popsift -i lo -p PORT -o events_path, started through the harness (stopped by it)."""
     errpath = events_path + ".stderr"
     err = open(errpath, "wb")
-    argv = [POPSIFT, "-i", "lo", "-p", str(DC.port), *(["-q"] if quiet else []),
+    argv = [SUITE.popsift, "-i", "lo", "-p", str(DC.port), *(["-q"] if quiet else []),
             "-o", events_path, *extra]
     p = DC.spawn(argv, what="popsift", stdout=subprocess.DEVNULL, stderr=err)
     err.close()
@@ -125,18 +130,6 @@ def stop_popsift(p, sig=signal.SIGINT, timeout=15):
     return took
 
 
-def read_events(path):
-    """Every line of an events file; each must be one JSON object."""
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            try:
-                out.append(json.loads(line))
-            except ValueError as e:
-                raise AssertionError(f"{path}:{n}: not JSON ({e}): {line!r}")
-    return out
-
-
 def events_of_port(evs, port):
     return [e for e in evs if e["src_port"] == port]
 
@@ -151,14 +144,9 @@ def session_seen(path, port):
     return None
 
 
-def of_type(evs, t):
-    return [e for e in evs if e["event_type"] == t]
-
-
-def run_offline(pcap, out):
-    p = subprocess.run([POPSIFT, "-q", "-p", str(DC.port), "-r", pcap, "-o", out],
-                       capture_output=True, timeout=120)
-    expect(p.returncode == 0, f"popsift -r exit {p.returncode}: {p.stderr.decode()}")
+def events_of_file(pcap, out):
+    """The events of popsift -r pcap -o out (exit 0)."""
+    SUITE.ok("-q", "-p", str(DC.port), "-r", pcap, "-o", out, timeout=120)
     return read_events(out)
 
 
@@ -297,13 +285,6 @@ def fetchmail(label, user, auth, keep, fetchall):
 
 # ---- checking events ----------------------------------------------------------------------
 
-def by_flow(evs):
-    flows = {}
-    for e in evs:
-        flows.setdefault(e["flow_id"], []).append(e)
-    return flows
-
-
 def check_session(x, evs, where):
     """Asserts the events of one TCP connection against Expect x."""
     ctx = f"{where} {x.label}"
@@ -417,7 +398,7 @@ def real_clients_seen_live_and_in_the_tcpdump_file():
 
     live = read_events(live_path)
     check_events(live, sessions, "live", live=True)
-    offline = run_offline(pcap, os.path.join(work, "offline.ndjson"))
+    offline = events_of_file(pcap, os.path.join(work, "offline.ndjson"))
     check_events(offline, sessions, "tcpdump file", live=False)
     a, b = normalised(live), normalised(offline)
     expect(a == b, "live and offline events differ: "
@@ -444,7 +425,7 @@ def dash_Z_runs_as_nobody_after_opening_the_capture():
     expect(os.stat(path).st_uid == nobody.pw_uid, "the events file is not owned by nobody")
     # Still capturing as nobody, and extracting a message with attachments: its file and the
     # MIME parser child (popsift run again) work as nobody.
-    with open(os.path.join(ROOT, "samples", "mime", "messages", "mime-1.eml"), "rb") as f:
+    with open(os.path.join(SAMPLES, "mime", "messages", "mime-1.eml"), "rb") as f:
         DC.reset_mailbox("alice", [f.read().replace(b"\r\n", b"\n")])
     try:
         x = poplib_user_pass("as-nobody", "alice", "wonderland", msgs=[DC.mail["alice"][0]])
@@ -515,41 +496,5 @@ def sighup_reopens_the_output_file():
     check_session(second, new, "after SIGHUP")
 
 
-def main():
-    global POPSIFT, DC
-    POPSIFT = os.path.abspath(sys.argv[1])
-    only = set(sys.argv[2:])
-    passed = failed = 0
-    t0 = time.monotonic()
-    try:
-        with Dovecot(name="popsift-live") as dc:
-            DC = dc
-            for fn in TESTS:
-                if only and fn.__name__ not in only:
-                    continue
-                t = time.monotonic()
-                try:
-                    fn()
-                    print(f"ok   live {fn.__name__} ({time.monotonic() - t:.1f} s)")
-                    passed += 1
-                except Exception as exc:  # noqa: BLE001 - report every failure, keep going
-                    print(f"FAIL live {fn.__name__}: {type(exc).__name__}: {exc}"[:3000])
-                    failed += 1
-                finally:
-                    # Whatever a test left running goes now; dovecot stays for the next one.
-                    for p, what in list(dc.procs):
-                        if p is not dc.dovecot:
-                            dc.stop(p, signal.SIGKILL)
-    except Interrupted as exc:  # SIGTERM/SIGHUP: everything is stopped by now
-        print(f"FAIL live: {exc}; every process the tests started is stopped")
-        print(f"live: {passed} passed, {failed + 1} failed")
-        return 128 + exc.signum
-    except Exception as exc:  # noqa: BLE001 - the harness itself failed
-        print(f"FAIL live harness: {type(exc).__name__}: {exc}"[:3000])
-        failed += 1
-    print(f"live: {passed} passed, {failed} failed ({time.monotonic() - t0:.1f} s)")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(SUITE.main(fixture=live_server, timed=True))

@@ -8,23 +8,19 @@ Usage: test_mailbox.py POPSIFT [NAME...]
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import Suite, expect  # noqa: E402
+from runner import CAPTURES, SAMPLES, Suite, expect  # noqa: E402
 
 SUITE = Suite("mailbox")
-POPSIFT = None
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BOX = os.path.join(ROOT, "samples", "mailbox")
+BOX = os.path.join(SAMPLES, "mailbox")
 
 
-def popsift(*args):
-    p = subprocess.run([POPSIFT, "-q", *args], capture_output=True, timeout=120)
-    expect(p.returncode == 0, p.stderr.decode()[-500:])
-    return p.stdout.decode()
+def text(*args):
+    """What popsift -q ARGS writes on standard output (exit 0), as text."""
+    return SUITE.ok("-q", *args, timeout=120).out.decode()
 
 
 def expected():
@@ -34,7 +30,7 @@ def expected():
 
 
 def events():
-    out = popsift("-r", os.path.join(BOX, "fetchmail-keep.pcap"), "-r", os.path.join(BOX, "dele.pcap"))
+    out = text("-r", os.path.join(BOX, "fetchmail-keep.pcap"), "-r", os.path.join(BOX, "dele.pcap"))
     return [json.loads(l) for l in out.splitlines()]
 
 
@@ -69,7 +65,7 @@ def every_session_shows_its_uids_retrievals_and_deletion_truth():
 def the_report_shows_new_uids_and_what_was_really_deleted():
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "report.json")
-        popsift("--mailbox-report", path, "-r", os.path.join(BOX, "fetchmail-keep.pcap"),
+        text("--mailbox-report", path, "-r", os.path.join(BOX, "fetchmail-keep.pcap"),
                 "-r", os.path.join(BOX, "dele.pcap"))
         boxes = {b["user"]: b for b in (json.loads(l) for l in open(path))}
     alice, bob = boxes["alice"], boxes["bob"]
@@ -89,10 +85,10 @@ def the_report_shows_new_uids_and_what_was_really_deleted():
 
 @SUITE.test
 def a_message_whose_octets_differ_from_the_announced_size_says_so():
-    out = popsift("-r", os.path.join(ROOT, "tests", "e2e", "captures", "suricata-verify-pop3-02.pcap"))
+    out = text("-r", os.path.join(CAPTURES, "suricata-verify-pop3-02.pcap"))
     m = [json.loads(l)["message"] for l in out.splitlines() if '"event_type":"message"' in l][0]
     expect(m["announced_size"] == 6668 and m["size"] == 6670 and m["size_mismatch"] is True, m)
-    out = popsift("-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+    out = text("-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
     msgs = [json.loads(l)["message"] for l in out.splitlines() if '"event_type":"message"' in l]
     retr = [m for m in msgs if m["command"] == "RETR"]
     expect(retr and not any(m.get("size_mismatch") for m in retr), retr)
@@ -101,7 +97,7 @@ def a_message_whose_octets_differ_from_the_announced_size_says_so():
 
 @SUITE.test
 def text_summary_lists_logins_and_a_table_per_server():
-    out = popsift("-T", "text", "-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+    out = text("-T", "text", "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
     lines = out.splitlines()
     logins = [l for l in lines if " -> " in l]
     expect(len(logins) == 5, logins)
@@ -109,13 +105,13 @@ def text_summary_lists_logins_and_a_table_per_server():
     expect("server 127.0.0.1:110 (pop3)" in out and "wonderland" not in out, out)
     table = lines[lines.index("server 127.0.0.1:110 (pop3)") + 2:]
     expect([r.split()[:2] for r in table] == [["alice", "APOP"], ["alice", "USER"], ["bob", "USER"]], table)
-    shown = popsift("-T", "text", "--show-passwords", "-r", os.path.join(ROOT, "samples", "dovecot-pop3.pcap"))
+    shown = text("-T", "text", "--show-passwords", "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"))
     expect("password=wonderland" in shown and "{" not in shown, shown[:300])
 
 
 @SUITE.test
 def the_report_in_text_tells_the_same_story():
-    out = popsift("-T", "text", "--mailbox-report", "-", "-r", os.path.join(BOX, "fetchmail-keep.pcap"),
+    out = text("-T", "text", "--mailbox-report", "-", "-r", os.path.join(BOX, "fetchmail-keep.pcap"),
                   "-r", os.path.join(BOX, "dele.pcap"))
     expect("mailbox alice on 127.0.0.1: 2 sessions, 5 messages known by uid" in out, out[-1500:])
     expect("listed 5 uids, 2 new" in out, out)
@@ -124,5 +120,4 @@ def the_report_in_text_tells_the_same_story():
 
 
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

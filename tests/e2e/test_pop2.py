@@ -8,39 +8,25 @@ dissector -> JSON) and compares with that ground truth.
 Usage: test_pop2.py POPSIFT_BINARY [NAME...]
 Prints one line per test and closes with 'pop2: N passed, N failed'.
 """
+import functools
 import json
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-POP2 = os.path.join(ROOT, "samples", "pop2")
-PCAP = os.path.join(POP2, "pop2.pcap")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import Suite, expect  # noqa: E402
+from runner import SAMPLES, Suite, expect, of_type  # noqa: E402
 
+POP2 = os.path.join(SAMPLES, "pop2")
+PCAP = os.path.join(POP2, "pop2.pcap")
 SUITE = Suite("pop2")
-POPSIFT = None  # the binary under test, from the command line
-_cache = {}
 
 
-
-
-def run(*args):
-    """Runs popsift -q on the POP2 capture; returns (events, raw stdout). Every line must be JSON."""
-    key = args
-    if key not in _cache:
-        p = subprocess.run([POPSIFT, "-q", *args, "-r", PCAP], capture_output=True, timeout=600)
-        err = p.stderr.decode("utf-8", "replace")
-        expect(p.returncode == 0 and err == "", f"exit {p.returncode}: {err}")
-        evs = [json.loads(line) for line in p.stdout.decode("utf-8").splitlines()]
-        _cache[key] = (evs, p.stdout)
-    return _cache[key]
-
-
-def of_type(evs, t):
-    return [e for e in evs if e["event_type"] == t]
+@functools.lru_cache(maxsize=None)
+def sift(*args):
+    """popsift -q ARGS -r pop2.pcap (exit 0, nothing on stderr), once per ARGS;
+    returns (events, raw stdout)."""
+    r = SUITE.ok("-q", *args, "-r", PCAP, quiet_stderr=True)
+    return r.events, r.out
 
 
 def sessions(evs):
@@ -69,7 +55,7 @@ def passwords():
 
 @SUITE.test
 def every_retrieved_message_matches_the_servers_log():
-    evs, _ = run()
+    evs, _ = sift()
     got = []
     for idx, sess in enumerate(sessions(evs), 1):
         user = next((a["auth"]["username"] for a in of_type(sess, "auth")), None)
@@ -85,7 +71,7 @@ def every_retrieved_message_matches_the_servers_log():
 
 @SUITE.test
 def the_cut_session_gives_an_incomplete_message_of_the_octets_sent():
-    evs, _ = run()
+    evs, _ = sift()
     cut = sessions(evs)[7]
     m = of_type(cut, "message")[0]["message"]
     expect(m["complete"] is False and m["size"] == 4321 and m["announced_size"] == 9065, m)
@@ -97,7 +83,7 @@ def the_cut_session_gives_an_incomplete_message_of_the_octets_sent():
 
 @SUITE.test
 def nack_gives_the_same_message_twice():
-    evs, _ = run()
+    evs, _ = sift()
     msgs = [e["message"] for e in of_type(sessions(evs)[4], "message")]
     expect(len(msgs) == 2 and msgs[0] == msgs[1] and msgs[0]["number"] == 1, msgs)
 
@@ -106,7 +92,7 @@ def nack_gives_the_same_message_twice():
 
 @SUITE.test
 def helo_logins_with_passwords_unquoted():
-    evs, _ = run("--show-passwords")
+    evs, _ = sift("--show-passwords")
     pw = passwords()
     got = [(a["auth"]["mechanism"], a["auth"]["username"], a["auth"].get("password"),
             a["auth"]["cleartext"], a["auth"]["result"]) for a in of_type(evs, "auth")]
@@ -126,15 +112,15 @@ def helo_logins_with_passwords_unquoted():
 
 @SUITE.test
 def passwords_only_with_show_passwords():
-    _, out = run()
+    _, out = sift()
     expect(b'"password"' not in out and b"sesame" not in out and b"bobpw" not in out, "password leaked")
-    _, out = run("--show-passwords")
+    _, out = sift("--show-passwords")
     expect(b'"password":"open sesame\\\\x"' in out, "alice's password missing with --show-passwords")
 
 
 @SUITE.test
 def every_login_raises_a_cleartext_alert_and_the_wrong_password_auth_failed():
-    evs, _ = run()
+    evs, _ = sift()
     per = [[a["alert"]["signature"] for a in of_type(s, "alert")] for s in sessions(evs)]
     expect(per[1] == ["cleartext-password", "auth-failed"], per)
     expect(all(p == ["cleartext-password"] for i, p in enumerate(per) if i != 1), per)
@@ -145,7 +131,7 @@ def every_login_raises_a_cleartext_alert_and_the_wrong_password_auth_failed():
 
 @SUITE.test
 def every_event_is_pop2_on_port_109():
-    evs, _ = run()
+    evs, _ = sift()
     expect(len(evs) > 0, "no events")
     for e in evs:
         expect(e["app_proto"] == "pop2" and e["dest_port"] == 109 and e["proto"] == "TCP", e)
@@ -153,7 +139,7 @@ def every_event_is_pop2_on_port_109():
 
 @SUITE.test
 def session_summaries_follow_the_dialogue():
-    evs, _ = run()
+    evs, _ = sift()
     ss = [of_type(s, "session")[0]["session"] for s in sessions(evs)]
     expect(len(ss) == 8, len(ss))
     users = [s.get("username") for s in ss]
@@ -173,5 +159,4 @@ def session_summaries_follow_the_dialogue():
 
 
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

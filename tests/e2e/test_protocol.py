@@ -5,38 +5,28 @@ here: KPOP, XTND XMIT, SCRAM, NTLM, RPOP, response codes. Their captures are
 CRAFTED by tests/e2e/craft.py from the RFCs' own examples; the real-traffic
 cases live in test_e2e.py. Usage: test_protocol.py POPSIFT [NAME...]
 """
+import atexit
 import base64
 import hashlib
 import hmac
-import json
 import os
+import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from craft import Capture  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from runner import Suite, expect  # noqa: E402
+from runner import CAPTURES, SAMPLES, Suite, bodies, expect  # noqa: E402
 
 SUITE = Suite("protocol")
-POPSIFT = None  # the binary under test, from the command line
 TMP = tempfile.mkdtemp(prefix="popsift-proto-")
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 
 
-
-
-def run(cap, *args):
-    path = cap.write(os.path.join(TMP, "crafted.pcap"))
-    p = subprocess.run([POPSIFT, "-q", *args, "-r", path], capture_output=True, timeout=120)
-    expect(p.returncode == 0, p.stderr)
-    return [json.loads(l) for l in p.stdout.decode().splitlines()]
-
-
-def of(evs, t):
-    return [e[t] for e in evs if e["event_type"] == t]
+def sift(cap, *args):
+    """The events of popsift -q ARGS on the crafted capture `cap` (exit 0)."""
+    return SUITE.events(*args, "-r", cap.write(os.path.join(TMP, "crafted.pcap")), timeout=120)
 
 
 def b64(b):
@@ -49,12 +39,12 @@ def kpop_v4_preamble_then_pop3_without_a_cleartext_password():
     steps = [("c", b"AUTHV0.1KPOPV0.1" + struct.pack("!I", len(ticket)) + ticket),
              ("s", b"+OK KPOP server ready\r\n"), ("c", b"USER joe\r\n"), ("s", b"+OK\r\n"),
              ("c", b"PASS dummy\r\n"), ("s", b"+OK joe has 0 messages\r\n"), ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
-    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
+    evs = sift(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
     expect(all(e["app_proto"] == "kpop" for e in evs), [e["app_proto"] for e in evs])
-    auth = of(evs, "auth")
+    auth = bodies(evs, "auth")
     expect(len(auth) == 1 and auth[0]["mechanism"] == "KPOP" and auth[0]["username"] == "joe", auth)
-    expect("password" not in auth[0] and not of(evs, "alert"), evs)
-    s = of(evs, "session")[0]
+    expect("password" not in auth[0] and not bodies(evs, "alert"), evs)
+    s = bodies(evs, "session")[0]
     expect(s["authenticated"] and s["anomalies"] == [] and s["end_reason"] == "quit", s)
 
 
@@ -64,19 +54,19 @@ def kpop_v5_preamble_is_walked_by_length():
     steps = [("c", b"\0\0\0\x13KRB5_SENDAUTH_V1.0\0" + struct.pack("!I", 9) + b"KPOPV1.0\0"),
              ("s", b"\0"), ("c", struct.pack("!I", len(apreq)) + apreq),
              ("s", b"\0\0\0\0+OK ready\r\n"), ("c", b"USER joe\r\nPASS x\r\n"), ("s", b"+OK\r\n+OK\r\n")]
-    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)))
-    auth = of(evs, "auth")
+    evs = sift(Capture().session(steps, server=("10.2.0.1", 1109)))
+    auth = bodies(evs, "auth")
     expect(auth[0]["mechanism"] == "KPOP" and auth[0]["result"] == "success", auth)
-    expect(of(evs, "session")[0]["anomalies"] == [], of(evs, "session"))
+    expect(bodies(evs, "session")[0]["anomalies"] == [], bodies(evs, "session"))
 
 
 @SUITE.test
 def kpop_port_without_preamble_reports_the_password():
     steps = [("s", b"+OK ready\r\n"), ("c", b"USER joe\r\nPASS hunter2\r\n"), ("s", b"+OK\r\n+OK\r\n")]
-    evs = run(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
-    expect(of(evs, "auth")[0]["password"] == "hunter2", of(evs, "auth"))
-    expect("cleartext-password" in [a["signature"] for a in of(evs, "alert")], evs)
-    expect("kpop.preamble_missing" in of(evs, "session")[0]["anomalies"], of(evs, "session"))
+    evs = sift(Capture().session(steps, server=("10.2.0.1", 1109)), "--show-passwords")
+    expect(bodies(evs, "auth")[0]["password"] == "hunter2", bodies(evs, "auth"))
+    expect("cleartext-password" in [a["signature"] for a in bodies(evs, "alert")], evs)
+    expect("kpop.preamble_missing" in bodies(evs, "session")[0]["anomalies"], bodies(evs, "session"))
 
 
 @SUITE.test
@@ -87,11 +77,11 @@ def xtnd_xmit_submission_is_a_message_from_the_client():
              ("c", b"XTND XMIT\r\n"), ("s", b"+OK Start sending message.\r\n"),
              ("c", stuffed + b".\r\n"), ("s", b"+OK Message sent successfully\r\n"),
              ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
-    evs = run(Capture().session(steps))
-    m = of(evs, "message")
+    evs = sift(Capture().session(steps))
+    m = bodies(evs, "message")
     expect(len(m) == 1 and m[0]["command"] == "XTND XMIT" and m[0]["complete"], m)
     expect(m[0]["size"] == len(body) and m[0]["sha256"] == hashlib.sha256(body).hexdigest(), m)
-    expect(of(evs, "session")[0]["messages_submitted"] == 1, of(evs, "session"))
+    expect(bodies(evs, "session")[0]["messages_submitted"] == 1, bodies(evs, "session"))
 
 
 @SUITE.test
@@ -104,8 +94,8 @@ def scram_sha_256_record_verifies_with_the_password():
     steps = [("s", b"+OK ready\r\n"), ("c", b"AUTH SCRAM-SHA-256 " + b64(cfirst).encode() + b"\r\n"),
              ("s", b"+ " + b64(sfirst).encode() + b"\r\n"), ("c", b64(cfinal).encode() + b"\r\n"),
              ("s", b"+ " + b64(sfinal).encode() + b"\r\n"), ("c", b"\r\n"), ("s", b"+OK\r\n")]
-    evs = run(Capture().session(steps), "--show-passwords")
-    a = of(evs, "auth")[0]
+    evs = sift(Capture().session(steps), "--show-passwords")
+    a = bodies(evs, "auth")[0]
     expect(a["mechanism"] == "SCRAM-SHA-256" and a["username"] == "user" and a["result"] == "success", a)
     expect(a["hash_format"] == "scram", a)
     _, _, mech, user, iters, salt, authmsg, proof = a["hash"].split("$")
@@ -139,8 +129,8 @@ def ntlm_type3_names_are_decoded_and_v2_line_is_written():
              ("c", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\0").encode() + b"\r\n"),
              ("s", b"+ " + b64(type2).encode() + b"\r\n"), ("c", b64(type3).encode() + b"\r\n"),
              ("s", b"-ERR [AUTH] logon failure\r\n")]
-    evs = run(Capture().session(steps), "--show-passwords")
-    a = of(evs, "auth")[0]
+    evs = sift(Capture().session(steps), "--show-passwords")
+    a = bodies(evs, "auth")[0]
     expect(a["username"] == "Zoë" and a["realm"] == "CORP" and a["workstation"] == "PC1", a)
     expect(a["hashcat_mode"] == 5600 and a["result"] == "failure", a)
     expect(a["hash"] == "Zoë::CORP:0123456789abcdef:" + bytes(range(16)).hex() + ":" + nt[16:].hex(), a["hash"])
@@ -151,27 +141,24 @@ def rpop_and_response_codes_through_the_real_path():
     steps = [("s", b"+OK ready\r\n"), ("c", b"USER mrose\r\n"), ("s", b"+OK\r\n"),
              ("c", b"RPOP rose\r\n"), ("s", b"-ERR [IN-USE] maildrop locked\r\n"),
              ("c", b"USER a\r\nPASS b\r\n"), ("s", b"+OK\r\n-ERR [SYS/TEMP] try later\r\n")]
-    evs = run(Capture().session(steps))
-    auths = of(evs, "auth")
+    evs = sift(Capture().session(steps))
+    auths = bodies(evs, "auth")
     expect(auths[0]["mechanism"] == "RPOP" and auths[0]["trusted_user"] == "rose", auths)
     expect(auths[0]["failure"] == "in-use" and auths[0]["response_code"] == "IN-USE", auths)
     expect(auths[1]["failure"] == "system", auths)
-    sigs = [a["signature"] for a in of(evs, "alert")]
+    sigs = [a["signature"] for a in bodies(evs, "alert")]
     expect("auth-failed" not in sigs and sigs == ["cleartext-password"], sigs)
 
 
 @SUITE.test
 def transactions_pair_every_command_and_redact_secrets():
-    dovecot = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")
-    p = subprocess.run([POPSIFT, "-q", "--transactions", "-r", dovecot], capture_output=True, timeout=60)
-    evs = [json.loads(l) for l in p.stdout.decode().splitlines()]
-    cmds = [e["command"] for e in evs if e["event_type"] == "command"]
+    dovecot = os.path.join(SAMPLES, "dovecot-pop3.pcap")
+    cmds = bodies(SUITE.events("--transactions", "-r", dovecot), "command")
     reqs = [c["request"] for c in cmds]
     expect("PASS <redacted>" in reqs and not any("wonderland" in r for r in reqs), reqs)
     expect(any(r.startswith("RETR") and c["result"] == "success" for r, c in zip(reqs, cmds)), reqs)
-    p = subprocess.run([POPSIFT, "-q", "--transactions", "--show-passwords", "-r", dovecot],
-                       capture_output=True, timeout=60)
-    expect(b'"request":"PASS wonderland"' in p.stdout, "password not shown with --show-passwords")
+    out = SUITE.ok("-q", "--transactions", "--show-passwords", "-r", dovecot).out
+    expect(b'"request":"PASS wonderland"' in out, "password not shown with --show-passwords")
 
 
 @SUITE.test
@@ -184,14 +171,13 @@ def detect_finds_pop_on_other_ports_and_not_redis():
     cap = Capture().session(pop3, server=("10.2.0.1", 2110)).session(
         pop2, client=("10.1.0.2", 40002), server=("10.2.0.2", 2109)).session(
         smtp, client=("10.1.0.3", 40003), server=("10.2.0.3", 25))
-    expect(run(cap) == [], "followed a port that is not POP's without --detect")
-    evs = run(cap, "--detect")
+    expect(sift(cap) == [], "followed a port that is not POP's without --detect")
+    evs = sift(cap, "--detect")
     protos = sorted({(e["dest_port"], e["app_proto"]) for e in evs})
     expect(protos == [(2109, "pop2"), (2110, "pop3")], protos)
-    expect(len(of(evs, "message")) == 1 and len(of(evs, "auth")) == 2, evs)
-    redis = os.path.join(ROOT, "tests", "e2e", "captures", "zeek-redis-50-pings.pcap")
-    p = subprocess.run([POPSIFT, "-q", "--detect", "-r", redis], capture_output=True, timeout=60)
-    expect(p.returncode == 0 and p.stdout == b"", p.stdout[:300])
+    expect(len(bodies(evs, "message")) == 1 and len(bodies(evs, "auth")) == 2, evs)
+    out = SUITE.ok("-q", "--detect", "-r", os.path.join(CAPTURES, "zeek-redis-50-pings.pcap")).out
+    expect(out == b"", out[:300])
 
 
 @SUITE.test
@@ -203,17 +189,15 @@ def brute_force_and_password_spray_alert_once_per_window():
     for i in range(6):  # another client, one password, six users
         cap.session([("s", b"+OK ready\r\n"), ("c", b"USER user%d\r\nPASS Summer2026\r\n" % i),
                      ("s", b"+OK\r\n-ERR [AUTH] no\r\n")], client=("10.8.8.8", 42000 + i))
-    evs = run(cap)
+    evs = sift(cap)
     alerts = [(e["src_ip"], e["alert"]["signature"]) for e in evs if e["event_type"] == "alert"]
     expect(alerts.count(("10.9.9.9", "brute-force")) == 1, alerts)
     expect(alerts.count(("10.8.8.8", "password-spray")) == 1, alerts)
     expect(("10.9.9.9", "password-spray") not in alerts and ("10.8.8.8", "brute-force") not in alerts, alerts)
-    quiet = [e for e in run(cap, "--brute-force-failures", "0", "--spray-users", "0")
+    quiet = [e for e in sift(cap, "--brute-force-failures", "0", "--spray-users", "0")
              if e["event_type"] == "alert" and e["alert"]["signature"] in ("brute-force", "password-spray")]
     expect(quiet == [], quiet)
 
 
-
 if __name__ == "__main__":
-    POPSIFT = os.path.abspath(sys.argv[1])
     sys.exit(SUITE.main())

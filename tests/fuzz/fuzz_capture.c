@@ -54,20 +54,13 @@ struct engine {
 	char path[64]; /* the capture's name: sessions point at it until reasm_finish() */
 };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
 	/* popsift's warnings (truncated files, full tables) would flood the log;
 	   sanitizer and libFuzzer reports write to fd 2 directly and still show. */
 	FILE *null = fopen("/dev/null", "w");
 	if (null)
 		stderr = null;
-	return 0;
 }
 
 static void engine_port(struct engine *e, unsigned port)

@@ -20,6 +20,15 @@ void fuzz_init(void)
 	mime_init();
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_init();
+	fuzz_harness_init();
+	return 0;
+}
+
 bool fuzz_begin(struct fuzz_reader *r, const uint8_t *data, size_t size, uint8_t *flags)
 {
 	if (size == 0)

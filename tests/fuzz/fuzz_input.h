@@ -1,7 +1,7 @@
 /*
- * fuzz_input.h - the input format every dissector harness reads (style.md
- * item 20, after Suricata's fuzz_applayerparserparse), and the event sink the
- * harnesses share.
+ * fuzz_input.h - the input format every dissector harness reads (after
+ * Suricata's fuzz_applayerparserparse: both directions and any chunking in one
+ * input), and the event sink the harnesses share.
  *
  * Input:  flags byte, then chunks separated by the 4-byte magic "FPC0".
  *   - The first chunk goes to the direction given by FUZZ_F_CLIENT_FIRST; the
@@ -56,6 +56,16 @@ struct fuzz_chunk {
 	uint8_t *p; /* data chunks: an exact-size copy the caller frees; NULL for gaps */
 	size_t n;
 };
+
+/*
+ * libFuzzer's entry points. fuzz_input.c defines LLVMFuzzerInitialize() for
+ * every harness: it calls fuzz_init(), then the harness's own
+ * fuzz_harness_init(). Each harness defines fuzz_harness_init() (empty when it
+ * needs nothing more) and LLVMFuzzerTestOneInput().
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_harness_init(void);
 
 /* Once per process, from LLVMFuzzerInitialize(). */
 void fuzz_init(void);
@@ -134,7 +144,8 @@ unsigned long fuzz_touch(struct bytes b);
  *
  * With POPSIFT_FUZZ_DIFF=1 in the environment it runs the input a second time
  * with every data chunk fed one byte at a time and aborts when the JSON
- * written differs: style.md item 18's chunk-boundary safety, on fuzzed input.
+ * written differs: a dissector must give the same events however its stream is
+ * cut (the rule tests/unit/evlog.c checks on known conversations), on fuzzed input.
  * Brute-force alerts are off in that mode (their state spans inputs).
  */
 void fuzz_run_dissector(const struct dissector *d, uint16_t server_port, const uint8_t *data,

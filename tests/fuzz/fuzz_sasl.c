@@ -49,15 +49,8 @@ static uint8_t *sasl_wire(const struct fuzz_chunk *c, bool encode, size_t *n)
 	return out;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+void fuzz_harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_init();
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@ Cleartext passwords from a JSON file, no locking between processes, deletions ke
 memory only, no resource limits beyond a per-connection idle timeout.  It exists because
 Debian packages no POP2 server and popsift needs real POP2 traffic on the wire.
 
-It follows the server state table of RFC 937 strictly (see docs/protocol-notes.md §6):
+It follows the server state table of RFC 937 strictly (see docs/protocol.md §6):
 
   LSTN  -> "+ POP2 <host> test server ready"                        -> AUTH
   AUTH  HELO user password -> "#nnn" (messages in INBOX)              -> MBOX

@@ -1,6 +1,7 @@
 /*
  * hostile.c - writes the hostile captures of issue 7 (tests/e2e/test_hostile.py
  * runs popsift on each): captures built to exhaust memory, time or parsers.
+ * A test tool, built as build/hostile by `make tools`; tests/valgrind.sh uses it too.
  *
  * Every capture except the broken files holds, besides the hostile traffic,
  * one ordinary POP3 session ("the normal session": login, STAT, RETR of a known
@@ -345,6 +346,13 @@ static void conn_say(struct conn *c, int dir, const char *s)
 	conn_send(c, dir, s, strlen(s));
 }
 
+/* A dialogue: turns[] alternate server, client, server, ..., up to a NULL. */
+static void conn_talk(struct conn *c, const char *const *turns)
+{
+	for (int i = 0; turns[i]; i++)
+		conn_say(c, i % 2 ? C2S : S2C, turns[i]);
+}
+
 /* A string literal that may hold NUL bytes. */
 #define SAYB(c, dir, lit) conn_send((c), (dir), (lit), sizeof(lit) - 1)
 
@@ -417,11 +425,10 @@ static void normal_record(uint16_t port)
 	struct conn c;
 	conn_init(&c, NORMAL_CLIENT, NORMAL_PORT, SERVER, port);
 	conn_open(&c);
-	conn_say(&c, S2C, "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n");
-	conn_say(&c, C2S, "USER alice\r\n");
-	conn_say(&c, S2C, "+OK\r\n");
-	conn_say(&c, C2S, "PASS wonderland\r\n");
-	conn_say(&c, S2C, "+OK maildrop has 1 message\r\n");
+	static const char *const login[] = { "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n",
+					     "USER alice\r\n", "+OK\r\n", "PASS wonderland\r\n",
+					     "+OK maildrop has 1 message\r\n", NULL };
+	conn_talk(&c, login);
 	char line[128];
 	snprintf(line, sizeof(line), "+OK 1 %zu\r\n", normal_msg_len);
 	conn_say(&c, C2S, "STAT\r\n");
@@ -617,11 +624,10 @@ static void case_pipeline(struct manifest *m)
 	}
 	normal_spread((n + r) / MSS + 64);
 	conn_open(&c);
-	conn_say(&c, S2C, "+OK ready\r\n");
-	conn_say(&c, C2S, "CAPA\r\n");
-	conn_say(&c, S2C, "+OK\r\nPIPELINING\r\nUSER\r\n.\r\n");
-	conn_say(&c, C2S, "USER mallory\r\nPASS pipes\r\n");
-	conn_say(&c, S2C, "+OK\r\n+OK logged in\r\n");
+	static const char *const login[] = { "+OK ready\r\n", "CAPA\r\n",
+					     "+OK\r\nPIPELINING\r\nUSER\r\n.\r\n",
+					     "USER mallory\r\nPASS pipes\r\n", "+OK\r\n+OK logged in\r\n", NULL };
+	conn_talk(&c, login);
 	conn_send(&c, C2S, burst, n);
 	conn_send(&c, S2C, replies, r);
 	conn_say(&c, C2S, "QUIT\r\n");
@@ -641,13 +647,9 @@ static void case_endless(struct manifest *m)
 	manifest_hostile(m, &b);
 	normal_spread((ENDLESS_BODY + ENDLESS_LIST) / MSS);
 	conn_open(&a);
-	conn_say(&a, S2C, "+OK ready\r\n");
-	conn_say(&a, C2S, "USER eve\r\n");
-	conn_say(&a, S2C, "+OK\r\n");
-	conn_say(&a, C2S, "PASS endless\r\n");
-	conn_say(&a, S2C, "+OK\r\n");
-	conn_say(&a, C2S, "RETR 1\r\n");
-	conn_say(&a, S2C, "+OK 1000 octets\r\n");
+	static const char *const retr[] = { "+OK ready\r\n", "USER eve\r\n", "+OK\r\n", "PASS endless\r\n",
+					    "+OK\r\n", "RETR 1\r\n", "+OK 1000 octets\r\n", NULL };
+	conn_talk(&a, retr);
 	char *body = xmalloc(1 << 20);
 	size_t n = 0;
 	while (n + 64 < (1 << 20))
@@ -656,11 +658,9 @@ static void case_endless(struct manifest *m)
 		conn_send(&a, S2C, body, n);
 	conn_close(&a);
 	conn_open(&b);
-	conn_say(&b, S2C, "+OK ready\r\n");
-	conn_say(&b, C2S, "USER eve\r\nPASS endless\r\n");
-	conn_say(&b, S2C, "+OK\r\n+OK\r\n");
-	conn_say(&b, C2S, "LIST\r\n");
-	conn_say(&b, S2C, "+OK scan listing follows\r\n");
+	static const char *const list[] = { "+OK ready\r\n", "USER eve\r\nPASS endless\r\n", "+OK\r\n+OK\r\n",
+					    "LIST\r\n", "+OK scan listing follows\r\n", NULL };
+	conn_talk(&b, list);
 	n = 0;
 	for (unsigned i = 1; n + 32 < (1 << 20); i++)
 		n += (size_t)snprintf(body + n, (1 << 20) - n, "%u %u\r\n", i, i * 7);
@@ -678,15 +678,14 @@ static void case_bignumbers(struct manifest *m)
 {
 	(void)m;
 	O.every = 0;
+	static const char *const big[] = { "+OK ready\r\n", "USER bob\r\nPASS builder\r\n", "+OK\r\n+OK\r\n",
+					   "LIST 100000\r\nUIDL 99999\r\nDELE 99998\r\n",
+					   "+OK 100000 4096\r\n+OK 99999 uid-99999\r\n+OK deleted\r\n", NULL };
 	struct conn c;
 	for (uint32_t i = 0; i < BIGNUM_SESSIONS; i++) {
 		conn_init(&c, 0x0a900000u + (i >> 10), (uint16_t)(1024 + (i & 1023)), SERVER, 110);
 		conn_open(&c);
-		conn_say(&c, S2C, "+OK ready\r\n");
-		conn_say(&c, C2S, "USER bob\r\nPASS builder\r\n");
-		conn_say(&c, S2C, "+OK\r\n+OK\r\n");
-		conn_say(&c, C2S, "LIST 100000\r\nUIDL 99999\r\nDELE 99998\r\n");
-		conn_say(&c, S2C, "+OK 100000 4096\r\n+OK 99999 uid-99999\r\n+OK deleted\r\n");
+		conn_talk(&c, big);
 	}
 	while (O.next_normal < O.n_normal)
 		normal_tick(true);
@@ -761,11 +760,11 @@ static void case_badbytes(struct manifest *m)
 	conn_close(&c[2]);
 
 	conn_open(&c[3]);
-	conn_say(&c[3], S2C, "+OK ready\r\n");
-	conn_say(&c[3], C2S, "USER \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xf8\x88\x80\x80\x80\r\n");
-	conn_say(&c[3], S2C, "+OK\r\n");
-	conn_say(&c[3], C2S, "PASS \"\\\x01\x1f\x7f\r\n");
-	conn_say(&c[3], S2C, "-ERR \x01\x02\r\n");
+	static const char *const invalid[] = {
+		"+OK ready\r\n", "USER \xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xf8\x88\x80\x80\x80\r\n", "+OK\r\n",
+		"PASS \"\\\x01\x1f\x7f\r\n", "-ERR \x01\x02\r\n", NULL
+	};
+	conn_talk(&c[3], invalid);
 	conn_close(&c[3]);
 }
 
