@@ -40,15 +40,10 @@ $(FUZZ_DISSECTORS:%=$(FUZZ_BUILD)/fuzz_%): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_DISSECTOR=$*_dissector \
 		-o $@ $< tests/fuzz/fuzz_input.c $(FUZZ_BUILD)/libpopsift.a $(LIBS)
 
-$(FUZZ_BUILD)/fuzz_sasl $(FUZZ_BUILD)/fuzz_capture: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c \
+$(FUZZ_BUILD)/fuzz_sasl $(FUZZ_BUILD)/fuzz_capture $(FUZZ_BUILD)/fuzz_capfile \
+		$(FUZZ_BUILD)/fuzz_tls: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c \
 		$(FUZZ_HELPERS) $(FUZZ_BUILD)/libpopsift.a | build-deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tests/fuzz/fuzz_input.c $(FUZZ_BUILD)/libpopsift.a $(LIBS)
-
-# The capture-file reader and the TLS layer take their input whole, not as a conversation:
-# no fuzz_input.c.
-$(FUZZ_BUILD)/fuzz_capfile $(FUZZ_BUILD)/fuzz_tls: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c \
-		$(FUZZ_BUILD)/libpopsift.a | build-deps
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_BUILD)/libpopsift.a $(LIBS)
 
 fuzz: fuzz-build
 	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_HARNESSES)
