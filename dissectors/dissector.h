@@ -34,6 +34,19 @@ struct session_info {
 	uint16_t client_port;
 	uint16_t server_port;
 	bool partial; /* picked up mid-stream: the start of the connection is missing */
+	/*
+	 * The engine's, or NULL. A dissector calls it from data() when its
+	 * protocol hands the connection to a layer beneath it (POP3: STLS
+	 * accepted, RFC 2595 §4): of the buffer that data() call was given, the
+	 * first `used` octets were the dissector's, the rest and every later byte
+	 * of both directions are that layer's. data() returns right after the
+	 * call; what data() is given from then on is what that layer carries
+	 * (the dialogue inside TLS, when the engine can read it). With no engine
+	 * (NULL) the dissector reads on as if the layer carried the bytes as
+	 * they are.
+	 */
+	void (*handover)(void *engine, enum dir dir, size_t used);
+	void *engine;
 };
 
 /* What content detection (--detect) makes of a connection's first bytes. */
@@ -46,6 +59,9 @@ enum probe_verdict {
 struct dissector {
 	const char *name;      /* app_proto: "pop3", "pop2", "kpop" */
 	const uint16_t *ports; /* the server ports it follows by default, ending in 0 */
+	/* Of those, the ports where the connection is TLS from its first byte
+	   (POP3S, 995), ending in 0; NULL: none. */
+	const uint16_t *tls_ports;
 	/*
 	 * Judges a connection on a port it is not known to use, from the first
 	 * bytes each side sent (the client's in to_server, the server's in

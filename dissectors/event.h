@@ -145,12 +145,95 @@ struct ev_message_end {
 
 #define EV_MESSAGE_END_POINTERS(X)
 
+/* Weakness of a cipher suite (ev_tls.cipher_weakness), one bit each. */
+#define EV_TLS_WEAK_NULL 0x01   /* no encryption */
+#define EV_TLS_WEAK_EXPORT 0x02 /* export grade */
+#define EV_TLS_WEAK_RC4 0x04
+#define EV_TLS_WEAK_DES 0x08    /* single DES */
+#define EV_TLS_WEAK_3DES 0x10
+#define EV_TLS_WEAK_ANON 0x20   /* anonymous key exchange: no authentication */
+
+/* The kind of a certificate's subject alternative name (ev_tls.san_types). */
+enum ev_san { EV_SAN_DNS, EV_SAN_IP, EV_SAN_EMAIL, EV_SAN_URI, EV_SAN_COUNT };
+
+/*
+ * TLS on the connection. The POP3 dissector emits it for an STLS that was
+ * refused or never answered (command and result only). The session layer
+ * emits one per TLS session (after STLS, or from the first byte), when its
+ * handshake is over as far as the capture shows it, with handshake set and
+ * what the handshake showed; strings are NUL-terminated, wire strings (sni,
+ * alpn, san) raw. Versions are the wire's (0x0303: TLS 1.2), 0 when unknown.
+ */
 struct ev_tls {
-	const char *command; /* "STLS" */
-	enum auth_result result;
+	const char *command;     /* "STLS"; NULL for TLS from the first byte */
+	enum auth_result result; /* of STLS: a TLS session after it is its success */
+	bool handshake;          /* a TLS session: the fields below are set */
+	bool client_hello;       /* seen: client_version, sni, alpn_offered, ja3, ja4 */
+	bool server_hello;       /* seen: version, cipher_suite, ja3s, resumed */
+	uint16_t client_version; /* the highest the client offered */
+	uint16_t version;        /* negotiated */
+	const char *client_version_name; /* "TLS 1.3", ...; "unknown" */
+	const char *version_name;
+	const char *cipher_suite; /* IANA name, or "unknown(0x....)" */
+	uint16_t cipher_suite_id;
+	unsigned cipher_weakness; /* EV_TLS_WEAK_* */
+	bool sni_present;
+	struct bytes sni;
+	struct bytes alpn_offered; /* the client's names, comma-joined */
+	struct bytes alpn;         /* the server's choice (TLS 1.3: only with keys) */
+	bool resumed;
+	const char *resumption; /* "none", "session-id", "ticket", "psk" */
+	bool hello_retry;
+	bool encrypt_then_mac;
+	bool extended_master_secret;
+	const char *ja3;         /* hex MD5 of ja3_string (the published JA3) */
+	const char *ja3_string;
+	bool ja3_truncated;      /* ja3_string was cut (the hash covers all) */
+	const char *ja3s;
+	const char *ja3s_string;
+	const char *ja4;         /* FoxIO's JA4 */
+	/* The server certificate: "parsed" (the fields below), or why there is
+	   none: "none", "encrypted" (TLS 1.3 without keys), "not-sent"
+	   (resumed), "empty", "unparsable", "compressed". */
+	const char *certificate_status;
+	const char *subject;          /* one line, "C=.., O=.., CN=.." */
+	const char *issuer;
+	const char *serial;           /* upper-case hex */
+	const char *sha256;           /* of the DER, lower-case hex */
+	int64_t not_before;           /* seconds since 1970-01-01 UTC */
+	int64_t not_after;
+	bool self_signed;
+	const struct bytes *san;      /* subject alternative names, n_san of them */
+	const uint8_t *san_types;     /* enum ev_san of each */
+	size_t n_san;
+	bool san_truncated;
+	unsigned chain_length;        /* certificates the server sent */
+	bool decrypted;               /* the session's keys are at hand: its plaintext is read */
+	const char *decryption;       /* why or why not: "active", "no-keylog", "no-keys", ... */
 };
 
-#define EV_TLS_POINTERS(X) X(STR, command, _)
+#define EV_TLS_POINTERS(X) \
+	X(STR, command, _) \
+	X(STR, client_version_name, _) \
+	X(STR, version_name, _) \
+	X(STR, cipher_suite, _) \
+	X(BYTES, sni, _) \
+	X(BYTES, alpn_offered, _) \
+	X(BYTES, alpn, _) \
+	X(STR, resumption, _) \
+	X(STR, ja3, _) \
+	X(STR, ja3_string, _) \
+	X(STR, ja3s, _) \
+	X(STR, ja3s_string, _) \
+	X(STR, ja4, _) \
+	X(STR, certificate_status, _) \
+	X(STR, subject, _) \
+	X(STR, issuer, _) \
+	X(STR, serial, _) \
+	X(STR, sha256, _) \
+	X(BYTES_ARRAY, san, n_san) \
+	X(SPAN, san_types, n_san) \
+	X(STR, decryption, _)
 
 /* One request/response pair (for --transactions). */
 struct ev_command {
@@ -199,10 +282,8 @@ struct ev_session {
 	size_t n_folders;
 	struct bytes username;
 	bool authenticated;
-	bool tls;
 	bool sasl_layer; /* a SASL security layer wrapped the rest of the connection */
 	bool quit;      /* the client's QUIT was acknowledged */
-	bool encrypted; /* the connection was TLS from its first byte */
 	const char *state; /* protocol state at the end, e.g. "TRANSACTION" */
 	bool state_inferred; /* deduced from replies (mid-stream start or a gap), not seen */
 	uint32_t commands;

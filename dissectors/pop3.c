@@ -3,8 +3,9 @@
  * pipelining, RFC 2595 STLS, RFC 5034 AUTH (decoded by sasl.c).
  *
  * Owns one connection's POP3 state: the session phase (AUTHORIZATION,
- * TRANSACTION, UPDATE), what the wire carries beneath it (text, TLS, a SASL
- * security layer), how the server's bytes are read (status lines, multi-line
+ * TRANSACTION, UPDATE), what its bytes are (text; after STLS, a layer beneath
+ * that the engine reads, so what it then gives is the dialogue inside TLS; a
+ * SASL security layer), how the server's bytes are read (status lines, multi-line
  * lines, or a message body) and the XTND XMIT submission. Each of these has
  * one setter (pop3_set_*), traced under POPSIFT_TRACE (trace.h). It sees bytes
  * per direction and emits events; it knows nothing of libnids, JSON or files.
@@ -69,16 +70,18 @@ static const char *const pop3_phase_names[] = {
 _Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of step");
 
 /*
- * wire: what the connection carries beneath POP3. Only TEXT is read. After
- * STLS +OK it is TLS_PENDING until the next bytes decide (TLS, or TEXT again);
- * TLS_IMPLICIT is TLS from the first byte (POP3S); SASL_LAYER is a SASL
- * security layer negotiated by AUTH.
+ * wire: what the dissector's bytes are. TEXT is read. HANDOVER: STLS was
+ * accepted in the bytes being read; the rest of them, and every later byte,
+ * belong to a layer beneath POP3 (TLS, RFC 2595 §4), which the engine is told
+ * of (session_info.handover); then TEXT again, for what the engine gives from
+ * then on is the dialogue inside that layer. The dissector knows no more of
+ * TLS. SASL_LAYER is a SASL security layer negotiated by AUTH: nothing more is
+ * read.
  */
-enum pop3_wire { POP3_WIRE_TEXT, POP3_WIRE_TLS_PENDING, POP3_WIRE_TLS, POP3_WIRE_TLS_IMPLICIT,
-		 POP3_WIRE_SASL_LAYER, POP3_WIRE_COUNT };
+enum pop3_wire { POP3_WIRE_TEXT, POP3_WIRE_HANDOVER, POP3_WIRE_SASL_LAYER, POP3_WIRE_COUNT };
 static const char *const pop3_wire_names[] = {
-	[POP3_WIRE_TEXT] = "TEXT", [POP3_WIRE_TLS_PENDING] = "TLS-PENDING", [POP3_WIRE_TLS] = "TLS",
-	[POP3_WIRE_TLS_IMPLICIT] = "TLS-IMPLICIT", [POP3_WIRE_SASL_LAYER] = "SASL-LAYER",
+	[POP3_WIRE_TEXT] = "TEXT", [POP3_WIRE_HANDOVER] = "HANDOVER",
+	[POP3_WIRE_SASL_LAYER] = "SASL-LAYER",
 };
 _Static_assert(ARRAY_LEN(pop3_wire_names) == POP3_WIRE_COUNT, "wire names out of step");
 
@@ -135,7 +138,7 @@ struct pop3 {
 		bool resync[DIR_COUNT]; /* after a gap: skip to a line that can be trusted */
 		struct dotbody body;    /* the message in flight, whichever side sends it */
 		bool body_unsure;       /* it began while replies may be matched to the wrong commands */
-		bool seen_bytes;        /* any byte yet: the first one tells implicit TLS */
+		bool upgraded;          /* STLS accepted: the bytes since come from beneath */
 		bool gapped;            /* bytes of this session were lost */
 		bool after_quit_reported;
 	} rd;
@@ -182,16 +185,16 @@ STATE_SETTER(pop3_set_wire, struct pop3, wire, enum pop3_wire, "pop3 wire", pop3
 STATE_SETTER(pop3_set_srv, struct pop3, srv, enum pop3_srv, "pop3 server reading", pop3_srv_names)
 STATE_SETTER(pop3_set_xmit, struct pop3, xmit, enum pop3_xmit, "pop3 xmit", pop3_xmit_names)
 
-/* False once the rest of the connection is encrypted or wrapped. */
+/* False while the bytes being read are not POP3's own, or for good after a SASL layer. */
 static bool pop3_is_text(const struct pop3 *p)
 {
 	return p->wire == POP3_WIRE_TEXT;
 }
 
-/* Nothing more to read: TLS or a SASL layer took the connection for good. */
+/* Nothing more to read: a SASL layer took the connection for good. */
 static bool pop3_is_opaque(const struct pop3 *p)
 {
-	return p->wire != POP3_WIRE_TEXT && p->wire != POP3_WIRE_TLS_PENDING;
+	return p->wire == POP3_WIRE_SASL_LAYER;
 }
 
 /* Logged in: only a login (seen or inferred) leads past AUTHORIZATION. */
@@ -200,23 +203,15 @@ static bool pop3_authenticated(const struct pop3 *p)
 	return p->phase == POP3_PH_TRANSACTION || p->phase == POP3_PH_UPDATE;
 }
 
-static bool pop3_tls(const struct pop3 *p)
-{
-	return p->wire == POP3_WIRE_TLS_PENDING || p->wire == POP3_WIRE_TLS ||
-	       p->wire == POP3_WIRE_TLS_IMPLICIT;
-}
-
 /* A valid Kerberos preamble authenticated this session (KPOP). */
 static bool pop3_kerberos(const struct pop3 *p)
 {
 	return p->kpop.result == KPOP_RESULT_OK;
 }
 
-/* The state the session summary reports. */
+/* The state the session summary reports (output says "TLS" when it could not read inside). */
 static const char *pop3_state_name(const struct pop3 *p)
 {
-	if (pop3_tls(p))
-		return "TLS";
 	if (p->wire == POP3_WIRE_SASL_LAYER)
 		return pop3_wire_names[p->wire];
 	return pop3_phase_names[p->phase];
@@ -287,7 +282,7 @@ static void pop3_emit_auth(struct pop3 *p, struct ev_auth *a)
 		a->response_code = code;
 	if (a->result == AUTH_RESULT_FAILURE && !a->failure)
 		a->failure = pop3_failure_kind(a->response_code);
-	a->stls_offered = p->server.stls_offered && !pop3_tls(p);
+	a->stls_offered = p->server.stls_offered && !p->rd.upgraded;
 	struct event ev = { .type = EV_AUTH };
 	ev.u.auth = *a;
 	sink_emit(p->sink, &ev);
@@ -418,14 +413,21 @@ static void pop3_reply_auth(struct pop3 *p, const struct pop3_reply *r)
 
 /* ---- replies to the other commands ----------------------------------- */
 
+/*
+ * STLS accepted: the bytes after this +OK line are the layer beneath's
+ * (pop3_data tells the engine where they begin), and the engine reports the
+ * TLS session. Refused or unanswered: the tls event says so here.
+ */
 static void pop3_reply_stls(struct pop3 *p, const struct pop3_reply *r)
 {
+	if (r->status == POP3_ST_OK) {
+		pop3_set_wire(p, POP3_WIRE_HANDOVER);
+		return;
+	}
 	struct event ev = { .type = EV_TLS };
 	ev.u.tls.command = "STLS";
 	ev.u.tls.result = pop3_result(r);
 	sink_emit(p->sink, &ev);
-	if (r->status == POP3_ST_OK)
-		pop3_set_wire(p, POP3_WIRE_TLS_PENDING);
 }
 
 static void pop3_reply_quit(struct pop3 *p, const struct pop3_reply *r)
@@ -941,24 +943,22 @@ static size_t pop3_read(struct pop3 *p, enum dir dir, const uint8_t *buf, size_t
 /* ---- the dissector interface ----------------------------------------- */
 
 /*
- * A TLS record (handshake, type 22) where text was expected. The first byte
- * alone decides, so the verdict never depends on how the bytes were split
- * (a chunk may hold a single byte); 0x16 never starts a POP3 line.
+ * STLS was accepted while reading dir's bytes: the first `used` of them were
+ * POP3's. What the client had sent beyond its STLS line, and any line begun,
+ * is not POP3 (a client must wait for the +OK, RFC 2595 §4). The engine is
+ * told where the layer beneath begins, and returns; without an engine the
+ * rest is read on, as if that layer carried it unchanged.
  */
-static bool pop3_is_tls_record(const uint8_t *buf, size_t len)
+static bool pop3_hand_over(struct pop3 *p, enum dir dir, size_t used)
 {
-	return len >= 1 && buf[0] == 0x16;
-}
-
-/* After STLS +OK: a ClientHello confirms TLS; anything else resumes text. */
-static void pop3_tls_decide(struct pop3 *p, enum dir dir, const uint8_t *buf, size_t len)
-{
-	if (pop3_is_tls_record(buf, len)) {
-		pop3_set_wire(p, POP3_WIRE_TLS);
-		return;
-	}
-	emit_anomaly(p->sink, ANOM_TLS_NO_HELLO, dir, NULL, 0); /* no sample: it would depend on chunking */
+	for (int d = 0; d < DIR_COUNT; d++)
+		linebuf_reset(&p->rd.lb[d]);
+	p->rd.upgraded = true;
 	pop3_set_wire(p, POP3_WIRE_TEXT);
+	if (!p->info->handover)
+		return false;
+	p->info->handover(p->info->engine, dir, used);
+	return true;
 }
 
 /*
@@ -1004,18 +1004,6 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 	struct pop3 *p = st;
 	if (len == 0 || pop3_is_opaque(p))
 		return;
-	if (!p->rd.seen_bytes) {
-		p->rd.seen_bytes = true;
-		if (pop3_is_tls_record(buf, len)) { /* implicit TLS (POP3S) from the first byte */
-			pop3_set_wire(p, POP3_WIRE_TLS_IMPLICIT);
-			return;
-		}
-	}
-	if (p->wire == POP3_WIRE_TLS_PENDING) {
-		pop3_tls_decide(p, dir, buf, len);
-		if (pop3_is_opaque(p))
-			return;
-	}
 	if (!kpop_passes(&p->kpop, dir))
 		pop3_kpop_feed(p, dir, &buf, &len);
 	if (len == 0 || !kpop_passes(&p->kpop, dir))
@@ -1026,15 +1014,10 @@ static void pop3_data(void *st, enum dir dir, const uint8_t *buf, size_t len)
 	}
 	for (;;) {
 		size_t rest = pop3_read(p, dir, buf, len);
-		if (rest == 0 || p->wire != POP3_WIRE_TLS_PENDING)
+		if (p->wire != POP3_WIRE_HANDOVER || pop3_hand_over(p, dir, len - rest))
 			return;
-		/* STLS was accepted inside this chunk: the bytes after its reply
-		   decide, as they would had they come in a chunk of their own. */
 		buf += len - rest;
 		len = rest;
-		pop3_tls_decide(p, dir, buf, len);
-		if (pop3_is_opaque(p))
-			return;
 	}
 }
 
@@ -1137,10 +1120,8 @@ static void pop3_emit_session(struct pop3 *p, enum end_reason why)
 	s->n_capabilities = p->server.n_caps;
 	s->username = bstr_bytes(&p->login.session_user);
 	s->authenticated = pop3_authenticated(p);
-	s->tls = pop3_tls(p);
 	s->sasl_layer = p->wire == POP3_WIRE_SASL_LAYER;
 	s->quit = p->quit;
-	s->encrypted = p->wire == POP3_WIRE_TLS_IMPLICIT;
 	s->state = pop3_state_name(p);
 	s->state_inferred = p->state_inferred;
 	s->commands = p->totals.commands;
@@ -1244,12 +1225,14 @@ static void pop3_destroy(void *st)
 	free(p);
 }
 
-/* 995 is POP3S: TLS from the first byte, reported as an encrypted session. */
+/* 995 is POP3S: TLS from the first byte (the engine reads it, docs/tls.md). */
 static const uint16_t pop3_ports[] = { 110, 995, 0 };
+static const uint16_t pop3s_ports[] = { 995, 0 };
 static const uint16_t kpop_ports[] = { 1109, 0 };
 
 const struct dissector pop3_dissector = {
-	.name = "pop3", .ports = pop3_ports, .probe = pop3_probe, .create = pop3_create,
+	.name = "pop3", .ports = pop3_ports, .tls_ports = pop3s_ports, .probe = pop3_probe,
+	.create = pop3_create,
 	.data = pop3_data, .gap = pop3_gap, .end = pop3_end, .destroy = pop3_destroy,
 };
 

@@ -131,6 +131,13 @@ static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, c
 	jw_string(w, "TCP");
 	jw_key(w, "app_proto");
 	jw_string(w, f->app_proto ? f->app_proto : "pop3");
+	if (f->tls == FLOW_TLS_DECRYPTED && strcmp(type, "tls") != 0) {
+		/* read inside TLS, decrypted: the tls event's own body says it there */
+		jw_key(w, "tls");
+		jw_begin_object(w);
+		jw_field_bool(w, "decrypted", true);
+		jw_end_object(w);
+	}
 	jw_key(w, type);
 	jw_begin_object(w);
 }
@@ -151,7 +158,7 @@ static void json_auth(struct writer *wr, const struct flow *f, const struct ev_a
 	json_begin(j, &w, f, "auth");
 	jw_field_text(&w, "mechanism", a->mechanism);
 	jw_field_bytes(&w, "username", a->username);
-	jw_field_bool(&w, "cleartext", a->cleartext);
+	jw_field_bool(&w, "cleartext", auth_cleartext_on_wire(a, f));
 	jw_field_text(&w, "result", auth_result_name(a->result));
 	if (a->reply.n || a->result != AUTH_RESULT_UNKNOWN)
 		jw_field_bytes(&w, "reply", a->reply);
@@ -161,7 +168,7 @@ static void json_auth(struct writer *wr, const struct flow *f, const struct ev_a
 		jw_field_text(&w, "failure", a->failure);
 	if (a->trusted_user.n)
 		jw_field_bytes(&w, "trusted_user", a->trusted_user);
-	if (a->stls_offered)
+	if (auth_stls_ignored(a, f))
 		jw_field_bool(&w, "stls_offered", true);
 	if (a->challenge.n)
 		jw_field_bytes(&w, "challenge", a->challenge);
@@ -277,13 +284,124 @@ static void json_message(struct writer *wr, const struct flow *f, const struct m
 	json_end(j, &w);
 }
 
+/* Seconds since 1970 as "2024-11-14T22:13:20Z". */
+static void json_field_epoch(struct jw *w, const char *key, int64_t sec)
+{
+	char buf[40];
+	struct tm tm;
+	time_t t = (time_t)sec;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, sizeof(buf), "%lld", (long long)sec);
+	jw_field_text(w, key, buf);
+}
+
+/* A JA3 or JA3S: its hash and the string hashed. */
+static void json_ja3(struct jw *w, const char *key, const char *hash, const char *string, bool cut)
+{
+	jw_key(w, key);
+	jw_begin_object(w);
+	jw_field_text(w, "hash", hash);
+	jw_field_text(w, "string", string);
+	if (cut)
+		jw_field_bool(w, "truncated", true);
+	jw_end_object(w);
+}
+
+/* The certificate's subject alternative names by kind, as Zeek's x509.log has them. */
+static void json_san(struct jw *w, const struct ev_tls *t)
+{
+	static const char *const kinds[EV_SAN_COUNT] = { "dns", "ip", "email", "uri" };
+	jw_key(w, "san");
+	jw_begin_object(w);
+	for (unsigned k = 0; k < EV_SAN_COUNT; k++) {
+		bool any = false;
+		for (size_t i = 0; i < t->n_san; i++) {
+			if (t->san_types[i] != k)
+				continue;
+			if (!any) {
+				jw_key(w, kinds[k]);
+				jw_begin_array(w);
+				any = true;
+			}
+			jw_bytes(w, t->san[i]);
+		}
+		if (any)
+			jw_end_array(w);
+	}
+	jw_end_object(w);
+}
+
+/* The server certificate, or null (certificate_status says why). */
+static void json_certificate(struct jw *w, const struct ev_tls *t)
+{
+	jw_key(w, "certificate");
+	if (!t->sha256) {
+		jw_null(w);
+		return;
+	}
+	jw_begin_object(w);
+	jw_field_bytes(w, "subject", bytes_of(t->subject, strlen(t->subject)));
+	jw_field_bytes(w, "issuer", bytes_of(t->issuer, strlen(t->issuer)));
+	jw_field_text(w, "serial", t->serial);
+	json_field_epoch(w, "not_before", t->not_before);
+	json_field_epoch(w, "not_after", t->not_after);
+	jw_field_text(w, "sha256", t->sha256);
+	jw_field_bool(w, "self_signed", t->self_signed);
+	json_san(w, t);
+	if (t->san_truncated)
+		jw_field_bool(w, "san_truncated", true);
+	jw_field_int(w, "chain_length", t->chain_length);
+	jw_end_object(w);
+}
+
+/* What a TLS session's handshake showed, EVE style (Suricata's tls, Zeek's ssl.log). */
+static void json_tls_session(struct jw *w, const struct ev_tls *t)
+{
+	if (t->server_hello) {
+		jw_field_text(w, "version", t->version_name);
+		jw_field_text(w, "cipher_suite", t->cipher_suite);
+	}
+	if (t->client_hello) {
+		jw_field_text(w, "client_version", t->client_version_name);
+		if (t->sni_present)
+			jw_field_bytes(w, "sni", t->sni);
+		if (t->alpn_offered.n)
+			jw_field_bytes(w, "alpn_offered", t->alpn_offered);
+	}
+	if (t->alpn.n)
+		jw_field_bytes(w, "alpn", t->alpn);
+	if (t->server_hello) {
+		jw_field_bool(w, "resumed", t->resumed);
+		if (t->resumed)
+			jw_field_text(w, "resumption", t->resumption);
+		if (t->hello_retry)
+			jw_field_bool(w, "hello_retry", true);
+		jw_field_bool(w, "encrypt_then_mac", t->encrypt_then_mac);
+		jw_field_bool(w, "extended_master_secret", t->extended_master_secret);
+	}
+	if (t->client_hello) {
+		json_ja3(w, "ja3", t->ja3, t->ja3_string, t->ja3_truncated);
+		jw_field_text(w, "ja4", t->ja4);
+	}
+	if (t->server_hello)
+		json_ja3(w, "ja3s", t->ja3s, t->ja3s_string, false);
+	json_certificate(w, t);
+	jw_field_text(w, "certificate_status", t->certificate_status);
+	jw_field_bool(w, "decrypted", t->decrypted);
+	jw_field_text(w, "decryption", t->decryption);
+}
+
 static void json_tls(struct writer *wr, const struct flow *f, const struct ev_tls *t)
 {
 	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "tls");
-	jw_field_text(&w, "command", t->command);
-	jw_field_text(&w, "result", auth_result_name(t->result));
+	if (t->command) {
+		jw_field_text(&w, "command", t->command);
+		jw_field_text(&w, "result", auth_result_name(t->result));
+	}
+	if (t->handshake)
+		json_tls_session(&w, t);
 	json_end(j, &w);
 }
 
@@ -394,8 +512,8 @@ static void json_session(struct writer *wr, const struct flow *f, const struct s
 	if (s->username.n)
 		jw_field_bytes(&w, "username", s->username);
 	jw_field_bool(&w, "authenticated", s->authenticated);
-	jw_field_bool(&w, "tls", s->tls);
-	jw_field_bool(&w, "encrypted", s->encrypted);
+	jw_field_bool(&w, "tls", r->tls);
+	jw_field_bool(&w, "encrypted", r->encrypted);
 	jw_field_bool(&w, "sasl_layer", s->sasl_layer);
 	jw_field_text(&w, "state", s->state);
 	if (s->state_inferred)

@@ -261,14 +261,31 @@ unsigned long output_events_written(const struct output *o)
 				(o)->writers[i_]->ops->op((o)->writers[i_], (f), (rec)); \
 	} while (0)
 
-/* A login, then the alerts it raises: of its own (alerts.c) and across sessions (bruteforce.c). */
+/*
+ * A login, then the alerts it raises: of its own (alerts.c) and across
+ * sessions (bruteforce.c). A secret read inside decrypted TLS did not cross
+ * the network in clear (records.h): the policy sees the login as on the wire.
+ */
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
 	OUT_WRITE(s->o, auth, s->flow, a);
+	struct ev_auth wire = *a;
+	wire.cleartext = auth_cleartext_on_wire(a, s->flow);
+	wire.stls_offered = auth_stls_ignored(a, s->flow);
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
-	size_t n = alerts_for_auth(a, alerts);
+	size_t n = alerts_for_auth(&wire, alerts);
 	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
 		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
+	for (size_t i = 0; i < n; i++)
+		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
+}
+
+/* A TLS session (or an STLS that led to none), then the alerts its handshake raises. */
+static void out_tls(struct out_session *s, const struct ev_tls *t)
+{
+	OUT_WRITE(s->o, tls, s->flow, t);
+	struct alert_record alerts[ALERTS_PER_TLS_MAX];
+	size_t n = alerts_for_tls(t, s->flow->now.tv_sec, alerts);
 	for (size_t i = 0; i < n; i++)
 		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }
@@ -548,15 +565,24 @@ static void out_anomaly(struct out_session *s, const struct ev_anomaly *a)
 		memcpy(r->sample, a->sample.p, r->sample_n);
 }
 
-/* The dissector's summary, with why the session ended and its anomalies. */
+/*
+ * The dissector's summary, with why the session ended, its anomalies and its
+ * TLS: a session whose TLS could not be read ends in state "TLS", whatever
+ * the dissector saw before it.
+ */
 static void out_session_summary(struct out_session *s, const struct ev_session *e)
 {
+	const struct flow *f = s->flow;
 	struct session_record r = {
 		.summary = *e,
-		.end_reason = e->quit ? "quit" : end_reason_name(s->flow->end_reason),
+		.tls = f->tls != FLOW_TLS_NONE,
+		.encrypted = f->tls_implicit,
+		.end_reason = e->quit ? "quit" : end_reason_name(f->end_reason),
 		.anomalies = s->anoms,
 		.n_anomalies = s->n_anoms,
 	};
+	if (f->tls == FLOW_TLS_PENDING || f->tls == FLOW_TLS_ENCRYPTED)
+		r.summary.state = "TLS";
 	OUT_WRITE(s->o, session, s->flow, &r);
 }
 
@@ -568,7 +594,7 @@ static void out_emit(struct event_sink *sink, const struct event *ev)
 	case EV_MESSAGE_BEGIN: out_message_begin(s, &ev->u.message_begin); break;
 	case EV_MESSAGE_DATA: out_message_data(s, &ev->u.message_data); break;
 	case EV_MESSAGE_END: out_message_end(s, &ev->u.message_end); break;
-	case EV_TLS: OUT_WRITE(s->o, tls, s->flow, &ev->u.tls); break;
+	case EV_TLS: out_tls(s, &ev->u.tls); break;
 	case EV_COMMAND:
 		if (s->o->commands)
 			OUT_WRITE(s->o, command, s->flow, &ev->u.command);

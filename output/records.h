@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../dissectors/event.h"
+#include "../src/flow.h"
 
 #define RECORD_ATTACHMENTS_MAX 256 /* attachments listed per message; more set the flag */
 
@@ -84,12 +85,34 @@ struct anomaly_record {
 	size_t sample_n;
 };
 
-/* A session's end: the dissector's summary, with what output adds to it. */
+/*
+ * A session's end: the dissector's summary (its state "TLS" when TLS hid the
+ * rest of the session), with what output adds to it.
+ */
 struct session_record {
 	struct ev_session summary;
+	bool tls;               /* TLS on the connection: after STLS, or from the first byte */
+	bool encrypted;         /* TLS from the first byte (POP3S) */
 	const char *end_reason; /* "quit" (the client's QUIT acknowledged), else the flow's */
 	const struct anomaly_record *anomalies; /* one per id, in order of first sight */
 	size_t n_anomalies;
 };
+
+/*
+ * Whether a login's secret crossed the network readable by anyone on the
+ * path: the dissector read it in its bytes (ev_auth.cleartext, which stays the
+ * dissector's), and those bytes were not plaintext popsift decrypted from TLS
+ * with the session's keys.
+ */
+static inline bool auth_cleartext_on_wire(const struct ev_auth *a, const struct flow *f)
+{
+	return a->cleartext && f->tls != FLOW_TLS_DECRYPTED;
+}
+
+/* An STLS offer the login ignored: a login inside TLS ignored nothing. */
+static inline bool auth_stls_ignored(const struct ev_auth *a, const struct flow *f)
+{
+	return a->stls_offered && f->tls != FLOW_TLS_DECRYPTED;
+}
 
 #endif

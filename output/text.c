@@ -1,9 +1,11 @@
 /*
  * text.c - the human summary (-T text), a writer (writer.h) of logins: one
  * line per login as it happens, then per server a table of the users and
- * mechanisms seen, sorted. Owns the table's data (one row per server, user and
- * mechanism); passwords appear only with --show-passwords, as in JSON. Also
- * the --mailbox-report's text form.
+ * mechanisms seen, sorted, and per server that spoke TLS a table of its
+ * versions and cipher suites and its certificates' expiry. Owns the tables'
+ * data (one row per server, user and mechanism; per server, version and
+ * cipher; per server and certificate); passwords appear only with
+ * --show-passwords, as in JSON. Also the --mailbox-report's text form.
  */
 #include "text.h"
 
@@ -24,12 +26,33 @@ struct text_row {
 	bool cleartext;
 };
 
+/* TLS sessions of one server with one version and cipher suite. */
+struct text_tls_row {
+	char *server;
+	char *version;
+	char *cipher;
+	unsigned sessions, decrypted;
+};
+
+/* One certificate one server presented; expiry as of the capture's time. */
+struct text_cert_row {
+	char *server;
+	char sha256[65];
+	char *subject, *issuer;
+	int64_t not_after;
+	bool self_signed, expired, not_yet_valid;
+};
+
 struct text_out {
 	struct writer w; /* first: output.c sees only this */
 	FILE *fp;
 	bool show_passwords;
 	struct text_row *rows;
 	size_t n, cap;
+	struct text_tls_row *tls;
+	size_t n_tls, cap_tls;
+	struct text_cert_row *certs;
+	size_t n_certs, cap_certs;
 };
 
 /* Wire bytes made printable: the \xNN rule, and control characters escaped too. */
@@ -90,8 +113,9 @@ static void text_auth(struct writer *w, const struct flow *f, const struct ev_au
 	snprintf(client, sizeof(client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u", f->client_ip, f->client_port);
 	snprintf(server, sizeof(server), strchr(f->server_ip, ':') ? "[%s]:%u" : "%s:%u", f->server_ip, f->server_port);
 	char *user = text_str(a->username);
+	bool clear = auth_cleartext_on_wire(a, f);
 	fprintf(t->fp, "%s  %-21s -> %-21s %-4s  %-12s %-24s %-7s%s", when, client, server, f->app_proto,
-		a->mechanism, user[0] ? user : "-", auth_result_name(a->result), a->cleartext ? "  CLEARTEXT" : "");
+		a->mechanism, user[0] ? user : "-", auth_result_name(a->result), clear ? "  CLEARTEXT" : "");
 	if (a->result == AUTH_RESULT_FAILURE && a->failure && strcmp(a->failure, "credentials") != 0)
 		fprintf(t->fp, "  (%s)", a->failure);
 	if (t->show_passwords && a->cleartext) {
@@ -107,7 +131,72 @@ static void text_auth(struct writer *w, const struct flow *f, const struct ev_au
 	r->ok += a->result == AUTH_RESULT_SUCCESS;
 	r->failed += a->result == AUTH_RESULT_FAILURE;
 	r->unknown += a->result == AUTH_RESULT_UNKNOWN;
-	r->cleartext |= a->cleartext;
+	r->cleartext |= clear;
+}
+
+/* Room for one more element of an array of `size`-octet rows; false when out of memory. */
+static bool text_room(void **rows, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *r = realloc(*rows, c * size);
+	if (!r)
+		return false;
+	*rows = r;
+	*cap = c;
+	return true;
+}
+
+static void text_tls_count(struct text_out *t, const char *server, const struct ev_tls *e)
+{
+	for (size_t i = 0; i < t->n_tls; i++) {
+		struct text_tls_row *r = &t->tls[i];
+		if (!strcmp(r->server, server) && !strcmp(r->version, e->version_name) &&
+		    !strcmp(r->cipher, e->cipher_suite)) {
+			r->sessions++;
+			r->decrypted += e->decrypted;
+			return;
+		}
+	}
+	if (!text_room((void **)&t->tls, t->n_tls, &t->cap_tls, sizeof(*t->tls)))
+		return;
+	t->tls[t->n_tls++] = (struct text_tls_row){ strdup(server), strdup(e->version_name),
+						    strdup(e->cipher_suite), 1, e->decrypted };
+}
+
+static void text_cert_seen(struct text_out *t, const char *server, const struct ev_tls *e, int64_t now)
+{
+	struct text_cert_row *r = NULL;
+	for (size_t i = 0; i < t->n_certs && !r; i++)
+		if (!strcmp(t->certs[i].server, server) && !strcmp(t->certs[i].sha256, e->sha256))
+			r = &t->certs[i];
+	if (!r) {
+		if (!text_room((void **)&t->certs, t->n_certs, &t->cap_certs, sizeof(*t->certs)))
+			return;
+		r = &t->certs[t->n_certs++];
+		*r = (struct text_cert_row){ .server = strdup(server),
+					     .subject = text_str(bytes_of(e->subject, strlen(e->subject))),
+					     .issuer = text_str(bytes_of(e->issuer, strlen(e->issuer))),
+					     .not_after = e->not_after, .self_signed = e->self_signed };
+		snprintf(r->sha256, sizeof(r->sha256), "%s", e->sha256);
+	}
+	r->expired |= now > e->not_after;
+	r->not_yet_valid |= now < e->not_before;
+}
+
+/* A TLS session: counted in its server's table of versions, ciphers and certificates. */
+static void text_tls(struct writer *w, const struct flow *f, const struct ev_tls *e)
+{
+	struct text_out *t = (struct text_out *)w;
+	if (!e->handshake || !e->server_hello)
+		return;
+	char server[80];
+	snprintf(server, sizeof(server), strchr(f->server_ip, ':') ? "[%s]:%u" : "%s:%u", f->server_ip,
+		 f->server_port);
+	text_tls_count(t, server, e);
+	if (e->sha256)
+		text_cert_seen(t, server, e, f->now.tv_sec);
 }
 
 static int text_by_server_user(const void *x, const void *y)
@@ -137,7 +226,50 @@ static void text_table(struct text_out *t)
 	}
 }
 
-/* The end of the input: the table. */
+static int text_tls_order(const void *x, const void *y)
+{
+	const struct text_tls_row *a = x, *b = y;
+	int c = strcmp(a->server, b->server);
+	if (!c)
+		c = strcmp(a->version, b->version);
+	return c ? c : strcmp(a->cipher, b->cipher);
+}
+
+static void text_certificates(struct text_out *t, const char *server)
+{
+	for (size_t i = 0; i < t->n_certs; i++) {
+		const struct text_cert_row *c = &t->certs[i];
+		if (strcmp(c->server, server) != 0)
+			continue;
+		char until[32];
+		struct tm tm;
+		time_t sec = (time_t)c->not_after;
+		if (!gmtime_r(&sec, &tm) || !strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(until, sizeof(until), "%lld", (long long)c->not_after);
+		fprintf(t->fp, "  certificate %s\n    issuer %s, valid until %s UTC%s%s%s\n", c->subject,
+			c->issuer, until, c->self_signed ? ", SELF-SIGNED" : "",
+			c->expired ? ", EXPIRED at the capture's time" : "",
+			c->not_yet_valid ? ", NOT YET VALID at the capture's time" : "");
+	}
+}
+
+/* Per server that spoke TLS: its versions and cipher suites, then its certificates. */
+static void text_tls_table(struct text_out *t)
+{
+	qsort(t->tls, t->n_tls, sizeof(*t->tls), text_tls_order);
+	for (size_t i = 0; i < t->n_tls; i++) {
+		const struct text_tls_row *r = &t->tls[i];
+		bool first = i == 0 || strcmp(r->server, t->tls[i - 1].server) != 0;
+		if (first)
+			fprintf(t->fp, "\nTLS on server %s\n  %-8s %-48s %8s %9s\n", r->server, "version",
+				"cipher suite", "sessions", "decrypted");
+		fprintf(t->fp, "  %-8s %-48s %8u %9u\n", r->version, r->cipher, r->sessions, r->decrypted);
+		if (i + 1 == t->n_tls || strcmp(r->server, t->tls[i + 1].server) != 0)
+			text_certificates(t, r->server);
+	}
+}
+
+/* The end of the input: the tables. */
 static void text_finish(struct writer *w)
 {
 	struct text_out *t = (struct text_out *)w;
@@ -145,6 +277,8 @@ static void text_finish(struct writer *w)
 		text_table(t);
 	else
 		fprintf(t->fp, "no logins seen\n");
+	if (t->n_tls)
+		text_tls_table(t);
 	if (ferror(t->fp))
 		fprintf(stderr, "popsift: writing the summary failed\n");
 }
@@ -170,11 +304,24 @@ static void text_free(struct writer *w)
 		free(t->rows[i].mechanism);
 	}
 	free(t->rows);
+	for (size_t i = 0; i < t->n_tls; i++) {
+		free(t->tls[i].server);
+		free(t->tls[i].version);
+		free(t->tls[i].cipher);
+	}
+	free(t->tls);
+	for (size_t i = 0; i < t->n_certs; i++) {
+		free(t->certs[i].server);
+		free(t->certs[i].subject);
+		free(t->certs[i].issuer);
+	}
+	free(t->certs);
 	free(t);
 }
 
 static const struct writer_ops text_ops = {
 	.auth = text_auth,
+	.tls = text_tls,
 	.flush = text_flush,
 	.set_fp = text_set_fp,
 	.finish = text_finish,

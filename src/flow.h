@@ -15,6 +15,18 @@
 
 #include "../dissectors/dissector.h"
 
+/*
+ * Where the bytes the dissector reads now come from (session_tls.c): the
+ * connection itself (NONE), or TLS. Output reads it to tell a password read
+ * inside TLS from one that crossed the network in clear.
+ */
+enum flow_tls {
+	FLOW_TLS_NONE,      /* no TLS (yet) */
+	FLOW_TLS_PENDING,   /* STLS accepted: the next bytes show whether TLS follows */
+	FLOW_TLS_ENCRYPTED, /* TLS without its keys: the dissector reads nothing more */
+	FLOW_TLS_DECRYPTED  /* TLS decrypted: the dissector reads its plaintext */
+};
+
 struct flow {
 	uint64_t flow_id;
 	char client_ip[INET6_ADDRSTRLEN];
@@ -30,6 +42,8 @@ struct flow {
 	uint64_t gap_bytes;
 	bool partial;          /* picked up mid-stream */
 	enum end_reason end_reason;
+	enum flow_tls tls;
+	bool tls_implicit;     /* TLS from the first byte (POP3S; or without STLS) */
 };
 
 #endif

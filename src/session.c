@@ -5,9 +5,13 @@
  * Owns each session's envelope (flow), its dissector state and its output
  * sink, and the list of open sessions in the order they started, so the end
  * of a capture flushes them in a stable order. The only writer of struct
- * session and struct flow. It knows nothing of libnids.
+ * session and struct flow, with session_tls.c, which runs the layer beneath
+ * the dissector (TLS or not): every byte and gap of a session goes through it.
+ * It knows nothing of libnids.
  */
 #include "session.h"
+
+#include "session_tls.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -65,6 +69,8 @@ static void session_unlink(struct session_table *t, struct session *s)
 static bool session_start(struct session *s, struct output *out, const struct dissector *d)
 {
 	s->d = d;
+	s->info.handover = session_tls_handover;
+	s->info.engine = s;
 	s->flow.app_proto = d->name;
 	s->sink = output_session_open(out, &s->flow);
 	s->st = s->sink ? d->create(&s->info, s->sink) : NULL;
@@ -78,8 +84,7 @@ static bool session_start(struct session *s, struct output *out, const struct di
 
 static void session_replay(void *ctx, enum dir dir, const uint8_t *p, size_t n)
 {
-	struct session *s = ctx;
-	s->d->data(s->st, dir, p, n);
+	session_tls_data(ctx, dir, p, n);
 }
 
 /* --detect: hold bytes until they prove POP3 or POP2, then replay them in order. */
@@ -94,6 +99,7 @@ static bool session_detect(struct session *s, enum dir dir, const uint8_t *buf, 
 		s->detect = NULL;
 		return false;
 	}
+	session_tls_open(s, false); /* recognised by its cleartext greeting */
 	detect_replay(s->detect, session_replay, s);
 	free(s->detect);
 	s->detect = NULL;
@@ -126,11 +132,14 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 	s->info.server_port = o->server.port;
 	s->info.partial = o->partial;
 	s->stream = o->stream;
+	s->table = t;
 	bool started = d ? session_start(s, t->out, d) : session_start_detect(s);
 	if (!started) {
 		free(s);
 		return NULL;
 	}
+	if (d)
+		session_tls_open(s, true);
 	s->out = t->out;
 	session_link(t, s);
 	return s;
@@ -152,7 +161,7 @@ static void session_lost(struct session *s, enum dir dir, size_t missing)
 	s->flow.gaps++;
 	s->flow.gap_bytes += missing;
 	if (s->d)
-		s->d->gap(s->st, dir, missing);
+		session_tls_gap(s, dir, missing);
 }
 
 bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len)
@@ -172,7 +181,7 @@ bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t le
 		return session_detect(s, dir, buf, len);
 	if (!s->d)
 		return false; /* proved not POP: nothing more to read */
-	s->d->data(s->st, dir, buf, len);
+	session_tls_data(s, dir, buf, len);
 	return true;
 }
 
@@ -188,11 +197,13 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 	s->flow.now = *now;
 	s->flow.end_reason = why;
 	if (s->d) { /* a session --detect never recognised ends without events */
+		session_tls_end(s);
 		s->d->end(s->st, why);
 		s->d->destroy(s->st);
 		output_session_close(s->sink);
 	}
 	free(s->detect);
+	session_tls_free(s);
 	session_unlink(t, s);
 	free(s);
 }

@@ -1,8 +1,10 @@
 /*
  * session.h - one POP connection as the engine sees it: its envelope (flow),
- * its dissector and its output sink; and the table of open sessions. The
- * functions below are the only writers of a session and its flow: the
- * engine reads them (time, stream handle, the list) but changes nothing.
+ * its dissector, the layer beneath the dissector (TLS or not,
+ * session_tls.c) and its output sink; and the table of open sessions, with
+ * the TLS key store they share. The functions below are the only writers of
+ * a session and its flow: the engine reads them (time, stream handle, the
+ * list) but changes nothing.
  */
 #ifndef POPSIFT_SESSION_H
 #define POPSIFT_SESSION_H
@@ -15,6 +17,32 @@
 #include "../output/output.h"
 #include "detect.h"
 
+struct tls_stream;
+struct tls_keylog;
+struct session_table;
+
+/* What the dissector's bytes are (session_tls.c). */
+enum session_wire {
+	SESSION_WIRE_UNDECIDED, /* the client's first octets are held until they show a ClientHello or not */
+	SESSION_WIRE_TEXT,      /* the connection's own bytes: to the dissector */
+	SESSION_WIRE_PENDING,   /* handed over (STLS accepted): the next bytes show TLS or not */
+	SESSION_WIRE_TLS        /* read by the TLS stream; its plaintext goes to the dissector */
+};
+
+/* Octets held while a ClientHello may be starting (tls_probe_client_hello decides by 6). */
+#define SESSION_HELD_MAX 8
+
+struct session_layer {
+	enum session_wire wire;
+	uint8_t held[SESSION_HELD_MAX]; /* the client's first octets (UNDECIDED, PENDING) */
+	size_t held_n;
+	struct tls_stream *tls;         /* SESSION_WIRE_TLS; NULL when out of memory */
+	bool stls;                      /* the wire was handed over (STLS), not TLS from the start */
+	bool decrypted;                 /* plaintext was read (counted once) */
+	bool handed;                    /* the dissector handed over in the data() call running */
+	size_t handed_used;             /* octets of that call's buffer that were its own */
+};
+
 struct session {
 	struct flow flow;
 	struct session_info info;
@@ -25,6 +53,8 @@ struct session {
 	size_t filler[DIR_COUNT];      /* bytes still to come that stand for lost ones (a gap) */
 	struct output *out;
 	struct detect *detect;         /* --detect: bytes held until they prove POP (d is NULL) */
+	struct session_layer layer;    /* beneath the dissector: TLS or not */
+	struct session_table *table;
 	struct session *prev, *next;   /* open sessions, oldest first */
 };
 
@@ -40,6 +70,14 @@ struct session_table {
 	struct session *head, *tail;
 	uint64_t open;
 	uint64_t opened_total;
+	/*
+	 * TLS secrets (--tls-keylog, Decryption Secrets Blocks): the caller's,
+	 * NULL when none were given; a TLS session looks its keys up in the store
+	 * as it was when the session's TLS began, and later as they are needed.
+	 */
+	struct tls_keylog *keys;
+	uint64_t tls_sessions;  /* TLS sessions seen */
+	uint64_t tls_decrypted; /* of those, the ones whose plaintext was read */
 };
 
 /* What the reassembler knows of a new connection. */

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runner import CAPTURES, ROOT, SAMPLES, Suite, expect, of_type, pcap_records, read_events  # noqa: E402
+from runner import CAPTURES, ROOT, SAMPLES, Suite, bodies, expect, of_type, pcap_records, read_events  # noqa: E402
 
 SUITE = Suite("e2e")
 events = SUITE.events
@@ -80,21 +80,29 @@ def redis_pings_give_no_events():
 
 
 @SUITE.test
-def stls_is_reported_and_parsing_stops():
-    for name in ("zeek-pop3-starttls.pcap", "ndpi-pop3-stls.pcap"):
+def stls_is_reported_with_its_tls_session_and_parsing_stops():
+    for name, version in (("zeek-pop3-starttls.pcap", "TLS 1.2"), ("ndpi-pop3-stls.pcap", "TLS 1.0")):
         evs = events("-r", cap(name))
         tls = of_type(evs, "tls")
-        expect(len(tls) == 1 and tls[0]["tls"]["result"] == "success", (name, tls))
+        expect(len(tls) == 1 and tls[0]["tls"]["command"] == "STLS" and tls[0]["tls"]["result"] == "success"
+               and tls[0]["tls"]["version"] == version and tls[0]["tls"]["decryption"] == "no-keylog",
+               (name, tls))
         s = of_type(evs, "session")[0]["session"]
-        expect(s["tls"] is True and s["anomalies"] == [], (name, s))
+        expect(s["tls"] is True and s["encrypted"] is False and s["state"] == "TLS" and s["anomalies"] == [],
+               (name, s))
 
 
 @SUITE.test
-def pop3s_from_the_first_byte_is_an_encrypted_session():
-    evs = events("-p", "995", "-r", cap("ndpi-pops.pcapng"))
+def pop3s_on_995_is_followed_by_default_and_is_an_encrypted_session():
+    evs = events("-r", cap("ndpi-pops.pcapng"))
     s = of_type(evs, "session")
-    expect(len(s) == 1 and s[0]["session"]["encrypted"] is True, s)
-    expect(s[0]["session"]["anomalies"] == [], s)
+    expect(len(s) == 1 and s[0]["session"]["encrypted"] is True and s[0]["session"]["tls"] is True, s)
+    # The capture ends inside the server's Certificate record.
+    expect(s[0]["session"]["anomalies"] == ["tls.record_truncated"], s)
+    tls = bodies(evs, "tls")
+    expect(len(tls) == 1 and "command" not in tls[0] and tls[0]["version"] == "TLS 1.2"
+           and tls[0]["sni"] == "pop.secureserver.net" and tls[0]["certificate"] is None
+           and tls[0]["certificate_status"] == "none", tls)
 
 
 @SUITE.test

@@ -106,7 +106,7 @@ static void helo_undoes_backslash_quoting_and_reports_cleartext_success(void **u
 	};
 	char *log = RUN(s);
 	evlog_expect(log, "auth mech=HELO user=alice pass=open sesame\\\\x cleartext=1 result=success reply=#3 messages\n");
-	evlog_expect(log, "session proto=pop2 state=DONE user=alice auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=2 retrieved=0 deleted=0");
+	evlog_expect(log, "session proto=pop2 state=DONE user=alice auth=1 sasl_layer=0 quit=1 commands=2 retrieved=0 deleted=0");
 	evlog_expect_not(log, "anomaly");
 	free(log);
 }
@@ -142,7 +142,7 @@ static void helo_without_reply_is_reported_with_unknown_result(void **unused)
 	static const struct step s[] = { GREET, C("HELO bob secret\r\n") };
 	char *log = RUN(s);
 	evlog_expect(log, "auth mech=HELO user=bob pass=secret cleartext=1 result=unknown reply=\n");
-	evlog_expect(log, "state=AUTH user= auth=0 tls=0 sasl_layer=0 encrypted=0 quit=0 commands=1");
+	evlog_expect(log, "state=AUTH user= auth=0 sasl_layer=0 quit=0 commands=1");
 	free(log);
 }
 
@@ -189,7 +189,7 @@ static void zero_message_mailbox_retrieves_nothing(void **unused)
 	char *log = RUN(s);
 	evlog_expect_not(log, "message_");
 	evlog_expect_not(log, "anomaly");
-	evlog_expect(log, "state=DONE user=bob auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=3 retrieved=0");
+	evlog_expect(log, "state=DONE user=bob auth=1 sasl_layer=0 quit=1 commands=3 retrieved=0");
 	free(log);
 }
 
@@ -247,7 +247,7 @@ static void session_cut_mid_message_ends_it_incomplete(void **unused)
 	char *log = RUN(s);
 	evlog_expect(log, "message_end complete=0 size=20 data=From: x\\r\\n\\r\\nhalf a li\n");
 	evlog_expect(log, "anomaly pop2.message_truncated");
-	evlog_expect(log, "state=NEXT user=frank auth=1 tls=0 sasl_layer=0 encrypted=0 quit=0 commands=3 retrieved=1");
+	evlog_expect(log, "state=NEXT user=frank auth=1 sasl_layer=0 quit=0 commands=3 retrieved=1");
 	free(log);
 }
 
@@ -333,7 +333,7 @@ static void count_mismatch_with_ack_already_pending_resynchronises_too(void **un
 	char *log = RUN(s);
 	evlog_expect(log, "message_end complete=1 size=3 data=abc\n");
 	evlog_expect(log, "anomaly pop2.count_mismatch dir=1 sample=\n");
-	evlog_expect(log, "state=DONE user=a auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=5");
+	evlog_expect(log, "state=DONE user=a auth=1 sasl_layer=0 quit=1 commands=5");
 	free(log);
 }
 
@@ -484,7 +484,7 @@ static void gap_past_a_message_resynchronises_on_the_next_reply(void **unused)
 	evlog_expect(log, "message_end complete=0 size=3 data=abc\n");
 	assert_int_equal(evlog_count(log, "message_begin"), 1);
 	assert_int_equal(evlog_count(log, "anomaly"), 1);
-	evlog_expect(log, "state=DONE user=a auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=7");
+	evlog_expect(log, "state=DONE user=a auth=1 sasl_layer=0 quit=1 commands=7");
 	free(log);
 }
 

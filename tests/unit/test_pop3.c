@@ -26,7 +26,7 @@ static void user_pass_login_reports_cleartext_password_and_success(void **unused
 	};
 	char *log = RUN(s);
 	evlog_expect(log, "auth mech=USER user=alice pass= open sesame  cleartext=1 result=success reply=+OK logged in\n");
-	evlog_expect(log, "session proto=pop3 state=UPDATE user=alice auth=1 tls=0 sasl_layer=0 encrypted=0 quit=1 commands=3");
+	evlog_expect(log, "session proto=pop3 state=UPDATE user=alice auth=1 sasl_layer=0 quit=1 commands=3");
 	free(log);
 }
 
@@ -237,44 +237,52 @@ static void bad_base64_in_sasl_is_an_anomaly_not_a_crash(void **unused)
 	free(log);
 }
 
-static void stls_stops_parsing_when_tls_follows(void **unused)
+/*
+ * STLS accepted: the dissector hands the connection over right after the +OK
+ * line, in every chunking (a line the server sent in the same step as the +OK
+ * shows whole, as the first thing read after the hand-over), and reads what it
+ * is given next as the dialogue inside. evlog's engine gives the bytes back
+ * unchanged, so the inner dialogue is written in clear.
+ */
+static void stls_hands_the_connection_over_after_its_reply(void **unused)
 {
 	(void)unused;
 	static const struct step s[] = {
-		S("+OK ready\r\n"), C("STLS\r\n"), S("+OK begin TLS\r\n"),
-		C("\x16\x03\x01\x00\x05hello"), S("\x16\x03\x03\x00\x02hi"),
-		C("USER x\r\nPASS y\r\n"),
-	};
-	char *log = RUN(s);
-	evlog_expect(log, "tls cmd=STLS result=success\n");
-	evlog_expect(log, "tls=1");
-	evlog_expect_not(log, "auth ");
-	free(log);
-}
-
-static void stls_without_tls_resumes_text_parsing(void **unused)
-{
-	(void)unused;
-	static const struct step s[] = {
-		S("+OK ready\r\n"), C("STLS\r\n"), S("+OK\r\n"),
+		S("+OK ready\r\n"), C("CAPA\r\n"), S("+OK\r\nUSER\r\nSTLS\r\n.\r\n"),
+		C("STLS\r\n"), S("+OK begin TLS\r\n-ERR inner"), S("\r\n"),
 		C("USER x\r\n"), S("+OK\r\n"), C("PASS y\r\n"), S("+OK\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "anomaly pop3.stls_without_tls");
-	evlog_expect(log, "auth mech=USER user=x pass=y cleartext=1 result=success");
-	evlog_expect(log, "tls=0");
+	assert_int_equal(evlog_count(log, "handover dir=1"), 1);
+	evlog_expect_not(log, "tls cmd=");
+	evlog_expect(log, "handover dir=1\nanomaly pop3.unexpected_reply dir=1 sample=-ERR inner\n");
+	/* a login inside the upgraded layer ignored no STLS offer */
+	evlog_expect(log, "auth mech=USER user=x pass=y cleartext=1 result=success reply=+OK\n");
+	evlog_expect(log, "state=TRANSACTION");
 	free(log);
 }
 
-static void implicit_tls_is_an_encrypted_session(void **unused)
+static void stls_refused_is_a_tls_event_and_no_handover(void **unused)
 {
 	(void)unused;
 	static const struct step s[] = {
-		C("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), S("\x16\x03\x03\x00\x40"),
+		S("+OK ready\r\n"), C("STLS\r\n"), S("-ERR not now\r\n"),
+		C("USER x\r\n"), S("+OK\r\n"), C("PASS y\r\n"), S("+OK\r\n"),
 	};
 	char *log = RUN(s);
-	evlog_expect(log, "encrypted=1");
-	evlog_expect_not(log, "anomaly");
+	evlog_expect(log, "tls cmd=STLS result=failure\n");
+	evlog_expect_not(log, "handover");
+	evlog_expect(log, "auth mech=USER user=x pass=y cleartext=1 result=success");
+	free(log);
+}
+
+static void stls_unanswered_is_a_tls_event_of_unknown_result(void **unused)
+{
+	(void)unused;
+	static const struct step s[] = { S("+OK ready\r\n"), C("STLS\r\n") };
+	char *log = RUN(s);
+	evlog_expect(log, "tls cmd=STLS result=unknown\n");
+	evlog_expect_not(log, "handover");
 	free(log);
 }
 
@@ -648,9 +656,9 @@ int main(void)
 		cmocka_unit_test(auth_login_takes_user_and_password_from_responses),
 		cmocka_unit_test(auth_login_pipelined_responses_are_not_commands),
 		cmocka_unit_test(bad_base64_in_sasl_is_an_anomaly_not_a_crash),
-		cmocka_unit_test(stls_stops_parsing_when_tls_follows),
-		cmocka_unit_test(stls_without_tls_resumes_text_parsing),
-		cmocka_unit_test(implicit_tls_is_an_encrypted_session),
+		cmocka_unit_test(stls_hands_the_connection_over_after_its_reply),
+		cmocka_unit_test(stls_refused_is_a_tls_event_and_no_handover),
+		cmocka_unit_test(stls_unanswered_is_a_tls_event_of_unknown_result),
 		cmocka_unit_test(capture_ending_mid_message_marks_it_incomplete),
 		cmocka_unit_test(pass_without_reply_is_reported_with_unknown_result),
 		cmocka_unit_test(overlong_line_is_bounded_and_parsing_continues),
