@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capfile.h"
 #include "capture_int.h"
 #include "linklayer.h"
 
@@ -134,6 +135,34 @@ static void capture_progress(struct capture *c, struct capture_input *in, bool l
 		fputc('\n', stderr);
 }
 
+/* capfile's secrets callback, passed on to the command line's hook. */
+static void capture_secret(void *ctx, uint32_t type, const uint8_t *data, size_t len, uint64_t off)
+{
+	const struct capture_hooks *hooks = ctx;
+	(void)off;
+	hooks->secrets(hooks->ctx, type, data, len);
+}
+
+/*
+ * libpcap skips pcapng Decryption Secrets Blocks: a pcapng file is read once
+ * through capfile.c first for them, so its secrets are known before its
+ * packets. Classic pcap files (which hold none) and standard input are not.
+ */
+static void capture_read_secrets(struct capture *c, const struct capture_input *in)
+{
+	if (!c->hooks || !c->hooks->secrets || strcmp(in->path, "-") == 0)
+		return;
+	char err[CAPFILE_ERR_MAX];
+	struct capfile_config cfg = { capture_secret, (void *)c->hooks };
+	struct capfile *cf = capfile_open_path(in->path, &cfg, err, sizeof(err));
+	if (!cf)
+		return;
+	struct capfile_packet pkt;
+	while (capfile_format(cf) == CAPFILE_PCAPNG && capfile_next(cf, &pkt) == CAPFILE_PACKET)
+		;
+	capfile_close(cf);
+}
+
 static void capture_read(struct capture *c, struct capture_input *in)
 {
 	struct pcap_pkthdr *h;
@@ -165,6 +194,7 @@ void capture_run_files(struct capture *c)
 			c->st.truncated_files++;
 			continue;
 		}
+		capture_read_secrets(c, in);
 		capture_read(c, in);
 		if (c->progress) {
 			FILE *f = pcap_file(in->p);

@@ -22,12 +22,13 @@
 #include "exitcode.h"
 #include "reasm.h"
 #include "session.h"
+#include "tls/tls_keylog.h"
 
 /* The Makefile's VERSION, the one place the version is written. */
 #ifndef POPSIFT_VERSION
 #error "POPSIFT_VERSION is not defined: build with the Makefile (it passes -DPOPSIFT_VERSION)"
 #endif
-#define DEFAULT_PORTS "109,110,1109"
+#define DEFAULT_PORTS "109,110,995,1109"
 #define DEFAULT_MAX_STREAMS 65536
 #define OUTPUT_BUFFER (1 << 20)
 #define DEFAULT_IDLE_TIMEOUT 600
@@ -54,6 +55,8 @@ struct options {
 	bool transactions;
 	bool quiet;
 	bool single_thread;
+	const char **keylogs; /* --tls-keylog FILE, in order */
+	size_t n_keylogs;
 };
 
 static const char usage_text[] =
@@ -63,7 +66,8 @@ static const char usage_text[] =
 	"Passive analyzer of POP3 and POP2 sessions in packet captures. Reassembles\n"
 	"TCP with libnids, follows each session through its states and writes one\n"
 	"JSON event per line: logins (auth), audit alerts (alert), retrieved messages\n"
-	"(message), STLS upgrades (tls) and one summary per connection (session).\n"
+	"(message), TLS sessions (tls: POP3S, STLS; decrypted with --tls-keylog) and\n"
+	"one summary per connection (session).\n"
 	"\n"
 	"Input:\n"
 	"  -r, --read FILE        read a pcap or pcapng capture; repeat for several\n"
@@ -79,7 +83,7 @@ static const char usage_text[] =
 	"  -Z, --user USER        drop root to USER once the capture is open (live only);\n"
 	"                         -o, -x, --mbox and --hashes are then created as USER\n"
 	"  -p, --ports LIST       server ports to follow, comma-separated\n"
-	"                         (default " DEFAULT_PORTS ": POP2, POP3, KPOP)\n"
+	"                         (default " DEFAULT_PORTS ": POP2, POP3, POP3S, KPOP)\n"
 	"      --detect           also follow POP3/POP2 on any other TCP port, recognised\n"
 	"                         by content (a +OK or '+ POP2' greeting answered by a\n"
 	"                         POP command); slower: every TCP stream is reassembled\n"
@@ -105,6 +109,12 @@ static const char usage_text[] =
 	"                         0600, never overwritten, never through a symlink; DIR\n"
 	"                         is created (mode 0700) if missing\n"
 	"      --mbox FILE        also append every message to an mbox (mboxrd quoting)\n"
+	"      --tls-keylog FILE  TLS session secrets in the NSS key log format\n"
+	"                         (SSLKEYLOGFILE of curl, Firefox, Thunderbird, GnuTLS,\n"
+	"                         python's keylog_filename); repeat for several files.\n"
+	"                         TLS sessions (POP3S, STLS) whose secrets it holds are\n"
+	"                         decrypted and read like cleartext: logins, messages,\n"
+	"                         -x; pcapng Decryption Secrets Blocks are read too\n"
 	"      --mailbox-report FILE  per (server, user), a timeline over all sessions:\n"
 	"                         logins, uids listed and new, messages retrieved,\n"
 	"                         deletions and whether they were committed (NDJSON,\n"
@@ -188,6 +198,81 @@ static void add_input(struct options *o, const char *path)
 	o->inputs[o->n_inputs++] = path;
 }
 
+/* ---- TLS secrets: --tls-keylog files and pcapng Decryption Secrets Blocks ---- */
+
+static void add_keylog(struct options *o, const char *path)
+{
+	const char **n = realloc(o->keylogs, (o->n_keylogs + 1) * sizeof(*n));
+	if (!n)
+		exit(EXIT_INTERNAL);
+	o->keylogs = n;
+	o->keylogs[o->n_keylogs++] = path;
+}
+
+/*
+ * Reads every --tls-keylog file into one key store before any packet (NULL
+ * when none was given). A file that cannot be read fails the run; one that
+ * holds no secret, or lines that are not key log lines, is a warning.
+ */
+static bool load_keylogs(const struct options *o, struct tls_keylog **out)
+{
+	*out = NULL;
+	if (!o->n_keylogs)
+		return true;
+	struct tls_keylog *kl = tls_keylog_new();
+	if (!kl)
+		exit(EXIT_INTERNAL);
+	for (size_t i = 0; i < o->n_keylogs; i++) {
+		struct tls_keylog_stats before, after;
+		tls_keylog_stats(kl, &before);
+		if (tls_keylog_load_file(kl, o->keylogs[i]) != 0) {
+			fprintf(stderr, "popsift: cannot read TLS key log '%s': %s\n", o->keylogs[i],
+				strerror(errno));
+			tls_keylog_free(kl);
+			return false;
+		}
+		tls_keylog_stats(kl, &after);
+		if (after.secrets == before.secrets)
+			fprintf(stderr, "popsift: warning: TLS key log '%s' holds no secret popsift uses\n",
+				o->keylogs[i]);
+		if (after.invalid > before.invalid)
+			fprintf(stderr, "popsift: warning: TLS key log '%s': %llu lines are not key log "
+				"lines (the first: line %llu); ignored\n", o->keylogs[i],
+				(unsigned long long)(after.invalid - before.invalid),
+				(unsigned long long)after.first_invalid);
+	}
+	*out = kl;
+	return true;
+}
+
+/*
+ * A pcapng Decryption Secrets Block (before the packets it decrypts): its TLS
+ * key log lines join the store, made now if no --tls-keylog made it.
+ */
+static void add_secrets(struct session_table *t, uint32_t type, const uint8_t *data, size_t len)
+{
+	if (type != CAPTURE_SECRETS_TLS)
+		return;
+	if (!t->keys && !(t->keys = tls_keylog_new()))
+		return;
+	tls_keylog_add_text(t->keys, (const char *)data, len);
+}
+
+/* TLS sessions and how many were read inside, when there were any. */
+static void print_tls_summary(const struct session_table *t)
+{
+	if (!t->tls_sessions)
+		return;
+	fprintf(stderr, "popsift: %llu TLS sessions, %llu decrypted", (unsigned long long)t->tls_sessions,
+		(unsigned long long)t->tls_decrypted);
+	if (t->keys) {
+		struct tls_keylog_stats st;
+		tls_keylog_stats(t->keys, &st);
+		fprintf(stderr, " (key store: secrets of %llu sessions)", (unsigned long long)st.sessions);
+	}
+	fputc('\n', stderr);
+}
+
 enum {
 	OPT_SHOW_PASSWORDS = 256,
 	OPT_TRANSACTIONS,
@@ -202,6 +287,7 @@ enum {
 	OPT_SPRAY,
 	OPT_WINDOW,
 	OPT_SINGLE_THREAD,
+	OPT_TLS_KEYLOG,
 };
 
 static const struct option longopts[] = {
@@ -227,6 +313,7 @@ static const struct option longopts[] = {
 	{ "mbox", required_argument, NULL, OPT_MBOX },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
+	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -264,6 +351,7 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case 'p': parse_ports(o, optarg); break;
 	case 'q': o->quiet = true; break;
 	case OPT_SINGLE_THREAD: o->single_thread = true; break;
+	case OPT_TLS_KEYLOG: add_keylog(o, optarg); break;
 	case OPT_MAX_STREAMS:
 		o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
 		break;
@@ -354,6 +442,7 @@ static void print_summary(const struct capture *cap, const struct session_table 
 				"%llu dropped by the interface\n",
 			(unsigned long long)cs.kernel_received, (unsigned long long)cs.kernel_dropped,
 			(unsigned long long)cs.iface_dropped);
+	print_tls_summary(t);
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
 			(unsigned long long)rs.half_open);
@@ -411,6 +500,12 @@ static void on_report(void *ctx)
 	print_summary(r->cap, r->sessions, r->out);
 }
 
+static void on_secrets(void *ctx, uint32_t type, const uint8_t *data, size_t len)
+{
+	struct run_ctx *r = ctx;
+	add_secrets(r->sessions, type, data, len);
+}
+
 /*
  * POPSIFT_HASH_SHARING=always|never: whether the capture thread hashes messages
  * itself (output.h). For tests, which must see both paths give the same events;
@@ -427,7 +522,8 @@ static enum hash_sharing hash_sharing_from_env(void)
 }
 
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
-static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes)
+static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes,
+		   struct tls_keylog **keys)
 {
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
 	/* Offline: buffered, not per line. Live: each event as it happens. */
@@ -444,6 +540,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 		return EXIT_INPUT; /* output_open said why */
 	struct session_table sessions;
 	session_table_init(&sessions, out);
+	sessions.keys = *keys;
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
 				   .idle_timeout = o->idle_timeout, .detect = o->detect };
@@ -454,9 +551,11 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 		return EXIT_INTERNAL;
 	}
 	struct run_ctx r = { o, cap, &sessions, out, *fp };
-	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report, .ctx = &r };
+	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report,
+				       .secrets = on_secrets, .ctx = &r };
 	bool captured = capture_run(cap, &hooks);
 	reasm_finish();
+	*keys = sessions.keys; /* with what Decryption Secrets Blocks added: the caller frees it */
 	*fp = r.fp;
 	output_flush(out); /* the summary counts every event, written by now */
 	if (!o->quiet)
@@ -482,13 +581,18 @@ static int run(const struct options *o)
 	struct capture *cap = open_input(o);
 	if (!cap)
 		return EXIT_INPUT;
+	struct tls_keylog *keys;
+	if (!load_keylogs(o, &keys)) {
+		capture_close(cap);
+		return EXIT_INPUT;
+	}
 	if (!o->quiet)
 		capture_show_progress(cap);
 	FILE *fp = open_output(o->output);
 	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
 	int rc = EXIT_INPUT;
 	if (fp && (hashes || !o->hashes))
-		rc = analyse(o, cap, &fp, hashes);
+		rc = analyse(o, cap, &fp, hashes, &keys);
 	if (fp && fp != stdout && fclose(fp) != 0 && rc == 0) {
 		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
 		rc = EXIT_INPUT;
@@ -498,6 +602,7 @@ static int run(const struct options *o)
 		rc = EXIT_INPUT;
 	}
 	capture_close(cap);
+	tls_keylog_free(keys);
 	return rc;
 }
 
@@ -508,5 +613,6 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	int rc = run(&o);
 	free(o.inputs);
+	free(o.keylogs);
 	return rc;
 }
