@@ -237,15 +237,24 @@ class Dovecot:
     mail: {user: [bytes as stored]} (default_mail() when None); port: None = a free one;
     users: {user: password} (USERS when None); host: the loopback address it listens on;
     tls: offer STLS; mechanisms: dovecot's auth_mechanisms.
+    For TLS tests (tests/e2e/test_tls.py): pop3s_port: also listen for POP3S (implicit TLS) on
+    this port of host (0: a free one; dc.pop3s_port says which); extra_conf: configuration
+    appended (e.g. "ssl_min_protocol = TLSv1"; a service block merges with the one above);
+    cert: "self" (self-signed, valid for two days) or "expired" (self-signed, valid only in
+    2020).
     """
 
     def __init__(self, mail=None, port=None, name="popsift-test", users=None, host=HOST,
-                 tls=True, mechanisms=MECHANISMS):
+                 tls=True, mechanisms=MECHANISMS, pop3s_port=None, extra_conf="", cert="self"):
         self.initial_mail = default_mail() if mail is None else mail
         self.users = dict(USERS if users is None else users)
         self.host = host
-        self.tls = tls
+        self.tls = tls or pop3s_port is not None
         self.mechanisms = mechanisms
+        self.want_pop3s = pop3s_port
+        self.pop3s_port = None
+        self.extra_conf = extra_conf
+        self.cert_kind = cert
         self.want_port = port
         self.port = None
         self.name = name
@@ -321,6 +330,8 @@ class Dovecot:
             self.port = self.want_port or free_port()
             if self.want_port and _listening(self.port):
                 raise HarnessError(f"something already listens on port {self.port}")
+            if self.want_pop3s is not None:
+                self.pop3s_port = self.want_pop3s or free_port()
             self._write_conf()
             if self._start_dovecot():
                 return
@@ -331,12 +342,37 @@ class Dovecot:
     def _make_cert(self):
         tls = os.path.join(self.work, "tls")
         self.cert = os.path.join(tls, "cert.pem")
+        if self.cert_kind == "expired":
+            self._make_expired_cert(tls)
+            return
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"
+             + ("" if self.host == HOST else ",IP:" + self.host),
              "-keyout", os.path.join(tls, "key.pem"), "-out", self.cert],
             check=True, capture_output=True, timeout=30)
+
+    def _make_expired_cert(self, tls):
+        """A self-signed certificate valid only in 2020: `openssl ca -selfsign` sets both
+        dates (OpenSSL 3.0's req -x509 cannot)."""
+        cnf = os.path.join(tls, "ca.cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = ca_default\n[ca_default]\ndir = .\ndatabase = index.txt\n"
+                    "new_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = any\n"
+                    "unique_subject = no\ncopy_extensions = copy\n[any]\ncommonName = supplied\n")
+        for name, text in (("index.txt", ""), ("serial", "1000\n")):
+            with open(os.path.join(tls, name), "w") as f:
+                f.write(text)
+        key = os.path.join(tls, "key.pem")
+        csr = os.path.join(tls, "cert.csr")
+        for argv in (["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                      "-nodes", "-subj", "/CN=expired.localhost", "-addext",
+                      "subjectAltName=DNS:expired.localhost,IP:" + self.host, "-keyout", key, "-out", csr],
+                     ["openssl", "ca", "-batch", "-config", cnf, "-selfsign", "-keyfile", key, "-in", csr,
+                      "-out", self.cert, "-notext", "-startdate", "20200101000000Z",
+                      "-enddate", "20201231000000Z"]):
+            subprocess.run(argv, check=True, capture_output=True, timeout=30, cwd=tls)
 
     def _write_conf(self):
         with open(CONF_TEMPLATE) as f:
@@ -345,10 +381,11 @@ class Dovecot:
                if self.tls else "ssl = no")
         conf = conf.replace("@TLS@", tls)
         values = {"WORK": self.work, "PORT": str(self.port), "HOST": self.host,
+                  "POP3S_PORT": str(self.pop3s_port or 0),
                   "MECHANISMS": self.mechanisms, "MAILUID": str(self._mailuid),
                   "MAILGID": str(self._mailgid),
                   "INSTANCE": f"{self.name}-{os.getpid()}-{self.port}"}
-        conf = re.sub(r"@([A-Z]+)@", lambda m: values[m.group(1)], conf)
+        conf = re.sub(r"@([A-Z0-9_]+)@", lambda m: values[m.group(1)], conf) + self.extra_conf
         self.conf = os.path.join(self.work, "dovecot.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
