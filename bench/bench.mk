@@ -7,6 +7,9 @@
 
 BENCH_BINS := build/bench/bare_pcap build/bench/bare_nids build/bench/rusage
 BENCH_ARGS ?=
+# bench/tls.py: the TLS scenario (a TLS 1.3 capture with its key log against the same
+# dialogue in clear), e.g. TLS_BENCH_ARGS="--runs 7".
+TLS_BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-bins bench-clean
 
@@ -28,12 +31,14 @@ bench-bins: $(BENCH_BINS)
 bench: bench-bins
 	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
 	@python3 bench/run.py --full $(BENCH_ARGS)
+	@python3 bench/tls.py --full $(TLS_BENCH_ARGS)
 
 bench-quick: bench-bins
 	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
 	@python3 bench/run.py --quick $(BENCH_ARGS)
+	@python3 bench/tls.py --quick $(TLS_BENCH_ARGS)
 
 # The generated captures take ~3.4 GB (full) / ~0.6 GB (quick); they are kept for the next run.
 bench-clean:
-	rm -f build/bench/popgen_* build/bench/results-*
+	rm -f build/bench/popgen_* build/bench/results-* build/bench/tls_* build/bench/clear_*
 	rm -rf build/bench/extract.* build/bench/check.* build/bench/writebw.*
