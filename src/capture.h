@@ -35,10 +35,10 @@ struct capture_hooks {
 	   popsift leaves it NULL; the fuzz harness (tests/fuzz/fuzz_capture.c) still
 	   drives reasm_expire() through it, with its own timeout. */
 	void (*tick)(void *ctx, time_t now);
+	void *ctx;
 	/* Optional: the secrets of a pcapng Decryption Secrets Block (type
 	   CAPTURE_SECRETS_TLS: key log lines), before the packets that follow it. */
 	void (*secrets)(void *ctx, uint32_t type, const uint8_t *data, size_t len);
-	void *ctx;
 };
 
 #define CAPTURE_SECRETS_TLS 0x544c534bu /* pcapng secrets type "TLSK": an NSS key log */

@@ -174,7 +174,7 @@ static void run_file(struct engine *e, const uint8_t *p, size_t n)
 	const char *paths[] = { e->path };
 	struct capture *cap = capture_open(paths, 1);
 	if (cap) {
-		struct capture_hooks hooks = { NULL, NULL, on_tick, e };
+		struct capture_hooks hooks = { .tick = on_tick, .ctx = e };
 		FUZZ_ASSERT(capture_run(cap, &hooks));
 		capture_close(cap);
 	}
