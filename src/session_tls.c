@@ -62,6 +62,11 @@ _Static_assert((int)TLS_DIR_TO_SERVER == (int)DIR_TO_SERVER &&
 		       (int)TLS_DIR_TO_CLIENT == (int)DIR_TO_CLIENT,
 	       "directions out of step");
 
+enum anomaly session_tls_anomaly_of(unsigned tls_anomaly)
+{
+	return tls_anomaly < TLS_ANOM_COUNT ? st_anomaly_of[tls_anomaly] : ANOM_TLS_UNEXPECTED_MESSAGE;
+}
+
 static void st_anomaly(struct session *s, enum anomaly id, enum dir dir, const uint8_t *p, size_t n)
 {
 	struct event ev = { .type = EV_ANOMALY };
@@ -251,8 +256,7 @@ static void st_on_anomaly(void *ctx, enum tls_dir dir, enum tls_anomaly a, uint6
 			  const uint8_t *sample, size_t n)
 {
 	(void)detail;
-	if ((unsigned)a < TLS_ANOM_COUNT)
-		st_anomaly(ctx, st_anomaly_of[a], (enum dir)dir, sample, n);
+	st_anomaly(ctx, session_tls_anomaly_of(a), (enum dir)dir, sample, n);
 }
 
 /* A TLS alert but the close_notify every session ends with: level and name as the evidence. */

@@ -28,5 +28,7 @@ void session_tls_end(struct session *s);
 void session_tls_free(struct session *s);
 /* session_info.handover: the dissector gives the rest of the connection to the layer beneath. */
 void session_tls_handover(void *engine, enum dir dir, size_t used);
+/* The popsift anomaly a TLS layer anomaly (an enum tls_anomaly) is reported as. */
+enum anomaly session_tls_anomaly_of(unsigned tls_anomaly);
 
 #endif
