@@ -308,10 +308,12 @@ static void st_decide(struct session *s, bool hello)
 			st_tls_event(s, NULL);
 		}
 	}
+	uint8_t held[SESSION_HELD_MAX]; /* a copy: a hand-over in the replay refills L->held */
 	size_t n = L->held_n;
+	memcpy(held, L->held, n);
 	L->held_n = 0;
 	if (n)
-		session_tls_data(s, DIR_TO_SERVER, L->held, n);
+		session_tls_data(s, DIR_TO_SERVER, held, n);
 }
 
 /*
@@ -386,7 +388,7 @@ void session_tls_gap(struct session *s, enum dir dir, size_t n)
 		break;
 	}
 	if (L->wire == SESSION_WIRE_PENDING || st_tls_port(s)) {
-		size_t held = L->held_n;
+		size_t held = L->held_n; /* the stream's first octets: its start is known */
 		L->held_n = 0;
 		st_start_tls(s, held ? 0 : TLS_START_MIDSTREAM);
 		if (L->tls && held)
