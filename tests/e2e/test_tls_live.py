@@ -20,6 +20,7 @@ Usage: test_tls_live.py POPSIFT [NAME...]
 """
 import base64
 import contextlib
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -70,8 +71,7 @@ class Pop:
         self.sock = sock
         self.f = sock.makefile("rb")
         self.port = sock.getsockname()[1]
-        if greet:
-            self.line()
+        self.greeting = self.line() if greet else b""
 
     def line(self):
         line = self.f.readline()
@@ -122,7 +122,16 @@ def big(p):
     p.cmd("QUIT")
 
 
-DIALOGUES = {"alice": alice, "bob": bob, "big": big}
+def apop(p):
+    """APOP: a challenge-response login, whose crackable line --hashes writes."""
+    ts = p.greeting[p.greeting.index(b"<"):p.greeting.index(b">") + 1]
+    expect(p.cmd("APOP alice " + hashlib.md5(ts + b"wonderland").hexdigest())[0].startswith(b"+OK"),
+           "APOP failed")
+    p.cmd("RETR 2", True)
+    p.cmd("QUIT")
+
+
+DIALOGUES = {"alice": alice, "bob": bob, "big": big, "apop": apop}
 
 
 # ---- the runs ------------------------------------------------------------------------------
@@ -233,6 +242,7 @@ SESSIONS = {
     "py13-aes128": ("py-alice", "TLS 1.3", "TLS_AES_128_GCM_SHA256"),
     "py13-resumed": ("py-alice", "TLS 1.3", "TLS_AES_128_GCM_SHA256"),
     "py13-big": ("py-big", "TLS 1.3", "TLS_AES_128_GCM_SHA256"),
+    "py13-apop": ("py-apop", "TLS 1.3", "TLS_AES_128_GCM_SHA256"),
     "py12-gcm-stls": ("py-alice", "TLS 1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
     "py12-chacha": ("py-bob", "TLS 1.2", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
     "py12-resumed": ("py-bob", "TLS 1.2", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
@@ -247,12 +257,13 @@ SESSIONS = {
 
 def traffic(runs):
     v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
-    for twin, dialogue in (("py-alice", "alice"), ("py-bob", "bob"), ("py-big", "big")):
+    for twin, dialogue in (("py-alice", "alice"), ("py-bob", "bob"), ("py-big", "big"), ("py-apop", "apop")):
         runs.python(twin, "clear", dialogue)
     c13 = runs.context(v13, tls13="TLS_AES_128_GCM_SHA256")
     first = runs.python("py13-aes128", "pop3s", "alice", c13)
     runs.python("py13-resumed", "pop3s", "alice", c13, session=first)
     runs.python("py13-big", "pop3s", "big", c13)
+    runs.python("py13-apop", "pop3s", "apop", c13)
     runs.python("py12-gcm-stls", "stls", "alice", runs.context(v12, "ECDHE-ECDSA-AES128-GCM-SHA256"))
     c12 = runs.context(v12, "ECDHE-ECDSA-CHACHA20-POLY1305")
     first = runs.python("py12-chacha", "pop3s", "bob", c12)
@@ -336,8 +347,10 @@ def of_label(evs, label):
 
 
 def summary(evs):
-    """What a session read inside TLS must share with its cleartext twin."""
-    auths = [(a["mechanism"], a["username"], a.get("password"), a["result"]) for a in bodies(evs, "auth")]
+    """What a session read inside TLS must share with its cleartext twin (an APOP digest and
+    hash line differ: the challenge is new on every connection)."""
+    auths = [(a["mechanism"], a["username"], a.get("password"), a["result"], a.get("hash_format"),
+              a.get("hashcat_mode")) for a in bodies(evs, "auth")]
     msgs = [(m["command"], m["number"], m["size"], m["sha256"], m.get("uid"), m["complete"])
             for m in bodies(evs, "message")]
     s = bodies(evs, "session")
@@ -352,8 +365,20 @@ _KEYED = []
 
 def keyed():
     if not _KEYED:
-        _KEYED.append(popsift(R["pcap"], "-x", os.path.join(R["work"], "x")))
+        R["hashes"] = os.path.join(R["work"], "hashes.txt")
+        _KEYED.append(popsift(R["pcap"], "-x", os.path.join(R["work"], "x"), "--hashes", R["hashes"]))
     return _KEYED[0]
+
+
+@SUITE.test
+def an_apop_login_inside_tls_gives_its_crackable_line():
+    evs = of_label(keyed(), "py13-apop")
+    a = bodies(evs, "auth")
+    expect(len(a) == 1 and a[0]["mechanism"] == "APOP" and a[0]["hashcat_mode"] == 20, a)
+    digest, salt = a[0]["hash"].split(":", 1)
+    expect(hashlib.md5((salt + "wonderland").encode()).hexdigest() == digest, a[0]["hash"])
+    with open(R["hashes"]) as f:
+        expect(a[0]["hash"] + "\n" in f.read(), "the line is not in the --hashes file")
 
 
 @SUITE.test
@@ -370,7 +395,7 @@ def every_tls_session_read_with_the_key_logs_gives_its_cleartext_twins_events():
         notes.append(f"{label}: {len(got[0])} logins, {len(got[1])} messages")
         expect(want[0] and want[1], (label, want))
         expect(all(not a["cleartext"] for a in bodies(inside, "auth")), label)
-        expect(all(a["cleartext"] for a in bodies(clear, "auth")), twin)
+        expect(all(a["cleartext"] == (a["mechanism"] != "APOP") for a in bodies(clear, "auth")), twin)
         expect("cleartext-password" not in [a["signature"] for a in bodies(inside, "alert")], label)
         expect(all(e.get("tls") == {"decrypted": True} for e in inside if e["event_type"] != "tls"), label)
     return "; ".join(notes)
