@@ -37,11 +37,10 @@ struct capture_hooks {
 	void (*tick)(void *ctx, time_t now);
 	void *ctx;
 	/* Optional: the secrets of a pcapng Decryption Secrets Block (type
-	   CAPTURE_SECRETS_TLS: key log lines), before the packets that follow it. */
-	void (*secrets)(void *ctx, uint32_t type, const uint8_t *data, size_t len);
+	   CAPFILE_SECRETS_*, capfile.h: TLS key log lines), before the packets
+	   that follow it. */
+	void (*secrets)(void *ctx, uint32_t type, const uint8_t *p, size_t n);
 };
-
-#define CAPTURE_SECRETS_TLS 0x544c534bu /* pcapng secrets type "TLSK": an NSS key log */
 
 struct live_config {
 	const char *iface;      /* "any" for all interfaces */

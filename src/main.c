@@ -18,6 +18,7 @@
 
 #include "../output/hashes.h"
 #include "../output/output.h"
+#include "capfile.h"
 #include "capture.h"
 #include "exitcode.h"
 #include "reasm.h"
@@ -252,7 +253,7 @@ static bool load_keylogs(const struct options *o, struct tls_keylog **out)
  */
 static void add_secrets(struct session_table *t, uint32_t type, const uint8_t *data, size_t len)
 {
-	if (type != CAPTURE_SECRETS_TLS)
+	if (type != CAPFILE_SECRETS_TLS)
 		return;
 	if (!t->keys && !(t->keys = tls_keylog_new()))
 		return;
