@@ -72,8 +72,9 @@ struct session_table {
 	uint64_t opened_total;
 	/*
 	 * TLS secrets (--tls-keylog, Decryption Secrets Blocks): the caller's,
-	 * NULL when none were given; a TLS session looks its keys up in the store
-	 * as it was when the session's TLS began, and later as they are needed.
+	 * NULL until either gives some. A TLS session takes the store there is
+	 * when its TLS begins (none: it reads no keys) and looks its secrets up
+	 * in it when it needs them, so secrets added after it began still count.
 	 */
 	struct tls_keylog *keys;
 	uint64_t tls_sessions;  /* TLS sessions seen */
