@@ -261,14 +261,12 @@ unsigned long output_events_written(const struct output *o)
 				(o)->writers[i_]->ops->op((o)->writers[i_], (f), (rec)); \
 	} while (0)
 
-/* A login, then the alerts it raises: of its own (alerts.c) and across sessions (bruteforce.c). */
+/* A login, then the alerts it raises (alerts.h: the same for `popsift report`). */
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
 	OUT_WRITE(s->o, auth, s->flow, a);
-	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
-	size_t n = alerts_for_auth(a, alerts);
-	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
-		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
+	struct alert_record alerts[ALERTS_MAX];
+	size_t n = alerts_derive(s->o->bf, s->flow, a, alerts);
 	for (size_t i = 0; i < n; i++)
 		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }

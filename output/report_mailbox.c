@@ -68,7 +68,6 @@ static struct mbr_session *mbr_open(struct mailbox_report *r, const struct flow 
 		return NULL;
 	p->flow_id = f->flow_id;
 	p->s.flow_id = f->flow_id;
-	p->s.start = f->start;
 	snprintf(p->s.client, sizeof(p->s.client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u",
 		 f->client_ip, f->client_port);
 	*pp = p;
@@ -176,6 +175,8 @@ static void mbr_session(struct writer *w, const struct flow *f, const struct ses
 	struct mbr_session *s = &b->sessions[b->n_sessions++];
 	*s = p->s;
 	free(p);
+	/* Taken from the session's record, the one event that carries it (`popsift report`). */
+	s->start = f->start;
 	s->end = f->now;
 	snprintf(s->app_proto, sizeof(s->app_proto), "%s", f->app_proto ? f->app_proto : "");
 	s->committed = ev->deletions_committed;
