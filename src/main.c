@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "exitcode.h"
 #include "reasm.h"
+#include "report.h"
 #include "session.h"
 
 /* The Makefile's VERSION, the one place the version is written. */
@@ -504,6 +505,9 @@ static int run(const struct options *o)
 int main(int argc, char **argv)
 {
 	output_run_child(); /* the attachment parser, when this process is one */
+	/* `popsift report ...`: the reports rebuilt from events (src/report.c); no capture. */
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	struct options o;
 	parse_options(&o, argc, argv);
 	int rc = run(&o);
