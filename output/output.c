@@ -28,6 +28,7 @@
 #include "json.h"
 #include "mbox.h"
 #include "mime.h"
+#include "report_html.h"
 #include "report_mailbox.h"
 #include "text.h"
 #include "writer.h"
@@ -111,14 +112,17 @@ static bool out_add_writer(struct output *o, struct writer *w)
 
 /*
  * The writers of the run, chosen here once: the events as JSON or, with -T
- * text, the summary instead; the mailbox report (in the same form) and the
+ * text or -T html, the summary or the HTML report instead; the mailbox report (in the same form) and the
  * hash file when asked for. False when out of memory.
  */
 static bool out_open_writers(struct output *o)
 {
 	const struct output_config *c = &o->cfg;
-	if (!out_add_writer(o, c->text ? text_writer_open(c->fp, c->show_passwords)
-				       : json_writer_open(c->fp, c->show_passwords)))
+	struct html_config hc = { .fp = c->fp, .page_path = c->html_path,
+				  .show_passwords = c->show_passwords, .extract_dir = c->extract_dir };
+	if (!out_add_writer(o, c->html ? html_writer_open(&hc)
+			       : c->text ? text_writer_open(c->fp, c->show_passwords)
+					 : json_writer_open(c->fp, c->show_passwords)))
 		return false;
 	mbr_format_fn report_format = c->text ? text_mailbox_report : json_mailbox_report;
 	if (c->mailbox_report && !out_add_writer(o, mbr_writer_open(c->mailbox_report, c->fp, report_format)))
