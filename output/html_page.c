@@ -1113,8 +1113,10 @@ bool html_mailboxes(FILE *fp, const struct mbr_mailbox *boxes, size_t n)
 {
 	size_t budget = HTML_ROWS_MAX * 2;
 	size_t k = 0;
-	for (; k < n && budget; k++)
+	for (; k < n && budget; k++) {
+		budget--; /* the box's own header counts too */
 		mb_box(fp, &boxes[k], &budget);
+	}
 	if (!budget)
 		fprintf(fp, "<p class=\"note\">The mailbox view stops after %d rows (%zu of %zu mailboxes "
 			"shown, the last perhaps in part): --mailbox-report has them all.</p>", HTML_ROWS_MAX * 2,
