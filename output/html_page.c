@@ -24,6 +24,7 @@
 #define TL_GAP_PX 14      /* the width of a cut gap */
 #define TL_CLUSTER_MIN_PX 36
 #define TL_TICK_PX 90     /* about one axis label per this many pixels */
+#define TL_SHADES 5       /* density shades */
 
 /* ---- escaping and formatting --------------------------------------------- */
 
@@ -208,7 +209,9 @@ static const char html_css[] =
 	"svg .m1{fill:var(--ok)}svg .m2{fill:var(--bad)}svg .m3{fill:var(--unk)}"
 	"svg .c{stroke:var(--clear);stroke-width:2.2}svg .r{fill:var(--retr)}"
 	"svg .d{stroke:#000;stroke-width:1.6}svg .ax{stroke:#c9ced8}svg text{font-size:11px;fill:#5d6472}"
-	"svg .brk{stroke:#8a8f98;stroke-width:1.5}svg .h{fill:#4a6796}svg .hf{fill:var(--bad)}"
+	"svg .brk{stroke:#8a8f98;stroke-width:1.5}svg .h,svg .h1,svg .h2,svg .h3,svg .h4,svg .h5{fill:#3f5f95}"
+	"svg .h1{fill-opacity:.22}svg .h2{fill-opacity:.4}svg .h3{fill-opacity:.58}svg .h4{fill-opacity:.78}"
+	"svg .hf,svg .hf1{fill:var(--bad)}"
 	".legend span{margin-right:14px;font-size:12.5px;color:var(--mute)}"
 	".legend svg{vertical-align:middle;margin-right:4px}"
 	"td.sub{max-width:360px;overflow-wrap:anywhere}footer{color:var(--mute);padding:0 28px 20px}";
@@ -659,6 +662,35 @@ static void tl_row_detail(const struct html_report *h, FILE *fp, const struct tl
 	fputs("</svg>", fp);
 }
 
+/*
+ * Bins drawn as one path per shade, runs of neighbouring bins of the same
+ * shade as one rectangle each: a density row costs a few hundred octets, not
+ * an element per bin. shade = ceil(count / max * shades); 0 draws nothing.
+ */
+static void tl_runs(FILE *fp, const unsigned *bins, unsigned max, int shades, double bw, int y, int h,
+		    const char *cls)
+{
+	for (int level = 1; level <= shades; level++) {
+		bool open = false;
+		for (int b = 0; b < TL_BINS; b++) {
+			int l = bins[b] ? (int)(((unsigned long long)bins[b] * (unsigned)shades + max - 1) / max) : 0;
+			if (l != level)
+				continue;
+			int e = b;
+			while (e + 1 < TL_BINS && bins[e + 1] &&
+			       (int)(((unsigned long long)bins[e + 1] * (unsigned)shades + max - 1) / max) == level)
+				e++;
+			if (!open)
+				fprintf(fp, "<path class=\"%s%d\" d=\"", cls, level);
+			fprintf(fp, "M%.1f %dh%.1fv%dh-%.1fz", TL_PAD + b * bw, y, (e - b + 1) * bw, h, (e - b + 1) * bw);
+			open = true;
+			b = e;
+		}
+		if (open)
+			fputs("\"/>", fp);
+	}
+}
+
 /* A row as density: sessions started per bin (shade), failed logins per bin (red). */
 static void tl_row_density(const struct html_report *h, FILE *fp, const struct tl_data *d, size_t r,
 			   unsigned max)
@@ -675,15 +707,8 @@ static void tl_row_density(const struct html_report *h, FILE *fp, const struct t
 		fails[b < 0 ? 0 : b >= TL_BINS ? TL_BINS - 1 : b] += (m->kind & MARK_KIND) == MARK_LOGIN_FAILED;
 	}
 	fprintf(fp, "<svg width=\"%d\" height=\"27\">", TL_WIDTH);
-	for (int b = 0; b < TL_BINS; b++) {
-		if (bins[b])
-			fprintf(fp, "<rect class=\"h\" x=\"%.1f\" y=\"6\" width=\"%.1f\" height=\"13\" "
-				"fill-opacity=\"%.2f\"><title>%u sessions</title></rect>", TL_PAD + b * bw, bw,
-				0.15 + 0.85 * bins[b] / (max ? max : 1), bins[b]);
-		if (fails[b])
-			fprintf(fp, "<rect class=\"hf\" x=\"%.1f\" y=\"20\" width=\"%.1f\" height=\"5\">"
-				"<title>%u failed logins</title></rect>", TL_PAD + b * bw, bw, fails[b]);
-	}
+	tl_runs(fp, bins, max, TL_SHADES, bw, 6, 13, "h");
+	tl_runs(fp, fails, 1, 1, bw, 20, 5, "hf");
 	fputs("</svg>", fp);
 }
 

@@ -158,7 +158,7 @@ class Browser:
         height = self.evaluate("document.documentElement.scrollHeight") if full else self.height
         self.call("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": min(int(height), 16000),
                                                          "deviceScaleFactor": 1, "mobile": False}, session=True)
-        data = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=True)
+        data = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full}, session=True)
         with open(out, "wb") as f:
             f.write(base64.b64decode(data["data"]))
         return out
