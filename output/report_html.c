@@ -487,6 +487,7 @@ static void html_free(struct writer *w)
 	for (size_t i = 0; i < h->n_server_names; i++)
 		free(h->server_names[i]);
 	free(h->server_names);
+	free(h->server_map.slots);
 	free(h->users);
 	free(h->user_map.slots);
 	free(h->row_map.slots);

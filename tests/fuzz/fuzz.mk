@@ -17,7 +17,7 @@ FUZZ_BUILD     := build/fuzz
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OPT       := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 # The KPOP preamble walker gets its harness once dissectors/kpop.c exists.
-FUZZ_HARNESSES := pop3 pop2 sasl capture capfile tls $(if $(wildcard dissectors/kpop.c),kpop)
+FUZZ_HARNESSES := pop3 pop2 sasl capture capfile tls report $(if $(wildcard dissectors/kpop.c),kpop)
 FUZZ_BINS      := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_HELPERS   := tests/fuzz/fuzz_input.c tests/fuzz/fuzz_input.h
 FUZZ_SECONDS       ?= 180
