@@ -188,7 +188,8 @@ static const char html_css[] =
 	"h2{font-size:17px;margin:0 0 10px;padding-bottom:4px;border-bottom:2px solid var(--line)}"
 	"h3{font-size:15px;margin:16px 0 6px}h3 span{color:var(--mute);font-weight:400}"
 	".cards{display:flex;flex-wrap:wrap;gap:10px}"
-	".card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:128px}"
+	".card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:106px}"
+	".cols{display:flex;flex-wrap:wrap;gap:12px 48px}.cols h3{margin-top:10px}"
 	".card b{display:block;font-size:24px;font-weight:600}.card span{color:var(--mute);font-size:12.5px}"
 	".card.alert b{color:var(--bad)}.card.warn b{color:var(--clear)}"
 	".note{background:#fff8e1;border:1px solid #f3d37a;border-radius:6px;padding:6px 10px;margin:8px 0}"
@@ -303,19 +304,23 @@ static void html_summary(struct html_report *h, FILE *fp)
 		h->by_result[AUTH_RESULT_UNKNOWN], h->stls[AUTH_RESULT_SUCCESS],
 		h->stls[AUTH_RESULT_SUCCESS] == 1 ? "" : "s", h->stls[AUTH_RESULT_FAILURE], h->encrypted,
 		h->encrypted == 1 ? "" : "s");
+	fputs("<div class=\"cols\">", fp);
 	if (h->n_mechs) {
-		fputs("<h3>Logins by mechanism and outcome</h3>", fp);
+		fputs("<div><h3>Logins by mechanism and outcome</h3>", fp);
 		html_mech_table(h, fp);
+		fputs("</div>", fp);
 	}
 	if (h->n_files) {
-		fputs("<h3>Capture files</h3><p class=\"mono\">", fp);
-		for (size_t i = 0; i < h->n_files; i++) {
+		fputs("<div><h3>Capture files</h3><p class=\"mono\">", fp);
+		for (size_t i = 0; i < h->n_files && i < HTML_ROWS_MAX; i++) {
 			html_esc(fp, h->files[i]);
 			fputs(i + 1 < h->n_files ? "<br>" : "", fp);
 		}
-		fputs("</p>", fp);
+		if (h->n_files > HTML_ROWS_MAX)
+			fprintf(fp, "and %zu more", h->n_files - HTML_ROWS_MAX);
+		fputs("</p></div>", fp);
 	}
-	fputs("</section>\n", fp);
+	fputs("</div></section>\n", fp);
 }
 
 /* ---- the timeline ----------------------------------------------------------- */

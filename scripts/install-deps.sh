@@ -9,6 +9,7 @@ set -euo pipefail
 # nids.h and libnids.so need them: they are listed explicitly. The compression
 # libraries read compressed captures (src/capsource.c); tshark (editcap, mergecap)
 # and the zstd, lz4 and xz tools make the captures tests/e2e/test_capfile.py reads.
+# chromium loads the HTML report headless in tests/e2e/test_report_browser.py.
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -17,6 +18,7 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind fetchmail openssl
   zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   tshark zstd lz4 xz-utils
+  chromium
 )
 
 missing=()
