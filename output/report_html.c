@@ -82,16 +82,23 @@ size_t html_map_find(struct html_map *m, const char *key, size_t (*add)(void *ct
 	return i;
 }
 
-/* Wire bytes (raw, or escaped already by the events) as owned printable text: utf8.h's rule. */
+/*
+ * Wire bytes (raw, or escaped already by the events) as owned printable text:
+ * utf8.h's rule, then cut after `max` octets of that text (at a character's
+ * start). Cut after escaping, never before: escaping is the same on both
+ * kinds of input, so a capture run and `popsift report` cut at the same place.
+ */
 char *html_text(struct bytes b, size_t max)
 {
-	size_t n = b.n < max ? b.n : max;
-	char *s = malloc(UTF8_ESCAPED_MAX(n) + 4);
+	char *s = malloc(UTF8_ESCAPED_MAX(b.n) + 4);
 	if (!s)
 		return NULL;
-	size_t len = utf8_escape(b.p, n, s);
-	if (n < b.n)
-		memcpy(s + len, "\xe2\x80\xa6", 4); /* an ellipsis: cut here */
+	size_t len = utf8_escape(b.p, b.n, s);
+	if (len > max) {
+		while (max && ((unsigned char)s[max] & 0xc0) == 0x80)
+			max--; /* not inside a character */
+		memcpy(s + max, "\xe2\x80\xa6", 4); /* an ellipsis: cut here */
+	}
 	return s;
 }
 
