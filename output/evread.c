@@ -303,8 +303,11 @@ static void ev_message(struct evread *r, const struct jr_value *o, struct messag
 	m->complete = ev_bool(J, o, "complete");
 	m->path = ev_str(J, o, "path");
 	m->extract_error = ev_str(J, o, "extract_error");
-	m->folder_n = ev_copy(J, o, "folder", m->folder, sizeof(m->folder));
-	m->uid_n = ev_copy(J, o, "uid", m->uid, sizeof(m->uid));
+	struct bytes folder = ev_bytes(J, o, "folder"), uid = ev_bytes(J, o, "uid");
+	m->folder = folder.p;
+	m->folder_n = folder.n;
+	m->uid = uid.p;
+	m->uid_n = uid.n;
 	const struct jr_value *h = GET(o, "headers");
 	ev_header(J, h, "from", "from_raw", &m->headers.from);
 	ev_header(J, h, "to", "to_raw", &m->headers.to);
@@ -379,6 +382,7 @@ static void ev_anomalies(struct evread *r, const struct jr_value *o, struct sess
 		const char *dir = ev_str(J, x, "dir");
 		a->dir = dir && strcmp(dir, "toserver") == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT;
 		a->count = (uint32_t)ev_int(J, x, "count", 1);
+		/* cut at ANOMALY_SAMPLE_MAX octets of the escaped text: no report shows samples */
 		a->sample_n = ev_copy(J, x, "sample", a->sample, sizeof(a->sample));
 	}
 	rec->anomalies = r->anoms;

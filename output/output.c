@@ -66,6 +66,8 @@ struct out_message {
 	struct digest dg;           /* its SHA-256, unless the capture thread computes it */
 	struct message_record rec;
 	char command[24];           /* rec.command: the event's string lives only during emit() */
+	uint8_t folder[EV_FOLDER_MAX]; /* rec.folder and rec.uid, kept here for the same reason */
+	uint8_t uid[EV_UID_MAX];
 	struct timeval time;        /* capture time of the message's start */
 	struct extract_file *file;  /* its -x file or --mbox spool; NULL for none */
 	uint8_t *hdr;               /* bounded copy of the header section */
@@ -337,10 +339,12 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->rec.announced = b->announced;
 	m->rec.folder_n = b->folder.n < EV_FOLDER_MAX ? b->folder.n : EV_FOLDER_MAX;
 	if (m->rec.folder_n)
-		memcpy(m->rec.folder, b->folder.p, m->rec.folder_n);
+		memcpy(m->folder, b->folder.p, m->rec.folder_n);
+	m->rec.folder = m->folder;
 	m->rec.uid_n = b->uid.n < EV_UID_MAX ? b->uid.n : EV_UID_MAX;
 	if (m->rec.uid_n)
-		memcpy(m->rec.uid, b->uid.p, m->rec.uid_n);
+		memcpy(m->uid, b->uid.p, m->rec.uid_n);
+	m->rec.uid = m->uid;
 	m->rec.list_size = b->list_size;
 	m->time = s->flow->now;
 	m->hdr_n = 0;

@@ -16,11 +16,6 @@
 #include "../dissectors/event.h"
 
 #define RECORD_ATTACHMENTS_MAX 256 /* attachments listed per message; more set the flag */
-/*
- * Room for a wire string of n octets as the events write it (up to four
- * characters an octet, utf8.h): `popsift report` fills records from JSON.
- */
-#define RECORD_ESCAPED(n) ((n) * 4)
 
 /*
  * One header of a message for the event: `value` is the header's text unfolded,
@@ -55,9 +50,14 @@ struct message_record {
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */
 	const char *extract_error; /* why the file (or mbox entry) is missing or short; NULL: fine */
-	uint8_t folder[RECORD_ESCAPED(EV_FOLDER_MAX)];
+	/*
+	 * Where they are kept is the record's maker's: output.c holds them for a
+	 * message in flight (EV_FOLDER_MAX, EV_UID_MAX), popsift report points
+	 * into the event's text (which may be longer: escaped).
+	 */
+	const uint8_t *folder;
 	size_t folder_n;  /* 0: no folder (POP3) */
-	uint8_t uid[RECORD_ESCAPED(EV_UID_MAX)]; /* the UIDL id the session listed for it */
+	const uint8_t *uid; /* the UIDL id the session listed for it */
 	size_t uid_n;     /* 0: unknown */
 	int64_t list_size; /* the session's LIST size for it, or -1 */
 	/*
@@ -86,7 +86,7 @@ struct anomaly_record {
 	enum anomaly id;
 	enum dir dir;
 	uint32_t count;
-	uint8_t sample[RECORD_ESCAPED(ANOMALY_SAMPLE_MAX)];
+	uint8_t sample[ANOMALY_SAMPLE_MAX];
 	size_t sample_n;
 };
 
