@@ -1,5 +1,6 @@
 # The benchmark (issue 8): `make bench` (8-10 minutes, ~1 GB capture) and
 # `make bench-quick` (~200 MB, a minute or two). Not part of `make check`.
+# Both end with bench/report_bench.py: `popsift report` on 100,000 sessions.
 # Captures are generated once into build/bench/ and reused; `make bench-clean`
 # removes them. Options for bench/run.py go in BENCH_ARGS, e.g.
 #   make bench-quick BENCH_ARGS="--runs 7 --only heavy --compare /tmp/patched/popsift"
@@ -32,11 +33,13 @@ bench: bench-bins
 	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
 	@python3 bench/run.py --full $(BENCH_ARGS)
 	@python3 bench/tls.py --full $(TLS_BENCH_ARGS)
+	@python3 bench/report_bench.py
 
 bench-quick: bench-bins
 	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
 	@python3 bench/run.py --quick $(BENCH_ARGS)
 	@python3 bench/tls.py --quick $(TLS_BENCH_ARGS)
+	@python3 bench/report_bench.py
 
 # The generated captures take ~3.4 GB (full) / ~0.6 GB (quick); they are kept for the next run.
 bench-clean:

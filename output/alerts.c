@@ -105,3 +105,19 @@ size_t alerts_for_tls(const struct ev_tls *t, int64_t now, struct alert_record o
 		n += alerts_for_certificate(t, now, out + n);
 	return n;
 }
+
+size_t alerts_derive(struct bruteforce *bf, const struct flow *f, const struct ev_auth *a,
+		     struct alert_record out[ALERTS_MAX])
+{
+	/* A secret read inside decrypted TLS did not cross the network in clear (records.h). */
+	struct ev_auth wire = *a;
+	wire.cleartext = auth_cleartext_on_wire(a, f);
+	wire.stls_offered = auth_stls_ignored(a, f);
+	size_t n = alerts_for_auth(&wire, out);
+	if (a->result != AUTH_RESULT_FAILURE || (a->failure && strcmp(a->failure, "credentials") != 0))
+		return n;
+	size_t k = bf_failure(bf, f->client_ip, a->username, f->now.tv_sec, out + n);
+	for (size_t i = n; i < n + k; i++)
+		out[i].cross_session = true;
+	return n + k;
+}

@@ -131,6 +131,8 @@ static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, c
 	jw_string(w, "TCP");
 	jw_key(w, "app_proto");
 	jw_string(w, f->app_proto ? f->app_proto : "pop3");
+	jw_key(w, "schema_version");
+	jw_uint(w, JSON_SCHEMA_VERSION);
 	if (f->tls == FLOW_TLS_DECRYPTED && strcmp(type, "tls") != 0) {
 		/* read inside TLS, decrypted: the tls event's own body says it there */
 		jw_key(w, "tls");
@@ -482,6 +484,28 @@ static void json_session_mailbox(struct jw *w, const struct ev_session *s)
 		jw_bool(w, s->deletions_committed == COMMIT_YES);
 }
 
+/*
+ * Every message the session learnt of (UIDL, LIST, DELE), by number: what
+ * `popsift report` needs to rebuild the mailbox report from the events. An
+ * entry has a uid or a size only where the session saw one.
+ */
+static void json_session_listing(struct jw *w, const struct ev_session *s)
+{
+	jw_key(w, "listing");
+	jw_begin_array(w);
+	for (size_t i = 0; i < s->n_mailbox; i++) {
+		const struct mailbox_entry *e = &s->mailbox[i];
+		jw_begin_object(w);
+		jw_field_int(w, "number", e->number);
+		if (e->uid.n)
+			jw_field_bytes(w, "uid", e->uid);
+		if (e->size >= 0)
+			jw_field_int(w, "size", e->size);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
 /* A list of wire strings, e.g. the capabilities. */
 static void json_bytes_array(struct jw *w, const char *key, const struct bytes *b, size_t n)
 {
@@ -532,6 +556,7 @@ static void json_session(struct writer *wr, const struct flow *f, const struct s
 	json_anomalies(&w, "anomalies", r->anomalies, r->n_anomalies, false);
 	if (r->n_anomalies)
 		json_anomalies(&w, "anomaly_details", r->anomalies, r->n_anomalies, true);
+	json_session_listing(&w, s);
 	json_end(j, &w);
 }
 

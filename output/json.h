@@ -13,6 +13,14 @@
 #include "report_mailbox.h"
 #include "writer.h"
 
+/*
+ * The version of the event contract (docs/events.md), in every event's
+ * envelope as `schema_version`: raised when a field changes meaning or goes,
+ * not when one is added. `popsift report` reads this version and refuses a
+ * newer one rather than guess at it.
+ */
+#define JSON_SCHEMA_VERSION 1
+
 /* The event writer; `fp` stays the caller's. NULL only when out of memory. */
 struct writer *json_writer_open(FILE *fp, bool show_passwords);
 

@@ -28,6 +28,7 @@
 #include "json.h"
 #include "mbox.h"
 #include "mime.h"
+#include "report_html.h"
 #include "report_mailbox.h"
 #include "text.h"
 #include "writer.h"
@@ -65,6 +66,8 @@ struct out_message {
 	struct digest dg;           /* its SHA-256, unless the capture thread computes it */
 	struct message_record rec;
 	char command[24];           /* rec.command: the event's string lives only during emit() */
+	uint8_t folder[EV_FOLDER_MAX]; /* rec.folder and rec.uid, kept here for the same reason */
+	uint8_t uid[EV_UID_MAX];
 	struct timeval time;        /* capture time of the message's start */
 	struct extract_file *file;  /* its -x file or --mbox spool; NULL for none */
 	uint8_t *hdr;               /* bounded copy of the header section */
@@ -111,14 +114,17 @@ static bool out_add_writer(struct output *o, struct writer *w)
 
 /*
  * The writers of the run, chosen here once: the events as JSON or, with -T
- * text, the summary instead; the mailbox report (in the same form) and the
+ * text or -T html, the summary or the HTML report instead; the mailbox report (in the same form) and the
  * hash file when asked for. False when out of memory.
  */
 static bool out_open_writers(struct output *o)
 {
 	const struct output_config *c = &o->cfg;
-	if (!out_add_writer(o, c->text ? text_writer_open(c->fp, c->show_passwords)
-				       : json_writer_open(c->fp, c->show_passwords)))
+	struct html_config hc = { .fp = c->fp, .page_path = c->html_path,
+				  .show_passwords = c->show_passwords, .extract_dir = c->extract_dir };
+	if (!out_add_writer(o, c->html ? html_writer_open(&hc)
+			       : c->text ? text_writer_open(c->fp, c->show_passwords)
+					 : json_writer_open(c->fp, c->show_passwords)))
 		return false;
 	mbr_format_fn report_format = c->text ? text_mailbox_report : json_mailbox_report;
 	if (c->mailbox_report && !out_add_writer(o, mbr_writer_open(c->mailbox_report, c->fp, report_format)))
@@ -261,21 +267,12 @@ unsigned long output_events_written(const struct output *o)
 				(o)->writers[i_]->ops->op((o)->writers[i_], (f), (rec)); \
 	} while (0)
 
-/*
- * A login, then the alerts it raises: of its own (alerts.c) and across
- * sessions (bruteforce.c). A secret read inside decrypted TLS did not cross
- * the network in clear (records.h): the policy sees the login as on the wire.
- */
+/* A login, then the alerts it raises (alerts.h: the same for `popsift report`). */
 static void out_auth(struct out_session *s, const struct ev_auth *a)
 {
 	OUT_WRITE(s->o, auth, s->flow, a);
-	struct ev_auth wire = *a;
-	wire.cleartext = auth_cleartext_on_wire(a, s->flow);
-	wire.stls_offered = auth_stls_ignored(a, s->flow);
-	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
-	size_t n = alerts_for_auth(&wire, alerts);
-	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
-		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
+	struct alert_record alerts[ALERTS_MAX];
+	size_t n = alerts_derive(s->o->bf, s->flow, a, alerts);
 	for (size_t i = 0; i < n; i++)
 		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }
@@ -352,10 +349,12 @@ static void out_message_begin(struct out_session *s, const struct ev_message_beg
 	m->rec.announced = b->announced;
 	m->rec.folder_n = b->folder.n < EV_FOLDER_MAX ? b->folder.n : EV_FOLDER_MAX;
 	if (m->rec.folder_n)
-		memcpy(m->rec.folder, b->folder.p, m->rec.folder_n);
+		memcpy(m->folder, b->folder.p, m->rec.folder_n);
+	m->rec.folder = m->folder;
 	m->rec.uid_n = b->uid.n < EV_UID_MAX ? b->uid.n : EV_UID_MAX;
 	if (m->rec.uid_n)
-		memcpy(m->rec.uid, b->uid.p, m->rec.uid_n);
+		memcpy(m->uid, b->uid.p, m->rec.uid_n);
+	m->rec.uid = m->uid;
 	m->rec.list_size = b->list_size;
 	m->time = s->flow->now;
 	m->hdr_n = 0;

@@ -29,6 +29,8 @@ struct output_config {
 	const char *mbox_path;   /* --mbox: append every message to this mbox; NULL for none */
 	struct bf_policy bruteforce; /* brute-force / password-spray thresholds */
 	bool text;               /* -T text: a human summary instead of JSON events */
+	bool html;               /* -T html: the HTML report (report_html.h) instead of JSON events */
+	const char *html_path;   /* with html: the file fp writes to, for its links; NULL: stdout */
 	const char *mailbox_report; /* --mailbox-report FILE ("-": with the events); NULL for none */
 	bool threaded;           /* hash, extract and write on a second thread (handoff.h) */
 	enum hash_sharing hash_sharing; /* with threaded, and neither -x nor --mbox */

@@ -51,9 +51,14 @@ struct message_record {
 	bool complete;
 	const char *path; /* relative to the extraction directory; NULL if none */
 	const char *extract_error; /* why the file (or mbox entry) is missing or short; NULL: fine */
-	uint8_t folder[EV_FOLDER_MAX];
+	/*
+	 * Where they are kept is the record's maker's: output.c holds them for a
+	 * message in flight (EV_FOLDER_MAX, EV_UID_MAX), popsift report points
+	 * into the event's text (which may be longer: escaped).
+	 */
+	const uint8_t *folder;
 	size_t folder_n;  /* 0: no folder (POP3) */
-	uint8_t uid[EV_UID_MAX]; /* the UIDL id the session listed for it */
+	const uint8_t *uid; /* the UIDL id the session listed for it */
 	size_t uid_n;     /* 0: unknown */
 	int64_t list_size; /* the session's LIST size for it, or -1 */
 	/*
@@ -75,6 +80,7 @@ struct alert_record {
 	int severity;          /* 1 high .. 3 low */
 	const char *description;
 	struct bytes username;
+	bool cross_session;    /* decided over many sessions (bruteforce.h), not by one login */
 };
 
 struct anomaly_record {

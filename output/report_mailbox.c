@@ -23,6 +23,16 @@ struct mbr_pending {
 	struct mbr_pending *next;
 };
 
+/*
+ * An index of strings over an array the report owns, by FNV-1a hash with
+ * linear probing: the mailboxes by (server, user), a mailbox's messages by
+ * uid. Without it, a report over 100,000 sessions spent its time in strcmp().
+ */
+struct mbr_index {
+	size_t *slots; /* array indexes; SIZE_MAX: empty */
+	size_t n, cap;
+};
+
 struct mailbox_report {
 	struct writer w; /* first: output.c sees only this */
 	const char *path;      /* "-": the events' stream */
@@ -31,7 +41,51 @@ struct mailbox_report {
 	struct mbr_pending *pending[MBR_PENDING_SLOTS];
 	struct mbr_mailbox *boxes;
 	size_t n_boxes, cap_boxes;
+	struct mbr_index box_index;
 };
+
+static size_t mbr_hash(const char *a, const char *b)
+{
+	size_t h = 14695981039346656037ull;
+	for (const char *p = a; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull; /* between the two parts */
+	for (const char *p = b; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * The slot of key (a, b): where `same(ctx, i)` holds for the index found
+ * there, or the empty slot where it goes. Grows the table first; NULL when
+ * out of memory. rehash(ctx, i) gives the hash of entry i.
+ */
+static size_t *mbr_index_slot(struct mbr_index *x, size_t h, bool (*same)(const void *ctx, size_t i),
+			      size_t (*rehash)(const void *ctx, size_t i), const void *ctx)
+{
+	if ((x->n + 1) * 2 > x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		size_t *slots = malloc(cap * sizeof(*slots));
+		if (!slots)
+			return NULL;
+		memset(slots, 0xff, cap * sizeof(*slots));
+		for (size_t i = 0; i < x->cap; i++) {
+			if (x->slots[i] == SIZE_MAX)
+				continue;
+			size_t at = rehash(ctx, x->slots[i]) & (cap - 1);
+			while (slots[at] != SIZE_MAX)
+				at = (at + 1) & (cap - 1);
+			slots[at] = x->slots[i];
+		}
+		free(x->slots);
+		x->slots = slots;
+		x->cap = cap;
+	}
+	size_t at = h & (x->cap - 1);
+	while (x->slots[at] != SIZE_MAX && !same(ctx, x->slots[at]))
+		at = (at + 1) & (x->cap - 1);
+	return &x->slots[at];
+}
 
 /* Wire bytes as an owned, escaped C string (the \xNN rule of every output). */
 static char *mbr_str(struct bytes b)
@@ -68,7 +122,6 @@ static struct mbr_session *mbr_open(struct mailbox_report *r, const struct flow 
 		return NULL;
 	p->flow_id = f->flow_id;
 	p->s.flow_id = f->flow_id;
-	p->s.start = f->start;
 	snprintf(p->s.client, sizeof(p->s.client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u",
 		 f->client_ip, f->client_port);
 	*pp = p;
@@ -119,11 +172,33 @@ static void mbr_session_free(struct mbr_session *s)
 	free(s->logins);
 }
 
+/* What mbr_box() looks for, for the index's callbacks. */
+struct mbr_box_key {
+	const struct mailbox_report *r;
+	const char *server, *user;
+};
+
+static bool mbr_box_same(const void *ctx, size_t i)
+{
+	const struct mbr_box_key *k = ctx;
+	const struct mbr_mailbox *b = &k->r->boxes[i];
+	return strcmp(b->server, k->server) == 0 && strcmp(b->user, k->user) == 0;
+}
+
+static size_t mbr_box_hash(const void *ctx, size_t i)
+{
+	const struct mbr_box_key *k = ctx;
+	return mbr_hash(k->r->boxes[i].server, k->r->boxes[i].user);
+}
+
 static struct mbr_mailbox *mbr_box(struct mailbox_report *r, const char *server, const char *user)
 {
-	for (size_t i = 0; i < r->n_boxes; i++)
-		if (strcmp(r->boxes[i].server, server) == 0 && strcmp(r->boxes[i].user, user) == 0)
-			return &r->boxes[i];
+	struct mbr_box_key key = { r, server, user };
+	size_t *slot = mbr_index_slot(&r->box_index, mbr_hash(server, user), mbr_box_same, mbr_box_hash, &key);
+	if (!slot)
+		return NULL;
+	if (*slot != SIZE_MAX)
+		return &r->boxes[*slot];
 	if (r->n_boxes == r->cap_boxes) {
 		size_t cap = r->cap_boxes ? r->cap_boxes * 2 : 16;
 		struct mbr_mailbox *b = realloc(r->boxes, cap * sizeof(*b));
@@ -138,7 +213,8 @@ static struct mbr_mailbox *mbr_box(struct mailbox_report *r, const char *server,
 	b->user = strdup(user);
 	if (!b->user)
 		return NULL;
-	r->n_boxes++;
+	*slot = r->n_boxes++;
+	r->box_index.n++;
 	return b;
 }
 
@@ -176,6 +252,8 @@ static void mbr_session(struct writer *w, const struct flow *f, const struct ses
 	struct mbr_session *s = &b->sessions[b->n_sessions++];
 	*s = p->s;
 	free(p);
+	/* Taken from the session's record, the one event that carries it (`popsift report`). */
+	s->start = f->start;
 	s->end = f->now;
 	snprintf(s->app_proto, sizeof(s->app_proto), "%s", f->app_proto ? f->app_proto : "");
 	s->committed = ev->deletions_committed;
@@ -198,12 +276,32 @@ static int mbr_by_uid(const void *a, const void *b)
 	return strcmp(((const struct mbr_message *)a)->uid, ((const struct mbr_message *)b)->uid);
 }
 
-/* The box's message (by uid), added when new; NULL when out of memory. */
-static struct mbr_message *mbr_msg(struct mbr_mailbox *b, const char *uid)
+struct mbr_msg_key {
+	const struct mbr_mailbox *b;
+	const char *uid;
+};
+
+static bool mbr_msg_same(const void *ctx, size_t i)
 {
-	for (size_t i = 0; i < b->n_messages; i++)
-		if (strcmp(b->messages[i].uid, uid) == 0)
-			return &b->messages[i];
+	const struct mbr_msg_key *k = ctx;
+	return strcmp(k->b->messages[i].uid, k->uid) == 0;
+}
+
+static size_t mbr_msg_hash(const void *ctx, size_t i)
+{
+	const struct mbr_msg_key *k = ctx;
+	return mbr_hash(k->b->messages[i].uid, "");
+}
+
+/* The box's message (by uid, through ix), added when new; NULL when out of memory. */
+static struct mbr_message *mbr_msg(struct mbr_mailbox *b, struct mbr_index *ix, const char *uid)
+{
+	struct mbr_msg_key key = { b, uid };
+	size_t *slot = mbr_index_slot(ix, mbr_hash(uid, ""), mbr_msg_same, mbr_msg_hash, &key);
+	if (!slot)
+		return NULL;
+	if (*slot != SIZE_MAX)
+		return &b->messages[*slot];
 	struct mbr_message *m = mbr_grow(b->messages, b->n_messages, sizeof(*m));
 	if (!m)
 		return NULL;
@@ -212,7 +310,8 @@ static struct mbr_message *mbr_msg(struct mbr_mailbox *b, const char *uid)
 	memset(m, 0, sizeof(*m));
 	m->uid = uid;
 	m->size = -1;
-	b->n_messages++;
+	*slot = b->n_messages++;
+	ix->n++;
 	return m;
 }
 
@@ -223,11 +322,12 @@ static struct mbr_message *mbr_msg(struct mbr_mailbox *b, const char *uid)
  */
 static void mbr_summarise(struct mbr_mailbox *b)
 {
+	struct mbr_index ix = { 0 };
 	for (size_t k = 0; k < b->n_sessions; k++) {
 		struct mbr_session *s = &b->sessions[k];
 		for (size_t i = 0; i < s->n_listed; i++) {
 			struct mbr_listed *l = &s->listed[i];
-			struct mbr_message *m = l->uid ? mbr_msg(b, l->uid) : NULL;
+			struct mbr_message *m = l->uid ? mbr_msg(b, &ix, l->uid) : NULL;
 			if (!m)
 				continue;
 			l->is_new = m->first_flow == 0;
@@ -241,11 +341,12 @@ static void mbr_summarise(struct mbr_mailbox *b)
 					     : (m->deleted ? m->deleted : s->committed == COMMIT_NO ? "marked-not-committed" : "marked-unknown");
 		}
 		for (size_t i = 0; i < s->n_retrieved; i++) {
-			struct mbr_message *m = s->retrieved[i].uid ? mbr_msg(b, s->retrieved[i].uid) : NULL;
+			struct mbr_message *m = s->retrieved[i].uid ? mbr_msg(b, &ix, s->retrieved[i].uid) : NULL;
 			if (m)
 				m->times_retrieved++;
 		}
 	}
+	free(ix.slots);
 	if (b->n_messages) /* qsort's base may not be NULL, even for none */
 		qsort(b->messages, b->n_messages, sizeof(*b->messages), mbr_by_uid);
 }
@@ -305,6 +406,7 @@ static void mbr_free(struct writer *w)
 		free(r->boxes[i].user);
 	}
 	free(r->boxes);
+	free(r->box_index.slots);
 	free(r);
 }
 

@@ -11,6 +11,7 @@ set -euo pipefail
 # and the zstd, lz4 and xz tools make the captures tests/e2e/test_capfile.py reads.
 # mpop and gnutls-bin: a GnuTLS POP3 client writing a TLS key log (SSLKEYLOGFILE)
 # for tests/e2e/test_tls_live.py, beside curl and python's ssl (OpenSSL).
+# chromium loads the HTML report headless in tests/e2e/test_report_browser.py.
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -20,6 +21,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   tshark zstd lz4 xz-utils
   mpop gnutls-bin
+  chromium
 )
 
 missing=()

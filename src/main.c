@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "exitcode.h"
 #include "reasm.h"
+#include "report.h"
 #include "session.h"
 #include "tls/tls_keylog.h"
 
@@ -43,6 +44,7 @@ struct options {
 	bool promisc;
 	bool detect;
 	bool text;
+	bool html; /* -T html: the HTML report (popsift report's) instead of events */
 	const char *mailbox_report;
 	unsigned idle_timeout;
 	struct bf_policy bruteforce;
@@ -63,6 +65,7 @@ struct options {
 static const char usage_text[] =
 	"Usage: popsift [OPTIONS] -r FILE [-r FILE ...]\n"
 	"       popsift [OPTIONS] -i IFACE [-f FILTER] [-Z USER]\n"
+	"       popsift report [OPTIONS] [EVENTS.json ...]   (popsift report --help)\n"
 	"\n"
 	"Passive analyzer of POP3 and POP2 sessions in packet captures. Reassembles\n"
 	"TCP with libnids, follows each session through its states and writes one\n"
@@ -103,7 +106,9 @@ static const char usage_text[] =
 	"      --transactions     also write a command event per request and reply\n"
 	"  -T, --format FORMAT    json (default): one event per line; text: a line per\n"
 	"                         login (CLEARTEXT marked) and a table per server of\n"
-	"                         users and mechanisms, for reading in a terminal\n"
+	"                         users and mechanisms, for reading in a terminal;\n"
+	"                         html: the HTML case report (as 'popsift report\n"
+	"                         --html'), e.g. -T html -o case.html\n"
 	"  -x, --extract DIR      write every retrieved message (POP3 RETR and TOP, POP2\n"
 	"                         RETR, XTND XMIT) to DIR exactly as the client received\n"
 	"                         it; the message event gives its path; files are mode\n"
@@ -333,9 +338,10 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case OPT_DETECT: o->detect = true; break;
 	case OPT_MAILBOX_REPORT: o->mailbox_report = optarg; break;
 	case 'T':
-		if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0)
-			die_usage("-T takes 'json' or 'text', not '%s'", optarg);
+		if (strcmp(optarg, "text") != 0 && strcmp(optarg, "json") != 0 && strcmp(optarg, "html") != 0)
+			die_usage("-T takes 'json', 'text' or 'html', not '%s'", optarg);
 		o->text = strcmp(optarg, "text") == 0;
+		o->html = strcmp(optarg, "html") == 0;
 		break;
 	case OPT_BRUTE:
 		o->bruteforce.failures = (unsigned)parse_number(optarg, "--brute-force-failures", 0, 1000000);
@@ -534,6 +540,7 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 				    .transactions = o->transactions, .hashes = hashes,
 				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
 				    .bruteforce = o->bruteforce, .text = o->text,
+				    .html = o->html, .html_path = o->output,
 				    .mailbox_report = o->mailbox_report,
 				    .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1,
 				    .hash_sharing = hash_sharing_from_env() };
@@ -611,6 +618,9 @@ static int run(const struct options *o)
 int main(int argc, char **argv)
 {
 	output_run_child(); /* the attachment parser, when this process is one */
+	/* `popsift report ...`: the reports rebuilt from events (src/report.c); no capture. */
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	struct options o;
 	parse_options(&o, argc, argv);
 	int rc = run(&o);

@@ -15,9 +15,9 @@ FUZZ_BUILD     := build/fuzz
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OPT       := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 # pop3, pop2 and kpop are one source, fuzz_dissector.c, built once per dissector;
-# sasl, capture, capfile and tls have their own (fuzz_<name>.c).
+# sasl, capture, capfile, tls and report have their own (fuzz_<name>.c).
 FUZZ_DISSECTORS := pop3 pop2 kpop
-FUZZ_HARNESSES := $(FUZZ_DISSECTORS) sasl capture capfile tls
+FUZZ_HARNESSES := $(FUZZ_DISSECTORS) sasl capture capfile tls report
 FUZZ_BINS      := $(FUZZ_HARNESSES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_HELPERS   := tests/fuzz/fuzz_input.c tests/fuzz/fuzz_input.h
 FUZZ_CFLAGS     = -std=gnu11 -D_GNU_SOURCE $(FUZZ_OPT) -fsanitize=fuzzer $(WARN) $(PKG_CFLAGS) \
@@ -40,7 +40,7 @@ $(FUZZ_DISSECTORS:%=$(FUZZ_BUILD)/fuzz_%): $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_DISSECTOR=$*_dissector \
 		-o $@ $< tests/fuzz/fuzz_input.c $(FUZZ_BUILD)/libpopsift.a $(LIBS)
 
-$(FUZZ_BUILD)/fuzz_sasl $(FUZZ_BUILD)/fuzz_capture $(FUZZ_BUILD)/fuzz_capfile \
+$(FUZZ_BUILD)/fuzz_sasl $(FUZZ_BUILD)/fuzz_capture $(FUZZ_BUILD)/fuzz_capfile $(FUZZ_BUILD)/fuzz_report \
 		$(FUZZ_BUILD)/fuzz_tls: $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c \
 		$(FUZZ_HELPERS) $(FUZZ_BUILD)/libpopsift.a | build-deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tests/fuzz/fuzz_input.c $(FUZZ_BUILD)/libpopsift.a $(LIBS)
