@@ -455,6 +455,12 @@ static enum hash_sharing hash_sharing_from_env(void)
 	return HASH_SHARE_AUTO;
 }
 
+/* Live: what the kernel dropped while a session was open (session_table_count_drops). */
+static uint64_t drops_between(void *ctx, const struct timeval *from, const struct timeval *to)
+{
+	return capture_drops_between(ctx, from, to);
+}
+
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
 static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes)
 {
@@ -473,6 +479,8 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 		return EXIT_INPUT; /* output_open said why */
 	struct session_table sessions;
 	session_table_init(&sessions, out);
+	if (o->iface)
+		session_table_count_drops(&sessions, drops_between, cap);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
 				   .idle_timeout = o->idle_timeout, .detect = o->detect };
