@@ -9,6 +9,8 @@ set -euo pipefail
 # nids.h and libnids.so need them: they are listed explicitly. The compression
 # libraries read compressed captures (src/capsource.c); tshark (editcap, mergecap)
 # and the zstd, lz4 and xz tools make the captures tests/e2e/test_capfile.py reads.
+# tcpreplay and iproute2 (ip, ss) drive the live load test (tests/e2e/test_load.py)
+# and the soak (make soak).
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -17,6 +19,7 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind fetchmail openssl
   zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   tshark zstd lz4 xz-utils
+  tcpreplay iproute2
 )
 
 missing=()
