@@ -224,7 +224,9 @@ class Live:
 def summary_counts(err):
     """The last statistics popsift printed: (packets analysed, kernel received, dropped)."""
     seen = re.findall(r"popsift: live capture, (\d+) packets", err)
-    kern = re.findall(r"popsift: kernel: (\d+) packets received, (\d+) dropped \(ring full\)", err)
+    # "(buffer full)": popsift 0.1.0, which bench/live_rate.py measures too.
+    kern = re.findall(r"popsift: kernel: (\d+) packets received, (\d+) dropped "
+                      r"\((?:ring|buffer) full\)", err)
     expect(seen and kern, f"no statistics in: {err}")
     return int(seen[-1]), int(kern[-1][0]), int(kern[-1][1])
 
