@@ -9,7 +9,12 @@ counters read once every packet is analysed or dropped (SIGUSR1), then stopped. 
 when every one of --trials trials drops nothing. --topspeed first: held, it is the answer;
 otherwise bisection between --low and the rate top speed reached, to --precision Mb/s.
 
+With --latency N instead: the time from the end of a one-session replay (15 packets) to its
+session event in the -o file, N times on an otherwise quiet link, at varied moments of the
+kernel's block timer; prints the median, 90th percentile and largest.
+
 Usage: bench/live_rate.py [--popsift BIN] [--args "-B 32768"] [--pcap FILE] [--trials 2]
+       bench/live_rate.py --latency 50 [--popsift BIN]
 Prints one line per trial and a closing line; --json FILE appends the result.
 """
 import argparse
@@ -19,6 +24,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
@@ -76,6 +82,30 @@ def search(pair, args, work):
     return "bisection", best, log
 
 
+def latency(pair, args, work, n):
+    one = os.path.join(work, "one.pcap")
+    run([POPGEN, "-o", one, "-n", "1", "-c", "1", "--short", "-s", "3"])
+    live = Live(pair, args.popsift, work, *shlex.split(args.args))  # no -q: stop() reads the summary
+    waits = []
+    try:
+        for i in range(n):
+            pair.replay(one, "--topspeed")
+            t0 = time.monotonic()
+            while sum('"event_type":"session"' in line for line in open(live.events)) <= i:
+                if time.monotonic() - t0 > 10:
+                    raise AssertionError("no session event within 10 s")
+                time.sleep(0.001)
+            waits.append((time.monotonic() - t0) * 1000)
+            time.sleep(0.1 + (i * 0.0137) % 0.25)
+        live.stop()
+    finally:
+        live.kill()
+    waits.sort()
+    print(f"packets to session event, {n} times: median {waits[n // 2]:.0f} ms, 90th percentile "
+          f"{waits[n * 9 // 10]:.0f} ms, largest {waits[-1]:.0f} ms, smallest {waits[0]:.0f} ms")
+    return waits
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--popsift", default=os.path.join(ROOT, "build", "popsift"))
@@ -85,6 +115,7 @@ def main():
     ap.add_argument("--low", type=int, default=50)
     ap.add_argument("--precision", type=int, default=50)
     ap.add_argument("--json")
+    ap.add_argument("--latency", type=int, metavar="N", help="measure latency N times instead")
     args = ap.parse_args()
     why = test_load.skip_reason()
     if why:
@@ -95,6 +126,9 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="popsift-rate-", dir=os.path.join(ROOT, "build")) \
                 as work, VethPair() as pair:
+            if args.latency:
+                latency(pair, args, work, args.latency)
+                return 0
             if not args.pcap:
                 args.pcap = os.path.join(work, "load.pcap")
                 run([POPGEN, "-o", args.pcap, "--size", "300M", "-c", "16", "-s", "7"], timeout=300)

@@ -23,6 +23,7 @@ than one message buffer). Also printed: the least-squares slope over the samples
 warm-up, in MiB per hour.
 
 Output: build/soak/rss.tsv (seconds, RSS KiB, popsift's packet count, kernel drops),
+build/soak/events.stderr (popsift's statistics every 10 s and its summary),
 build/soak/report.md (a table of one sample per minute and the figures, for
 docs/performance.md). Kernel drops are reported, not judged (the load test judges them). Exit
 status 0 when flat and popsift exited 0, 1 otherwise.
@@ -111,7 +112,8 @@ def verdict(samples):
 
 
 def soak(args, pair, files):
-    live = Live(pair, args.popsift, OUT, "-q", "--idle-timeout", IDLE_TIMEOUT)
+    live = Live(pair, args.popsift, OUT, "-q", "--idle-timeout", IDLE_TIMEOUT,
+                name="events.ndjson")
     pid = popsift_pid(live, args.popsift)
     samples, rounds, sent = [], 0, 0
     t0 = time.monotonic()
