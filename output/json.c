@@ -553,6 +553,8 @@ static void json_session(struct writer *wr, const struct flow *f, const struct s
 	jw_field_text(&w, "end_reason", r->end_reason);
 	jw_field_bool(&w, "partial", f->partial);
 	jw_field_int(&w, "gaps", f->gaps);
+	if (f->kernel_drops_known) /* live only: see capture_drops_between() */
+		jw_field_int(&w, "kernel_drops", (long long)f->kernel_drops);
 	json_anomalies(&w, "anomalies", r->anomalies, r->n_anomalies, false);
 	if (r->n_anomalies)
 		json_anomalies(&w, "anomaly_details", r->anomalies, r->n_anomalies, true);

@@ -12,6 +12,8 @@ set -euo pipefail
 # mpop and gnutls-bin: a GnuTLS POP3 client writing a TLS key log (SSLKEYLOGFILE)
 # for tests/e2e/test_tls_live.py, beside curl and python's ssl (OpenSSL).
 # chromium loads the HTML report headless in tests/e2e/test_report_browser.py.
+# tcpreplay and iproute2 (ip, ss) drive the live load test (tests/e2e/test_load.py)
+# and the soak (make soak).
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -22,6 +24,7 @@ PACKAGES=(
   tshark zstd lz4 xz-utils
   mpop gnutls-bin
   chromium
+  tcpreplay iproute2
 )
 
 missing=()

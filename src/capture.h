@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 struct capture_stats {
@@ -17,9 +18,17 @@ struct capture_stats {
 	unsigned files;
 	unsigned truncated_files; /* files that ended mid-packet */
 	bool live;
-	uint64_t kernel_received; /* live: pcap_stats() */
-	uint64_t kernel_dropped;  /* live: dropped by the kernel (buffer full) */
-	uint64_t iface_dropped;   /* live: dropped by the interface */
+	/*
+	 * Live, from pcap_stats() (64-bit running totals of its 32-bit counters).
+	 * received: packets that passed the capture filter, the dropped ones
+	 * included; dropped: of those, the ones the kernel found no room for in the
+	 * ring; iface_dropped: the interface's rx_missed_errors + rx_fifo_errors
+	 * since the start, which libpcap reads only in promiscuous mode.
+	 */
+	uint64_t kernel_received;
+	uint64_t kernel_dropped;
+	uint64_t iface_dropped;
+	bool iface_counted;       /* iface_dropped is known (--promisc, not 'any') */
 };
 
 struct capture;
@@ -49,7 +58,15 @@ struct live_config {
 	bool promisc;
 	bool detect;            /* --detect: every TCP port, not only the followed ones */
 	const char *user;       /* -Z: drop to this user once the capture is open */
+	unsigned buffer_kib;    /* -B: the kernel's ring in KiB; 0: LIVE_BUFFER_KIB */
 };
+
+/* -B's default and bounds, in KiB (tcpdump's unit). */
+#define LIVE_BUFFER_KIB (64 * 1024)
+#define LIVE_BUFFER_KIB_MIN 1       /* libpcap rounds up to whole 256 KiB blocks */
+#define LIVE_BUFFER_KIB_MAX 2097151 /* libpcap takes the size in bytes as an int */
+/* Live: the longest a packet waits in the kernel's ring before popsift sees it. */
+#define LIVE_BLOCK_TIMEOUT_MS 100
 
 /*
  * Opens every input in order ("-" is standard input) before anything is read,
@@ -58,9 +75,11 @@ struct live_config {
  */
 struct capture *capture_open(const char *const *paths, size_t n);
 /*
- * Opens a live capture (snaplen 262144 for offloaded frames, immediate mode, a
- * 32 MB kernel buffer) with the port filter, then drops privileges if asked.
- * Returns NULL after printing one line that says what to do.
+ * Opens a live capture on the kernel's block ring (TPACKET_V3: no immediate
+ * mode; a block is handed over when full or LIVE_BLOCK_TIMEOUT_MS after its
+ * first packet), snaplen 262144 for offloaded frames, a ring of -B KiB, with
+ * the port filter; then drops privileges if asked. Returns NULL after printing
+ * one line that says what to do.
  */
 struct capture *capture_open_live(const struct live_config *lc);
 /*
@@ -71,6 +90,14 @@ bool capture_run(struct capture *c, const struct capture_hooks *hooks);
 /* Files only, and only when standard error is a terminal: a progress bar while reading. */
 void capture_show_progress(struct capture *c);
 void capture_get_stats(const struct capture *c, struct capture_stats *st);
+/*
+ * Live: how many packets the kernel dropped (ring full) between two times of
+ * the capture clock, e.g. a session's first packet and its end: an upper bound
+ * on what that session lost to drops, since drops carry no addresses. Reads
+ * the kernel's counters when `to` is newer than the last reading. Files: 0.
+ */
+uint64_t capture_drops_between(struct capture *c, const struct timeval *from,
+			       const struct timeval *to);
 void capture_close(struct capture *c);
 
 #endif

@@ -8,6 +8,7 @@
 #define POPSIFT_CAPTURE_INT_H
 
 #include <pcap/pcap.h>
+#include <sys/time.h>
 
 #include "capture.h"
 
@@ -16,6 +17,27 @@ struct capture_input {
 	pcap_t *p;
 	char *buf; /* p's stdio buffer (capture_files.c) */
 	int dlt;
+};
+
+/*
+ * Live: the kernel's drop counter as last read, and the windows of wall-clock
+ * time in which it rose (capture_live.c). A session open during such a window
+ * may have lost packets the kernel dropped: capture_drops_between() says how
+ * many. When the windows run out, the two oldest merge: coarser, never lost.
+ */
+#define CAPTURE_DROP_WINDOWS 64
+
+struct capture_drop_window {
+	struct timeval after, upto; /* the drops happened after `after`, by `upto` */
+	uint64_t n;
+};
+
+struct capture_live {
+	struct timeval read_at;       /* the last pcap_stats() */
+	unsigned raw_recv, raw_drop, raw_ifdrop; /* its counters (32 bits: they wrap) */
+	bool stats_failed;            /* pcap_stats() failed once: said so */
+	struct capture_drop_window win[CAPTURE_DROP_WINDOWS];
+	unsigned n_win;
 };
 
 struct capture {
@@ -28,6 +50,7 @@ struct capture {
 	uint64_t bytes_total;   /* sizes of the files (0: unknown, e.g. stdin) */
 	uint64_t bytes_before;  /* bytes of the files already read */
 	double progress_start, progress_drawn;
+	struct capture_live live;   /* live only */
 };
 
 /* One captured frame of input `in`: link layer stripped, handed to the reassembler. */

@@ -41,6 +41,8 @@ struct flow {
 	uint32_t gaps;
 	uint64_t gap_bytes;
 	bool partial;          /* picked up mid-stream */
+	bool kernel_drops_known; /* live: kernel_drops is set (session_close) */
+	uint64_t kernel_drops;   /* live: packets the kernel dropped while it was open */
 	enum end_reason end_reason;
 	enum flow_tls tls;
 	bool tls_implicit;     /* TLS from the first byte (POP3S; or without STLS) */

@@ -60,6 +60,7 @@ struct options {
 	bool single_thread;
 	const char **keylogs; /* --tls-keylog FILE, in order */
 	size_t n_keylogs;
+	unsigned buffer_kib; /* -B, live: 0 = LIVE_BUFFER_KIB */
 };
 
 static const char usage_text[] =
@@ -86,6 +87,9 @@ static const char usage_text[] =
 	"      --promisc          put the interface in promiscuous mode (live only)\n"
 	"  -Z, --user USER        drop root to USER once the capture is open (live only);\n"
 	"                         -o, -x, --mbox and --hashes are then created as USER\n"
+	"  -B, --buffer-size KIB  the kernel's capture ring in KiB, as tcpdump's -B (live\n"
+	"                         only; default 65536, i.e. 64 MiB; whole 256 KiB blocks);\n"
+	"                         a packet waits in it at most 100 ms on a quiet link\n"
 	"  -p, --ports LIST       server ports to follow, comma-separated\n"
 	"                         (default " DEFAULT_PORTS ": POP2, POP3, POP3S, KPOP)\n"
 	"      --detect           also follow POP3/POP2 on any other TCP port, recognised\n"
@@ -279,6 +283,9 @@ static void print_tls_summary(const struct session_table *t)
 	}
 	fputc('\n', stderr);
 }
+/* The help text above spells these out. */
+_Static_assert(LIVE_BUFFER_KIB == 65536 && LIVE_BLOCK_TIMEOUT_MS == 100,
+	       "update -B in the help text, docs/popsift.1 and docs/performance.md");
 
 enum {
 	OPT_SHOW_PASSWORDS = 256,
@@ -302,6 +309,7 @@ static const struct option longopts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "user", required_argument, NULL, 'Z' },
+	{ "buffer-size", required_argument, NULL, 'B' },
 	{ "promisc", no_argument, NULL, OPT_PROMISC },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "detect", no_argument, NULL, OPT_DETECT },
@@ -334,6 +342,10 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case 'i': o->iface = optarg; break;
 	case 'f': o->filter = optarg; break;
 	case 'Z': o->user = optarg; break;
+	case 'B':
+		o->buffer_kib = (unsigned)parse_number(optarg, "-B (KiB)", LIVE_BUFFER_KIB_MIN,
+						       LIVE_BUFFER_KIB_MAX);
+		break;
 	case OPT_PROMISC: o->promisc = true; break;
 	case OPT_DETECT: o->detect = true; break;
 	case OPT_MAILBOX_REPORT: o->mailbox_report = optarg; break;
@@ -386,6 +398,8 @@ static void check_options(const struct options *o, int argc, char **argv)
 		die_usage("-r and -i cannot be combined: read files or capture live, not both");
 	if (!o->iface && (o->filter || o->user || o->promisc))
 		die_usage("-f, -Z and --promisc apply to live capture (-i IFACE) only");
+	if (!o->iface && o->buffer_kib)
+		die_usage("-B applies to live capture (-i IFACE) only");
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -397,7 +411,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	parse_ports(o, DEFAULT_PORTS);
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:o:p:x:T:qhV", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:B:o:p:x:T:qhV", longopts, NULL)) != -1)
 		parse_option(o, ch, argv);
 	check_options(o, argc, argv);
 }
@@ -419,6 +433,23 @@ static FILE *open_hashes(const char *path)
 		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path,
 			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
 	return fp;
+}
+
+/* Live: pcap_stats(), as capture.h defines its counters. */
+static void print_kernel_counters(const struct capture_stats *cs)
+{
+	char iface[96];
+	if (cs->iface_counted)
+		snprintf(iface, sizeof(iface), ", %llu dropped by the interface",
+			 (unsigned long long)cs->iface_dropped);
+	else
+		snprintf(iface, sizeof(iface), "; the interface's drops are counted with --promisc");
+	fprintf(stderr, "popsift: kernel: %llu packets received, %llu dropped (ring full)%s\n",
+		(unsigned long long)cs->kernel_received, (unsigned long long)cs->kernel_dropped, iface);
+	if (cs->kernel_dropped)
+		fprintf(stderr, "popsift: warning: the kernel dropped %llu packets; each session open "
+				"then counts them in kernel_drops (a larger -B may help)\n",
+			(unsigned long long)cs->kernel_dropped);
 }
 
 static void print_summary(const struct capture *cap, const struct session_table *t,
@@ -446,10 +477,7 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		(unsigned long long)rs.port_reuse, (unsigned long long)rs.ipv6,
 		(unsigned long long)rs.nids_warnings);
 	if (cs.live)
-		fprintf(stderr, "popsift: kernel: %llu packets received, %llu dropped (buffer full), "
-				"%llu dropped by the interface\n",
-			(unsigned long long)cs.kernel_received, (unsigned long long)cs.kernel_dropped,
-			(unsigned long long)cs.iface_dropped);
+		print_kernel_counters(&cs);
 	print_tls_summary(t);
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
@@ -529,6 +557,12 @@ static enum hash_sharing hash_sharing_from_env(void)
 	return HASH_SHARE_AUTO;
 }
 
+/* Live: what the kernel dropped while a session was open (session_table_count_drops). */
+static uint64_t drops_between(void *ctx, const struct timeval *from, const struct timeval *to)
+{
+	return capture_drops_between(ctx, from, to);
+}
+
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
 static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes,
 		   struct tls_keylog **keys)
@@ -550,6 +584,8 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE
 	struct session_table sessions;
 	session_table_init(&sessions, out);
 	sessions.keys = *keys;
+	if (o->iface)
+		session_table_count_drops(&sessions, drops_between, cap);
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
 				   .idle_timeout = o->idle_timeout, .detect = o->detect };
@@ -581,7 +617,8 @@ static struct capture *open_input(const struct options *o)
 	if (!o->iface)
 		return capture_open(o->inputs, o->n_inputs);
 	struct live_config lc = { .iface = o->iface, .filter = o->filter, .port_map = o->port_map,
-				  .promisc = o->promisc, .detect = o->detect, .user = o->user };
+				  .promisc = o->promisc, .detect = o->detect, .user = o->user,
+				  .buffer_kib = o->buffer_kib };
 	return capture_open_live(&lc);
 }
 

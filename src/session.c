@@ -23,6 +23,15 @@ void session_table_init(struct session_table *t, struct output *out)
 	t->out = out;
 }
 
+void session_table_count_drops(struct session_table *t,
+			       uint64_t (*drops_between)(void *ctx, const struct timeval *from,
+							 const struct timeval *to),
+			       void *ctx)
+{
+	t->drops_between = drops_between;
+	t->drops_ctx = ctx;
+}
+
 /* A stable id for the connection, within 2^51 so JSON readers in any language keep it. */
 static uint64_t session_flow_id(const struct endpoint *c, const struct endpoint *s,
 				const struct timeval *ts)
@@ -196,6 +205,10 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 {
 	s->flow.now = *now;
 	s->flow.end_reason = why;
+	if (t->drops_between) { /* before the session event, which reports it */
+		s->flow.kernel_drops = t->drops_between(t->drops_ctx, &s->flow.start, now);
+		s->flow.kernel_drops_known = true;
+	}
 	if (s->d) { /* a session --detect never recognised ends without events */
 		session_tls_end(s);
 		s->d->end(s->st, why);

@@ -79,6 +79,9 @@ struct session_table {
 	struct tls_keylog *keys;
 	uint64_t tls_sessions;  /* TLS sessions seen */
 	uint64_t tls_decrypted; /* of those, the ones whose plaintext was read */
+	/* Live: packets the kernel dropped between two times; NULL for files. */
+	uint64_t (*drops_between)(void *ctx, const struct timeval *from, const struct timeval *to);
+	void *drops_ctx;
 };
 
 /* What the reassembler knows of a new connection. */
@@ -91,6 +94,14 @@ struct session_origin {
 };
 
 void session_table_init(struct session_table *t, struct output *out);
+/*
+ * Live: each session, as it ends, counts the packets the kernel dropped from
+ * its first packet to its end (flow.kernel_drops) with drops_between(ctx, ...).
+ */
+void session_table_count_drops(struct session_table *t,
+			       uint64_t (*drops_between)(void *ctx, const struct timeval *from,
+							 const struct timeval *to),
+			       void *ctx);
 
 /*
  * Opens a session for connection o. With d NULL the dissector is chosen
