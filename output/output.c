@@ -268,7 +268,7 @@ static void out_auth(struct out_session *s, const struct ev_auth *a)
 	struct alert_record alerts[ALERTS_PER_AUTH_MAX + 2];
 	size_t n = alerts_for_auth(a, alerts);
 	if (a->result == AUTH_RESULT_FAILURE && (!a->failure || strcmp(a->failure, "credentials") == 0))
-		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now.tv_sec, alerts + n);
+		n += bf_failure(s->o->bf, s->flow->client_ip, a->username, s->flow->now, alerts + n);
 	for (size_t i = 0; i < n; i++)
 		OUT_WRITE(s->o, alert, s->flow, &alerts[i]);
 }
