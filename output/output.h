@@ -60,5 +60,7 @@ void output_session_close(struct event_sink *sink);
 
 /* Events written so far (for the end-of-run summary). */
 unsigned long output_events_written(const struct output *o);
+/* What output_events_written() counts, for the summary: "events written", or with -T text its lines. */
+const char *output_events_noun(const struct output *o);
 
 #endif

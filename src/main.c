@@ -339,10 +339,10 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		snprintf(what, sizeof(what), "%u file%s", cs.files, cs.files == 1 ? "" : "s");
 	fprintf(stderr,
 		"popsift: %s, %llu packets, %llu bytes; %llu TCP sessions followed; "
-		"%lu events written\n",
+		"%lu %s\n",
 		what, (unsigned long long)cs.packets,
 		(unsigned long long)cs.bytes, (unsigned long long)t->opened_total,
-		output_events_written(out));
+		output_events_written(out), output_events_noun(out));
 	fprintf(stderr,
 		"popsift: %llu picked up mid-stream, %llu bytes lost in gaps, %llu ended by port "
 		"reuse, %llu IPv6 packets, %llu libnids warnings\n",

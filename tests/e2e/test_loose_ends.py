@@ -135,5 +135,24 @@ def brute_force_alert_names_every_user_with_counts_and_times():
     expect(spray[0]["first"] == fails[0]["timestamp"] and spray[0]["last"] == fails[4]["timestamp"], spray)
 
 
+
+# ---- -T text says what it wrote, in which time zone, and shows the alerts ------
+
+@SUITE.test
+def text_summary_names_utc_counts_its_lines_and_shows_alerts():
+    p = popsift("-T", "text", "-r", spray_and_brute())
+    out, err = p.stdout.decode(), p.stderr.decode()
+    expect(out.splitlines()[0].startswith("time (UTC)"), out[:300])
+    expect("0 events written" not in err and "14 login and alert lines written" in err, err)
+    lines = [l for l in out.splitlines() if "ALERT" in l]
+    brute = [l for l in lines if "ALERT brute-force" in l]
+    expect(len(brute) == 1 and "10 failed logins" in brute[0] and "6 users: user0, user1" in brute[0], lines)
+    expect(len([l for l in lines if "ALERT password-spray" in l]) == 1, lines)
+    expect("alerts: brute-force 1, password-spray 1" in out, out[-300:])
+    zeek = popsift("-q", "-T", "text", "-r", os.path.join(CAPTURES, "zeek-pop3.pcap")).stdout.decode()
+    stls = [l for l in zeek.splitlines() if "ALERT stls-offered-not-used" in l]
+    expect(len(stls) == 3 and "user digitalinvestigator@networksims.com" in stls[0], zeek)
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
