@@ -9,6 +9,9 @@ set -euo pipefail
 # nids.h and libnids.so need them: they are listed explicitly. The compression
 # libraries read compressed captures (src/capsource.c); tshark (editcap, mergecap)
 # and the zstd, lz4 and xz tools make the captures tests/e2e/test_capfile.py reads.
+# hashcat cracks the --hashes files in tests/e2e/test_crackers.py on the CPU: it
+# needs an OpenCL runtime, and pocl (pocl-opencl-icd) is Debian's CPU one. Debian's
+# john (1.9.0, not "jumbo") has no dmd5 format: that test says what it did instead.
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -17,6 +20,7 @@ PACKAGES=(
   clang libclang-rt-14-dev valgrind fetchmail openssl
   zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   tshark zstd lz4 xz-utils
+  hashcat pocl-opencl-icd john
 )
 
 missing=()

@@ -110,11 +110,20 @@ static const char usage_text[] =
 	"                         deletions and whether they were committed (NDJSON,\n"
 	"                         event_type mailbox, or text with -T text; '-'\n"
 	"                         appends it to the events)\n"
-	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
-	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
-	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
-	"                         popsift's record); created with mode 0600, never\n"
-	"                         through a symlink; failed logins included\n"
+	"      --hashes DIR/      the offline-crackable material of every challenge-\n"
+	"                         response login, failed ones included, one file per\n"
+	"                         cracker format, each line 'user:hash' (hashcat\n"
+	"                         --username, John's user:hash): apop.hc20 (hashcat -m\n"
+	"                         20), cram-md5.hc10200, netntlmv1.hc5500,\n"
+	"                         netntlmv2.hc5600, krb5tgs.hc13100, digest-md5.john\n"
+	"                         (John's dmd5), scram.popsift (popsift's record); and\n"
+	"                         hashes.jsonl, one JSON line per hash line: file, line,\n"
+	"                         user, server, client, time, flow_id. DIR is an existing\n"
+	"                         directory or a path ending in '/' (created, mode 0700);\n"
+	"                         the files of an earlier run in it are replaced\n"
+	"      --hashes FILE      any other path: hashes.jsonl's records alone, the hash\n"
+	"                         in each (one file never mixes cracker formats); files\n"
+	"                         are mode 0600, never written through a symlink\n"
 	"      --brute-force-failures N  alert brute-force after N failed logins from one\n"
 	"                         client within the window (default %u; 0 turns it off)\n"
 	"      --spray-users N    alert password-spray when logins for N different user\n"
@@ -316,13 +325,13 @@ static FILE *open_output(const char *path)
 	return fp;
 }
 
-static FILE *open_hashes(const char *path)
+static struct hashes_out *open_hashes(const char *path)
 {
-	FILE *fp = hashes_open(path);
-	if (!fp)
-		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path,
-			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
-	return fp;
+	char err[300];
+	struct hashes_out *h = hashes_open(path, err, sizeof(err));
+	if (!h)
+		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path, err);
+	return h;
 }
 
 static void print_summary(const struct capture *cap, const struct session_table *t,
@@ -427,7 +436,7 @@ static enum hash_sharing hash_sharing_from_env(void)
 }
 
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
-static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes)
+static int analyse(const struct options *o, struct capture *cap, FILE **fp, struct hashes_out *hashes)
 {
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
 	/* Offline: buffered, not per line. Live: each event as it happens. */
@@ -485,7 +494,7 @@ static int run(const struct options *o)
 	if (!o->quiet)
 		capture_show_progress(cap);
 	FILE *fp = open_output(o->output);
-	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
+	struct hashes_out *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
 	int rc = EXIT_INPUT;
 	if (fp && (hashes || !o->hashes))
 		rc = analyse(o, cap, &fp, hashes);
@@ -493,8 +502,9 @@ static int run(const struct options *o)
 		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
 		rc = EXIT_INPUT;
 	}
-	if (hashes && fclose(hashes) != 0 && rc == 0) {
-		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, strerror(errno));
+	char err[300];
+	if (!hashes_close(hashes, err, sizeof(err)) && rc == 0) {
+		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, err);
 		rc = EXIT_INPUT;
 	}
 	capture_close(cap);

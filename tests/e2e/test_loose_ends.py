@@ -154,5 +154,34 @@ def text_summary_names_utc_counts_its_lines_and_shows_alerts():
     expect(len(stls) == 3 and "user digitalinvestigator@networksims.com" in stls[0], zeek)
 
 
+
+# ---- --hashes: one format per file ----------------------------------------------
+
+@SUITE.test
+def hashes_file_is_json_lines_and_never_mixes_cracker_formats():
+    path = os.path.join(TMP, "hashes.jsonl")
+    events("--hashes", path, "-r", os.path.join(SAMPLES, "dovecot-pop3.pcap"),
+           "-r", os.path.join(SAMPLES, "dovecot-sasl.pcap"))
+    recs = [json.loads(line) for line in open(path)]
+    kinds = sorted({(r["mechanism"], r["hash_format"]) for r in recs})
+    expect(kinds == [("APOP", "hashcat"), ("CRAM-MD5", "hashcat"), ("DIGEST-MD5", "john")], kinds)
+    expect(all("file" not in r and r["user"] == "alice" and r["hash"] for r in recs), recs)
+
+
+@SUITE.test
+def hashes_dir_holds_this_runs_files_only_and_refuses_a_symlink():
+    d = os.path.join(TMP, "hdir")
+    os.makedirs(d)
+    with open(os.path.join(d, "apop.hc20"), "w") as f:
+        f.write("stale:line\n")
+    events("--hashes", d, "-r", os.path.join(SAMPLES, "dovecot-sasl.pcap"))
+    expect(sorted(os.listdir(d)) == ["cram-md5.hc10200", "digest-md5.john", "hashes.jsonl"], os.listdir(d))
+    expect(all(os.stat(os.path.join(d, f)).st_mode & 0o777 == 0o600 for f in os.listdir(d)), "mode")
+    link = os.path.join(TMP, "hlink")
+    os.symlink(d, link)
+    p = popsift("-q", "--hashes", link + "/", "-r", os.path.join(SAMPLES, "dovecot-sasl.pcap"), ok=False)
+    expect(p.returncode == 2 and b"symbolic link" in p.stderr and p.stdout == b"", (p.returncode, p.stderr))
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
