@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "holdback.h"
+#include "ip6frag.h"
 #include "ipmap.h"
 #include "ipv4.h"
 #include "nids_abi.h"
@@ -55,6 +56,7 @@ struct reasm {
 	time_t last_tick;         /* reasm_tick: the second last seen */
 	time_t next_expiry;       /* reasm_expire: no session can be idle long enough before this */
 	struct holdback hold;
+	struct ip6frag *ip6frag;  /* IPv6 datagrams being reassembled (ip6frag.h) */
 	uint8_t pkt[IPMAP_PACKET_MAX];      /* synthetic segments */
 	uint8_t v6_as_v4[IPMAP_PACKET_MAX]; /* an IPv6 packet, translated */
 	uint8_t frag_pad[FRAGMENT_PAD_MAX + 16]; /* a short fragment, padded (mend_fragment) */

@@ -217,7 +217,8 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 		return false;
 	nids_register_tcp((void *)reasm_tcp); /* after nids_init(), which resets callbacks */
 	ipmap_init();
-	if (!holdback_init(&R.hold, cfg->max_streams, &R.stats.half_open)) {
+	R.ip6frag = ip6frag_new();
+	if (!R.ip6frag || !holdback_init(&R.hold, cfg->max_streams, &R.stats.half_open)) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
@@ -393,9 +394,15 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 	reasm_after(&g, known, gen);
 }
 
+/*
+ * IPv6: fragments are put back together first (ip6frag.c, with IPv4's
+ * bounds), then the packet is translated to IPv4 for libnids (ipmap.c).
+ */
 void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file)
 {
 	size_t len;
+	if (ip6frag_add(R.ip6frag, ts, ip6, caplen, &ip6, &caplen) == IP6F_HELD)
+		return;
 	/* Into a buffer of its own: R.pkt is reused by the synthetic segments. */
 	switch (ipmap_v6_to_v4(ip6, caplen, R.v6_as_v4, &len)) {
 	case IPMAP_OK: break;
@@ -469,6 +476,12 @@ void reasm_finish(void)
 	   reasm_init() may run again (the fuzz harness does, once per input). */
 	nids_unregister_tcp((void *)reasm_tcp);
 	holdback_free(&R.hold); /* handshakes the capture never completed */
+	struct ip6frag_stats fs = { 0 };
+	ip6frag_free(R.ip6frag, &fs); /* datagrams the capture never completed count as dropped */
+	R.ip6frag = NULL;
+	R.stats.ipv6_fragments += fs.dropped;
+	R.stats.ipv6_reassembled = fs.reassembled;
+	R.stats.ipv6_overlaps = fs.overlaps;
 	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);
@@ -478,4 +491,11 @@ void reasm_finish(void)
 void reasm_get_stats(struct reasm_stats *st)
 {
 	*st = R.stats;
+	if (!R.ip6frag)
+		return; /* after reasm_finish(): counted in R.stats */
+	struct ip6frag_stats fs;
+	ip6frag_get_stats(R.ip6frag, &fs);
+	st->ipv6_fragments += fs.dropped;
+	st->ipv6_reassembled = fs.reassembled;
+	st->ipv6_overlaps = fs.overlaps;
 }

@@ -183,5 +183,45 @@ def hashes_dir_holds_this_runs_files_only_and_refuses_a_symlink():
     expect(p.returncode == 2 and b"symbolic link" in p.stderr and p.stdout == b"", (p.returncode, p.stderr))
 
 
+
+# ---- IPv6 fragments are reassembled, as IPv4 ones are ----------------------------
+
+def popgen(name, *args):
+    """A generated capture and popgen's manifest: (pcap, [(client, user, password, result, [(sha, size)])])."""
+    tool = os.path.join(ROOT, "build", "popgen")
+    expect(os.path.exists(tool), f"{tool} missing: make tools")
+    pcap, man = os.path.join(TMP, name + ".pcap"), os.path.join(TMP, name + ".tsv")
+    subprocess.run([tool, "-o", pcap, "--manifest", man, *args], check=True, capture_output=True, timeout=300)
+    rows, cols = [], None
+    for line in open(man):
+        f = line.rstrip("\n").split("\t")
+        if line.startswith("#"):
+            cols = line[1:].rstrip("\n").split("\t")
+            continue
+        c = dict(zip(cols, f))
+        rest = f[cols.index("gaps") + 1:]
+        msgs = [(rest[i + 3], int(rest[i + 2])) for i in range(0, len(rest) - 4, 5)]
+        rows.append((c["client"], c["user"], c["password"], c["result"], c["mech"], msgs))
+    return pcap, rows
+
+
+@SUITE.test
+def ipv6_fragments_are_reassembled_like_ipv4_ones():
+    for variant in ("--ipv6", "--ipv6-ext"):
+        pcap, rows = popgen("v6frag" + variant, "--seed", "9", "-n", "10", "-c", "3", "--msg-max", "20000",
+                            "--fragment", variant)
+        p = popsift("--show-passwords", "-r", pcap)
+        evs = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        err = p.stderr.decode()
+        expect("IPv6 fragments" not in err and "gaps" not in err.replace("0 bytes lost in gaps", ""), err)
+        auths = {(a["auth"]["username"], a["auth"].get("password")) for a in of(evs, "auth")}
+        for client, user, password, result, mech, msgs in rows:
+            if mech in ("user", "plain") and result == "ok":
+                expect((user, password) in auths, (user, auths))
+            got = [(m["message"]["sha256"], m["message"]["size"]) for m in of(evs, "message")
+                   if f"[{m['src_ip']}]:{m['src_port']}" == client]
+            expect(got == msgs and all(m["message"]["complete"] for m in of(evs, "message")), (client, got, msgs))
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
