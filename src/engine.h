@@ -51,6 +51,7 @@ struct reasm {
 	const char *pcap_file;    /* of the packet being fed; NULL when live */
 	pcap_t *dead;             /* libnids' handle: pcap_open_dead(DLT_RAW) */
 	bool synthetic_handshake; /* the JUST_EST now reported is one mend_pickup() made */
+	const struct dissector *pickup; /* with it, --detect's choice by content (probe_pickup) */
 	bool warned_full;
 	uint64_t generation;      /* sessions ended so far: see the re-entrancy rule above */
 	time_t last_tick;         /* reasm_tick: the second last seen */

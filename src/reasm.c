@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "exitcode.h"
+#include "../dissectors/probe.h"
 #include "mend.h"
 
 #define REASM_SNAPLEN 262144
@@ -92,12 +93,15 @@ static void reasm_established(struct tcp_stream *ts)
 	bool followed = reasm_followed(&R, ts->addr.dest);
 	if (!followed && !R.cfg.detect)
 		return;
+	/* Picked up mid-stream by content (--detect): the line that proved it chose the dissector. */
+	const struct dissector *d = R.synthetic_handshake && R.pickup ? R.pickup
+				    : followed ? dissector_for_port(ts->addr.dest) : NULL;
 	struct session_origin o = { .start = R.hdr.ts, .pcap_file = R.pcap_file,
 				    .partial = R.synthetic_handshake, .stream = ts };
 	reasm_endpoint(ts->addr.saddr, ts->addr.source, &o.client);
 	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &o.server);
 	/* Not a followed port: --detect decides by content (dissector NULL until then). */
-	struct session *s = session_open(R.cfg.sessions, followed ? dissector_for_port(ts->addr.dest) : NULL, &o);
+	struct session *s = session_open(R.cfg.sessions, d, &o);
 	if (!s)
 		reasm_nids_nomem("session");
 	ts->user = s;
@@ -268,6 +272,25 @@ static bool reasm_release(const struct segment *g)
 }
 
 /*
+ * A segment with data of a connection libnids does not know: the capture
+ * started after its handshake. On a followed port the port says who is the
+ * server; on any other (--detect) the segment's first line must be one only
+ * POP sends (probe_pickup), and says who sent it and which dissector follows.
+ */
+static void reasm_pickup(const struct segment *g, const uint8_t *payload)
+{
+	if (reasm_followed(&R, g->t.dport) || reasm_followed(&R, g->t.sport)) {
+		mend_pickup(&R, g, reasm_followed(&R, g->t.dport));
+		return;
+	}
+	enum dir sender;
+	if (!R.cfg.detect || !probe_pickup(bytes_of(payload, g->payload), &R.pickup, &sender))
+		return;
+	mend_pickup(&R, g, sender == DIR_TO_SERVER);
+	R.pickup = NULL;
+}
+
+/*
  * Before libnids sees a segment: port reuse, handshakes held back, mid-stream
  * pickup, counter rebase. Returns true when the segment is held (not to be
  * fed). *known: the segment's stream, for reasm_after(), or NULL.
@@ -285,9 +308,8 @@ static bool reasm_before(const struct segment *g, const uint8_t *ip, size_t len,
 		return true;
 	if (!ts && reasm_release(g))
 		ts = reasm_find(&g->t);
-	if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)) &&
-	    (reasm_followed(&R, g->t.dport) || reasm_followed(&R, g->t.sport)))
-		mend_pickup(&R, g); /* --detect picks up no unknown port mid-stream: no sure direction */
+	if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)))
+		reasm_pickup(g, ip + len - g->payload);
 	else if (ts && ts->user) {
 		mend_rebase(&R, &ts->server, &ts->client);
 		mend_rebase(&R, &ts->client, &ts->server);

@@ -223,5 +223,48 @@ def ipv6_fragments_are_reassembled_like_ipv4_ones():
             expect(got == msgs and all(m["message"]["complete"] for m in of(evs, "message")), (client, got, msgs))
 
 
+
+# ---- --detect picks up a session whose capture starts mid-stream -----------------
+
+MSG = b"From: a@example.org\r\nSubject: mid\r\n\r\nhello\r\n"
+
+
+def midstream(port, skip, name):
+    """A POP3 session on `port` whose capture starts after its first `skip` frames (handshake included)."""
+    steps = [("s", b"+OK ready\r\n"), ("c", b"USER ann\r\n"), ("s", b"+OK\r\n"), ("c", b"PASS pw\r\n"),
+             ("s", b"+OK logged in\r\n"), ("c", b"RETR 1\r\n"),
+             ("s", b"+OK %d octets\r\n" % len(MSG) + MSG + b".\r\n"), ("c", b"QUIT\r\n"), ("s", b"+OK bye\r\n")]
+    cap = Capture().session(steps, server=("10.2.0.5", port))
+    cap.frames = cap.frames[skip:]
+    return crafted(cap, name)
+
+
+@SUITE.test
+def detect_picks_up_a_midstream_session_on_a_pop_only_line():
+    import hashlib
+
+    def bodies(evs):
+        return [(e["event_type"], e["app_proto"], e[e["event_type"]]) for e in evs]
+    # 3 handshake frames, then two frames (data, ACK) per step: skip 5 steps, start at "RETR 1";
+    # skip one more step and the capture starts at the server's "+OK n octets" reply.
+    for skip, first in ((3 + 2 * 5, "client RETR"), (3 + 2 * 6, "server +OK octets")):
+        pcap = midstream(2110, skip, "mid-%d.pcap" % skip)
+        expect(events("-r", pcap) == [], "followed port 2110 without --detect")
+        evs = events("--detect", "-r", pcap)
+        s = of(evs, "session")
+        expect(len(s) == 1 and s[0]["session"]["partial"] and s[0]["dest_port"] == 2110
+               and s[0]["app_proto"] == "pop3" and s[0]["session"]["end_reason"] == "quit", (first, s))
+        # the same as when the port is followed: picked up mid-stream alike
+        on110 = events("-r", midstream(110, skip, "mid110-%d.pcap" % skip))
+        expect(bodies(evs) == bodies(on110), (first, bodies(evs), bodies(on110)))
+    msgs = [m["message"] for m in of(events("--detect", "-r", midstream(2110, 13, "mid-13.pcap")), "message")]
+    expect(len(msgs) == 1 and msgs[0]["complete"] and msgs[0]["sha256"] == hashlib.sha256(MSG).hexdigest(), msgs)
+    # a line other protocols also send is no proof: FTP's "USER x", Redis' bare "+OK"
+    other = Capture().session([("c", b"USER anonymous\r\n"), ("s", b"+OK\r\n"), ("c", b"LIST\r\n"),
+                               ("s", b"+OK\r\n")], server=("10.2.0.6", 2121))
+    other.frames = other.frames[3:]
+    expect(events("--detect", "-r", crafted(other, "mid-other.pcap")) == [], "picked up a non-POP stream")
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
