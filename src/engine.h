@@ -52,6 +52,8 @@ struct reasm {
 	pcap_t *dead;             /* libnids' handle: pcap_open_dead(DLT_RAW) */
 	bool synthetic_handshake; /* the JUST_EST now reported is one mend_pickup() made */
 	const struct dissector *pickup; /* with it, --detect's choice by content (probe_pickup) */
+	uint64_t hint[REASM_HINT_MAX]; /* connections on other ports that look like POP (no --detect) */
+	size_t n_hint;
 	bool warned_full;
 	uint64_t generation;      /* sessions ended so far: see the re-entrancy rule above */
 	time_t last_tick;         /* reasm_tick: the second last seen */

@@ -368,6 +368,11 @@ static void print_summary(const struct capture *cap, const struct session_table 
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
 			(unsigned long long)rs.half_open);
+	/* issue 17: a capture that gave nothing, although --detect would have found POP */
+	if (!t->opened_total && rs.look_like_pop)
+		fprintf(stderr, "popsift: %llu%s connection%s on other ports look%s like POP: try --detect\n",
+			(unsigned long long)rs.look_like_pop, rs.look_like_pop >= REASM_HINT_MAX ? " or more" : "",
+			rs.look_like_pop == 1 ? "" : "s", rs.look_like_pop == 1 ? "s" : "");
 	if (rs.evicted || rs.short_fragments || cs.truncated || rs.ipv6_fragments || rs.ipv6_unmapped)
 		fprintf(stderr,
 			"popsift: warning: %llu streams evicted (table full: raise --max-streams), "

@@ -385,6 +385,35 @@ static bool reasm_tcp_header(struct cursor *c, const struct ipv4_header *h, size
 }
 
 /*
+ * Without --detect, a segment on a port not followed: would content detection
+ * have found POP? Counted per connection (a bounded set) for the summary's
+ * hint, only while no session has been followed (the hint is for captures
+ * that gave nothing), and only for segments that start like a status line or
+ * a command: the cost stays a few comparisons per skipped packet.
+ */
+static void reasm_note_unfollowed(const struct segment *g, const uint8_t *payload)
+{
+	uint8_t c = payload[0];
+	if (R.n_hint == REASM_HINT_MAX) /* counted enough: the summary says "or more" */
+		return;
+	if (c != '+' && c != '-' && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z'))
+		return;
+	const struct dissector *d;
+	enum dir sender;
+	if (!probe_pickup(bytes_of(payload, g->payload), &d, &sender))
+		return;
+	/* The connection, the same from either side: its two endpoints in a fixed order. */
+	uint64_t a = (uint64_t)g->t.saddr << 16 | g->t.sport, b = (uint64_t)g->t.daddr << 16 | g->t.dport;
+	uint64_t key = (a < b ? a * 0x9e3779b97f4a7c15ULL + b : b * 0x9e3779b97f4a7c15ULL + a) | 1;
+	for (size_t i = 0; i < R.n_hint; i++)
+		if (R.hint[i] == key)
+			return;
+	if (R.n_hint < REASM_HINT_MAX)
+		R.hint[R.n_hint++] = key;
+	R.stats.look_like_pop = R.n_hint;
+}
+
+/*
  * Feeds libnids what it needs: TCP to or from a followed port (any port with
  * --detect), and every fragment (whose ports are unknown until reassembly).
  */
@@ -403,9 +432,14 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 		return;
 	}
 	struct segment g;
-	if (!reasm_tcp_header(&c, &h, caplen, &g) ||
-	    (!R.cfg.detect && !reasm_followed(&R, g.t.sport) && !reasm_followed(&R, g.t.dport))) {
+	if (!reasm_tcp_header(&c, &h, caplen, &g)) {
 		R.stats.skipped++;
+		return;
+	}
+	if (!R.cfg.detect && !reasm_followed(&R, g.t.sport) && !reasm_followed(&R, g.t.dport)) {
+		R.stats.skipped++;
+		if (g.payload && !R.stats.tcp_streams)
+			reasm_note_unfollowed(&g, ip + caplen - g.payload);
 		return;
 	}
 	uint64_t gen = R.generation;

@@ -266,5 +266,28 @@ def detect_picks_up_a_midstream_session_on_a_pop_only_line():
     expect(events("--detect", "-r", crafted(other, "mid-other.pcap")) == [], "picked up a non-POP stream")
 
 
+
+# ---- the summary says when --detect would have found POP -------------------------
+
+@SUITE.test
+def summary_hints_at_detect_when_other_ports_look_like_pop():
+    full = [("s", b"+OK ready\r\n"), ("c", b"USER ann\r\nPASS pw\r\n"), ("s", b"+OK\r\n+OK in\r\n"),
+            ("c", b"UIDL\r\n"), ("s", b"+OK\r\n1 a\r\n.\r\n"), ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
+    cap = Capture().session(full, server=("10.2.0.7", 2110)).session(
+        full, client=("10.1.0.9", 40009), server=("10.2.0.8", 8110))
+    pcap = crafted(cap, "hint.pcap")
+    err = popsift("-r", pcap).stderr.decode()
+    expect("2 connections on other ports look like POP: try --detect" in err, err)
+    expect("look like POP" not in popsift("--detect", "-r", pcap).stderr.decode(), "hint with --detect")
+    # a followed session: the capture gave something, no hint
+    both = crafted(Capture().session(full, server=("10.2.0.7", 2110)).session(full, client=("10.1.0.9", 40010)),
+                   "hint-followed.pcap")
+    expect("look like POP" not in popsift("-r", both).stderr.decode(), "hint although a session was followed")
+    mid = popsift("-r", midstream(2110, 13, "hint-mid.pcap")).stderr.decode()
+    expect("1 connection on other ports looks like POP: try --detect" in mid, mid)
+    redis = popsift("-r", os.path.join(CAPTURES, "zeek-redis-50-pings.pcap")).stderr.decode()
+    expect("look like POP" not in redis and "looks like POP" not in redis, redis)
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
