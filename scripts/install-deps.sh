@@ -12,6 +12,8 @@ set -euo pipefail
 # hashcat cracks the --hashes files in tests/e2e/test_crackers.py on the CPU: it
 # needs an OpenCL runtime, and pocl (pocl-opencl-icd) is Debian's CPU one. Debian's
 # john (1.9.0, not "jumbo") has no dmd5 format: that test says what it did instead.
+# dsniff (with tshark) answers README's comparison table (docs/comparison.sh); systemd's
+# systemd-analyze and logrotate check the shipped unit and snippet (contrib/).
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -21,6 +23,7 @@ PACKAGES=(
   zlib1g-dev libzstd-dev liblz4-dev liblzma-dev
   tshark zstd lz4 xz-utils
   hashcat pocl-opencl-icd john
+  dsniff systemd logrotate
 )
 
 missing=()

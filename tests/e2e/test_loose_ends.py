@@ -289,5 +289,41 @@ def summary_hints_at_detect_when_other_ports_look_like_pop():
     expect("look like POP" not in redis and "looks like POP" not in redis, redis)
 
 
+
+# ---- README's comparison table says what the tools do -----------------------------
+
+def readme_row(label):
+    for line in open(os.path.join(ROOT, "README.md")):
+        if line.startswith("| " + label + " |"):
+            return [c.strip() for c in line.strip().strip("|").split("|")][1:]
+    raise AssertionError(f"no README row {label!r}")
+
+
+@SUITE.test
+def readme_comparison_cells_match_docs_comparison_sh():
+    p = subprocess.run([os.path.join(ROOT, "docs", "comparison.sh"), SUITE.popsift], capture_output=True,
+                       timeout=300, cwd=ROOT)
+    out = p.stdout.decode()
+    expect(p.returncode == 0 and "dsniff 2.4b1" in out, (p.returncode, out[:500], p.stderr[-500:]))
+
+    def part(title):
+        """The output under the heading that starts with title, without the heading."""
+        return out.split("\n== " + title)[1].split("\n", 1)[1].split("\n== ")[0]
+    cols = ["popsift", "tshark", "zeek", "suricata", "dsniff"]
+    sasl = dict(zip(cols, readme_row("SASL mechanisms decoded")))
+    creds = part("dsniff: SASL")
+    # dsniff reported PLAIN (twice) and LOGIN logins of dovecot-sasl: the cell must say so
+    expect(creds.count("username [alice]") == 3 and "PLAIN and LOGIN" in sasl["dsniff"], (creds, sasl))
+    pipe = dict(zip(cols, readme_row("pipelining")))
+    logins = part("dsniff: logins")
+    expect("username [bob] password [builder]" in logins and pipe["dsniff"].startswith("yes"), (logins, pipe))
+    pop2 = part("dsniff: POP2")
+    expect("username" not in pop2 and dict(zip(cols, readme_row("POP2, KPOP")))["dsniff"].startswith("no"), pop2)
+    mid = part("dsniff: a session the capture caught")
+    expect("username" not in mid and "nothing reported" in dict(zip(cols, readme_row("gaps and mid-stream captures")))["dsniff"], mid)
+    seg = part("tshark: the pipelined segment")
+    expect(seg.split() == ["98", "USER"] and "first command of a segment" in pipe["tshark"], seg)
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
