@@ -325,5 +325,82 @@ def readme_comparison_cells_match_docs_comparison_sh():
     expect(seg.split() == ["98", "USER"] and "first command of a segment" in pipe["tshark"], seg)
 
 
+
+# ---- the service files work as written --------------------------------------------
+
+CONTRIB = os.path.join(ROOT, "contrib")
+
+
+@SUITE.test
+def systemd_unit_verifies():
+    import shutil
+    expect(shutil.which("systemd-analyze"), "systemd-analyze missing (scripts/install-deps.sh)")
+    d = tempfile.mkdtemp(dir=TMP)
+    unit = open(os.path.join(CONTRIB, "systemd", "popsift@.service")).read()
+    expect("install -d -o popsift -g popsift -m 0750 /var/log/popsift" in unit, "no log directory step")
+    # the unit names /usr/local/bin/popsift (make install); here the binary under test
+    path = os.path.join(d, "popsift@eth1.service")
+    with open(path, "w") as f:
+        f.write(unit.replace("/usr/local/bin/popsift", SUITE.popsift))
+    # --man=no: the man page is installed by make install, not here
+    p = subprocess.run(["systemd-analyze", "verify", "--man=no", path], capture_output=True, timeout=120)
+    expect(p.returncode == 0 and not p.stderr.strip(), p.stderr.decode())
+
+
+def wait(pred, what, timeout=20):
+    import time
+    t0 = time.monotonic()
+    while not pred():
+        expect(time.monotonic() - t0 < timeout, f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@SUITE.test
+def live_output_under_minus_z_needs_the_install_step_and_logrotate_snippet_rotates_it():
+    """The README's live example and contrib/logrotate/popsift, with the user nobody for popsift."""
+    import pwd
+    import signal
+    if os.geteuid() != 0:
+        raise AssertionError("needs root (live capture, -Z, logrotate su)")
+    base = tempfile.mkdtemp(dir=TMP)
+    os.chmod(TMP, 0o755)
+    os.chmod(base, 0o755)
+    logdir = os.path.join(base, "log")
+    os.makedirs(logdir)  # root's, 0755: as a directory made by hand
+    argv = [SUITE.popsift, "-q", "-i", "lo", "-p", "65109", "-Z", "nobody", "-o", os.path.join(logdir, "lo.json")]
+    p = subprocess.run(argv, capture_output=True, timeout=30)
+    expect(p.returncode == 2 and b"Permission denied" in p.stderr, (p.returncode, p.stderr))
+    os.rmdir(logdir)
+    subprocess.run(["install", "-d", "-o", "nobody", "-g", "nogroup", "-m", "0750", logdir], check=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        events = os.path.join(logdir, "lo.json")
+        wait(lambda: os.path.exists(events) or proc.poll() is not None, "popsift to open its output")
+        if proc.poll() is not None:
+            raise AssertionError(f"popsift exited {proc.returncode}: {proc.stderr.read()!r}")
+        expect(os.stat(events).st_uid == pwd.getpwnam("nobody").pw_uid, "output not created as the -Z user")
+        conf = open(os.path.join(CONTRIB, "logrotate", "popsift")).read()
+        conf = conf.replace("/var/log/popsift", logdir).replace("su popsift popsift", "su nobody nogroup")
+        conf = conf.replace("systemctl reload 'popsift@*.service'", f"kill -HUP {proc.pid}")
+        cpath = os.path.join(base, "logrotate.conf")
+        with open(cpath, "w") as f:
+            f.write(conf)
+        state = os.path.join(base, "state")
+        d = subprocess.run(["logrotate", "-d", "-s", state, cpath], capture_output=True, timeout=60)
+        expect(d.returncode == 0 and b"error" not in d.stderr, d.stderr.decode())
+        with open(events, "a"):
+            pass
+        os.utime(events)
+        subprocess.run(["sh", "-c", f"echo x >> {events}"], check=True)  # notifempty
+        r = subprocess.run(["logrotate", "-f", "-s", state, cpath], capture_output=True, timeout=60)
+        expect(r.returncode == 0, r.stderr.decode())
+        expect(os.path.exists(events + ".1"), os.listdir(logdir))
+        wait(lambda: os.path.exists(events), "popsift to reopen its output after SIGHUP")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=30)
+    expect(rc == 0, (rc, proc.stderr.read()))
+
+
 if __name__ == "__main__":
     sys.exit(SUITE.main())
