@@ -258,10 +258,11 @@ struct mailbox_entry {
 	uint32_t number;
 	struct bytes uid;  /* empty when unknown */
 	int64_t size;      /* -1 when unknown */
-	bool marked;       /* DELE acknowledged and not undone by RSET */
+	bool marked;       /* DELE acknowledged and not undone by RSET (POP2: ACKD) */
+	struct bytes folder; /* POP2: the folder the message is in; empty for POP3 */
 };
 
-#define MAILBOX_ENTRY_POINTERS(X) X(BYTES, uid, _)
+#define MAILBOX_ENTRY_POINTERS(X) X(BYTES, uid, _) X(BYTES, folder, _)
 
 /* Whether the server applied the session's deletions (RFC 1939 §6 UPDATE). */
 enum commit {

@@ -188,6 +188,7 @@ static void maildrop_fill(const struct slot *s, struct mailbox_entry *e)
 	e->uid = bytes_of(s->uid, s->uid_len);
 	e->size = s->size;
 	e->marked = s->marked;
+	e->folder = BYTES_NONE;
 }
 
 bool maildrop_get(const struct maildrop *m, uint32_t n, struct mailbox_entry *e)

@@ -29,6 +29,7 @@
 #define POP2_GREETING_MAX 512
 #define POP2_NAME_MAX 256        /* user name kept for the session summary */
 #define POP2_FOLDERS_MAX 32      /* distinct folders listed in the summary */
+#define POP2_MARKS_MAX 1024      /* ACKD'ed messages listed in the summary; more are counted only */
 #define POP2_CCC_MAX 999999999999999ULL /* larger "=ccc" counts as an overflow */
 
 /*
@@ -132,6 +133,9 @@ struct pop2 {
 		struct bytes folders_view[POP2_FOLDERS_MAX];
 		size_t n_folders;
 		uint32_t marked;       /* ACKD'ed, not yet committed by FOLD or QUIT */
+		/* every ACKD'ed message, for the summary: its folder (index in folders[]) and number */
+		struct pop2_mark { uint32_t number; uint8_t folder; bool has_folder; } *marks;
+		size_t n_marks;
 	} box;
 
 	struct bstr greeting;
@@ -218,6 +222,31 @@ static void pop2_open_folder(struct pop2 *p, const uint8_t *name, size_t n)
 	pop2_set_state(p, POP2_ST_MBOX);
 }
 
+/*
+ * Remembers an ACKD'ed message, the current one, for the summary's
+ * marked_for_deletion (POP2 has no uid: the folder and number name it). The
+ * folder is an index in the visited list, which holds every folder opened
+ * unless there were more than POP2_FOLDERS_MAX.
+ */
+static void pop2_note_mark(struct pop2 *p)
+{
+	struct pop2_maildrop *b = &p->box;
+	if (!b->msg_number_known || b->n_marks >= POP2_MARKS_MAX)
+		return;
+	if (!b->marks && !(b->marks = calloc(POP2_MARKS_MAX, sizeof(*b->marks))))
+		return;
+	struct pop2_mark *m = &b->marks[b->n_marks++];
+	*m = (struct pop2_mark){ .number = b->msg_number };
+	for (size_t i = 0; i < b->n_folders; i++) {
+		if (b->folders[i].n == b->folder.n &&
+		    (b->folder.n == 0 || memcmp(b->folders[i].p, b->folder.p, b->folder.n) == 0)) {
+			m->folder = (uint8_t)i;
+			m->has_folder = true;
+			break;
+		}
+	}
+}
+
 /* RFC 937: ACKD'ed messages are deleted when the folder changes or at QUIT. */
 static void pop2_commit_deletions(struct pop2 *p)
 {
@@ -244,10 +273,12 @@ static void pop2_reply_helo(struct pop2 *p, struct lp_pending *c, const struct p
 	a.reply = r->line;
 	struct event ev = { .type = EV_AUTH, .u.auth = a };
 	sink_emit(p->sink, &ev);
+	/* The session's username: the name tried, until a login succeeds (then that one). */
+	if (!p->authenticated && a.username.n)
+		bstr_set(&p->session_user, a.username.p, a.username.n, POP2_NAME_MAX);
 	if (r->kind != POP2_R_COUNT)
 		return;
 	p->authenticated = true;
-	bstr_set(&p->session_user, a.username.p, a.username.n, POP2_NAME_MAX);
 	p->box.marked = 0;
 	pop2_open_folder(p, (const uint8_t *)"INBOX", 5);
 }
@@ -289,8 +320,10 @@ static void pop2_reply_ack(struct pop2 *p, struct lp_pending *c, const struct po
 {
 	if (r->kind != POP2_R_SIZE)
 		return;
-	if (c->id == POP2_CMD_ACKD)
+	if (c->id == POP2_CMD_ACKD) {
 		p->box.marked++;
+		pop2_note_mark(p);
+	}
 	if (c->id != POP2_CMD_NACK)
 		p->box.msg_number++;
 	pop2_got_size(p, r);
@@ -317,10 +350,34 @@ static void pop2_check_pair(struct pop2 *p, const struct lp_pending *c, const st
 		emit_anomaly(p->sink, ANOM_POP2_REPLY_MISMATCH, DIR_TO_CLIENT, r->line.p, r->line.n);
 }
 
+/*
+ * --transactions: the request, with HELO's password marked as the secret, and
+ * its reply. A RETR answered by the message itself has no reply line: its
+ * result is success. Sent (and reply NONE): unknown.
+ */
+static void pop2_emit_command(struct pop2 *p, const struct lp_pending *c, const struct pop2_reply *r)
+{
+	struct event ev = { .type = EV_COMMAND };
+	struct ev_command *x = &ev.u.command;
+	x->request = bytes_of(c->line, c->n);
+	x->secret_at = SIZE_MAX;
+	if (c->id == POP2_CMD_HELO) {
+		struct bytes arg = lp_arg(c);
+		size_t sp = pop2_first_space(arg.p, arg.n);
+		if (sp < arg.n)
+			x->secret_at = c->argoff + sp + 1;
+	}
+	x->reply = r->kind == POP2_R_DATA ? BYTES_NONE : r->line;
+	x->result = r->kind == POP2_R_NONE ? AUTH_RESULT_UNKNOWN
+		    : r->kind == POP2_R_ERR ? AUTH_RESULT_FAILURE : AUTH_RESULT_SUCCESS;
+	sink_emit(p->sink, &ev);
+}
+
 /* Dispatches a reply (kind NONE: none came) to the handler of command c. */
 static void pop2_on_reply(struct pop2 *p, struct lp_pending *c, const struct pop2_reply *r)
 {
 	p->totals.commands++;
+	pop2_emit_command(p, c, r);
 	pop2_check_pair(p, c, r);
 	switch (c->id) {
 	case POP2_CMD_HELO: pop2_reply_helo(p, c, r); break;
@@ -354,6 +411,8 @@ static bool pop2_data_next(const struct pop2 *p)
 static void pop2_begin_data(struct pop2 *p)
 {
 	struct lp_pending c = lpq_pop(&p->queue);
+	const struct pop2_reply data = { POP2_R_DATA, BYTES_NONE, 0, false };
+	pop2_emit_command(p, &c, &data);
 	lpq_release(&p->queue, &c);
 	p->totals.commands++;
 	struct event ev = { .type = EV_MESSAGE_BEGIN };
@@ -674,11 +733,25 @@ static void pop2_gap(void *st, enum dir dir, size_t missing)
 	p->inferred = true;
 }
 
+/* The summary's marked_for_deletion: every ACKD'ed message, by folder and number. */
+static struct mailbox_entry *pop2_marked_entries(const struct pop2_maildrop *b)
+{
+	struct mailbox_entry *e = b->n_marks ? calloc(b->n_marks, sizeof(*e)) : NULL;
+	for (size_t i = 0; e && i < b->n_marks; i++) {
+		const struct pop2_mark *m = &b->marks[i];
+		e[i] = (struct mailbox_entry){ .number = m->number, .size = -1, .marked = true,
+					       .folder = m->has_folder ? b->folders_view[m->folder]
+								       : BYTES_NONE };
+	}
+	return e;
+}
+
 static void pop2_emit_session(struct pop2 *p, enum commit commit)
 {
 	struct pop2_maildrop *b = &p->box;
 	for (size_t i = 0; i < b->n_folders; i++)
 		b->folders_view[i] = bstr_bytes(&b->folders[i]);
+	struct mailbox_entry *marked = pop2_marked_entries(b);
 	struct event ev = { .type = EV_SESSION };
 	struct ev_session *s = &ev.u.session;
 	s->app_proto = "pop2";
@@ -693,7 +766,10 @@ static void pop2_emit_session(struct pop2 *p, enum commit commit)
 	s->messages_retrieved = p->totals.retrieved;
 	s->messages_deleted = p->totals.deleted;
 	s->deletions_committed = commit;
+	s->mailbox = marked;
+	s->n_mailbox = marked ? b->n_marks : 0;
 	sink_emit(p->sink, &ev);
+	free(marked);
 }
 
 /*
@@ -755,6 +831,7 @@ static void pop2_destroy(void *st)
 	bstr_free(&p->greeting);
 	bstr_free(&p->session_user);
 	bstr_free(&p->box.folder);
+	free(p->box.marks);
 	for (size_t i = 0; i < POP2_FOLDERS_MAX; i++)
 		bstr_free(&p->box.folders[i]);
 	free(p);

@@ -283,6 +283,9 @@ static void pop3_emit_auth(struct pop3 *p, struct ev_auth *a)
 	if (a->result == AUTH_RESULT_FAILURE && !a->failure)
 		a->failure = pop3_failure_kind(a->response_code);
 	a->stls_offered = p->server.stls_offered && !p->rd.upgraded;
+	/* The session's username: the name tried, until a login succeeds (then that one). */
+	if (a->username.n && !pop3_authenticated(p))
+		bstr_set(&p->login.session_user, a->username.p, a->username.n, POP3_NAME_MAX);
 	struct event ev = { .type = EV_AUTH };
 	ev.u.auth = *a;
 	sink_emit(p->sink, &ev);

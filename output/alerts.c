@@ -116,7 +116,7 @@ size_t alerts_derive(struct bruteforce *bf, const struct flow *f, const struct e
 	size_t n = alerts_for_auth(&wire, out);
 	if (a->result != AUTH_RESULT_FAILURE || (a->failure && strcmp(a->failure, "credentials") != 0))
 		return n;
-	size_t k = bf_failure(bf, f->client_ip, a->username, f->now.tv_sec, out + n);
+	size_t k = bf_failure(bf, f->client_ip, a->username, f->now, out + n);
 	for (size_t i = n; i < n + k; i++)
 		out[i].cross_session = true;
 	return n + k;

@@ -6,7 +6,7 @@
 #define POPSIFT_BRUTEFORCE_H
 
 #include <stddef.h>
-#include <time.h>
+#include <sys/time.h>
 
 #include "records.h"
 
@@ -28,9 +28,10 @@ void bf_free(struct bruteforce *bf);
 /*
  * Records one credential failure of `user` from `client` at `now` (capture
  * time); fills out[] with the alerts it raises (each at most once per client
- * and window) and returns how many.
+ * and window) and returns how many. Their counts (the failures, window, times
+ * and user names) point into bf: valid until the next call.
  */
-size_t bf_failure(struct bruteforce *bf, const char *client, struct bytes user, time_t now,
-		  struct alert_record out[2]);
+size_t bf_failure(struct bruteforce *bf, const char *client, struct bytes user,
+		  struct timeval now, struct alert_record out[2]);
 
 #endif

@@ -153,13 +153,24 @@ static void json_end(struct json_out *j, struct jw *w)
 	atomic_fetch_add_explicit(&j->w.events, 1, memory_order_relaxed);
 }
 
+/* A user name: null when none was sent (an empty one included), else the wire bytes. */
+static void json_field_name(struct jw *w, const char *key, struct bytes name)
+{
+	if (name.n) {
+		jw_field_bytes(w, key, name);
+		return;
+	}
+	jw_key(w, key);
+	jw_null(w);
+}
+
 static void json_auth(struct writer *wr, const struct flow *f, const struct ev_auth *a)
 {
 	struct json_out *j = (struct json_out *)wr;
 	struct jw w;
 	json_begin(j, &w, f, "auth");
 	jw_field_text(&w, "mechanism", a->mechanism);
-	jw_field_bytes(&w, "username", a->username);
+	json_field_name(&w, "username", a->username);
 	jw_field_bool(&w, "cleartext", auth_cleartext_on_wire(a, f));
 	jw_field_text(&w, "result", auth_result_name(a->result));
 	if (a->reply.n || a->result != AUTH_RESULT_UNKNOWN)
@@ -191,6 +202,24 @@ static void json_auth(struct writer *wr, const struct flow *f, const struct ev_a
 	json_end(j, &w);
 }
 
+/* A cross-session alert's evidence: failures, window, first and last time, the users tried. */
+static void json_alert_counts(struct jw *w, const struct alert_counts *k)
+{
+	char t[40];
+	jw_field_int(w, "failures", k->failures);
+	jw_field_int(w, "window", k->window);
+	json_format_time(&k->first, t, sizeof(t));
+	jw_field_text(w, "first", t);
+	json_format_time(&k->last, t, sizeof(t));
+	jw_field_text(w, "last", t);
+	jw_field_int(w, "users_total", k->users_total);
+	jw_key(w, "users");
+	jw_begin_array(w);
+	for (size_t i = 0; i < k->n_users; i++)
+		jw_bytes(w, k->users[i]);
+	jw_end_array(w);
+}
+
 static void json_alert(struct writer *wr, const struct flow *f, const struct alert_record *a)
 {
 	struct json_out *j = (struct json_out *)wr;
@@ -201,6 +230,8 @@ static void json_alert(struct writer *wr, const struct flow *f, const struct ale
 	jw_field_text(&w, "description", a->description);
 	if (a->username.n)
 		jw_field_bytes(&w, "username", a->username);
+	if (a->counts)
+		json_alert_counts(&w, a->counts);
 	json_end(j, &w);
 }
 
@@ -474,6 +505,8 @@ static void json_session_mailbox(struct jw *w, const struct ev_session *s)
 		jw_field_int(w, "number", e->number);
 		if (e->uid.n)
 			jw_field_bytes(w, "uid", e->uid);
+		if (e->folder.n)
+			jw_field_bytes(w, "folder", e->folder);
 		jw_end_object(w);
 	}
 	jw_end_array(w);
@@ -533,8 +566,7 @@ static void json_session(struct writer *wr, const struct flow *f, const struct s
 	json_bytes_array(&w, "capabilities", s->capabilities, s->n_capabilities);
 	if (s->n_folders)
 		json_bytes_array(&w, "folders", s->folders, s->n_folders);
-	if (s->username.n)
-		jw_field_bytes(&w, "username", s->username);
+	json_field_name(&w, "username", s->username);
 	jw_field_bool(&w, "authenticated", s->authenticated);
 	jw_field_bool(&w, "tls", r->tls);
 	jw_field_bool(&w, "encrypted", r->encrypted);

@@ -259,6 +259,11 @@ unsigned long output_events_written(const struct output *o)
 	return n;
 }
 
+const char *output_events_noun(const struct output *o)
+{
+	return o->cfg.text ? "login and alert lines written (-T text; times in UTC)" : "events written";
+}
+
 /* Hands a record to every writer that takes records of its kind. */
 #define OUT_WRITE(o, op, f, rec) \
 	do { \

@@ -24,7 +24,7 @@ struct output_config {
 	FILE *fp;            /* where events go; stays the caller's */
 	bool show_passwords; /* include secrets in auth events */
 	bool transactions;   /* write a command event per request/reply */
-	FILE *hashes;        /* --hashes: crackable lines go here; NULL for none */
+	struct hashes_out *hashes; /* --hashes: crackable lines go here (hashes.h); NULL for none */
 	const char *extract_dir; /* -x: write every message here; NULL for none */
 	const char *mbox_path;   /* --mbox: append every message to this mbox; NULL for none */
 	struct bf_policy bruteforce; /* brute-force / password-spray thresholds */
@@ -62,5 +62,7 @@ void output_session_close(struct event_sink *sink);
 
 /* Events written so far (for the end-of-run summary). */
 unsigned long output_events_written(const struct output *o);
+/* What output_events_written() counts, for the summary: "events written", or with -T text its lines. */
+const char *output_events_noun(const struct output *o);
 
 #endif

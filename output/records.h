@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #include "../dissectors/event.h"
 #include "../src/flow.h"
@@ -75,12 +76,28 @@ struct message_record {
 	const char *attachments_error; /* static text: why the list is missing or short; NULL: none */
 };
 
+#define ALERT_USERS_LISTED 16 /* user names a cross-session alert lists; users_total counts all */
+
+/*
+ * What a cross-session alert (brute-force, password-spray) counted: the
+ * failures of one client within one window, and the user names they tried.
+ */
+struct alert_counts {
+	unsigned failures;       /* credential failures from the client in the window */
+	unsigned window;         /* the window's length, seconds */
+	struct timeval first, last; /* capture times of the window's first and latest failure */
+	unsigned users_total;    /* distinct user names tried (an empty name counts as one) */
+	size_t n_users;          /* of them listed in users[], first tried first */
+	struct bytes users[ALERT_USERS_LISTED];
+};
+
 struct alert_record {
 	const char *signature;
 	int severity;          /* 1 high .. 3 low */
 	const char *description;
 	struct bytes username;
 	bool cross_session;    /* decided over many sessions (bruteforce.h), not by one login */
+	const struct alert_counts *counts; /* cross-session alerts only; NULL otherwise */
 };
 
 struct anomaly_record {

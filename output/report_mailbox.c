@@ -239,7 +239,8 @@ static void mbr_session(struct writer *w, const struct flow *f, const struct ses
 	if (!pend || !p)
 		return;
 	*pp = p->next;
-	char *user = ev->username.n ? mbr_str(ev->username) : NULL;
+	/* A session's username is also the name a failed login tried: only logged-in ones count. */
+	char *user = ev->username.n && ev->authenticated ? mbr_str(ev->username) : NULL;
 	struct mbr_mailbox *b = user ? mbr_box(r, f->server_ip, user) : NULL;
 	struct mbr_session *arr = b ? mbr_grow(b->sessions, b->n_sessions, sizeof(*arr)) : NULL;
 	free(user);

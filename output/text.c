@@ -1,10 +1,13 @@
 /*
- * text.c - the human summary (-T text), a writer (writer.h) of logins: one
- * line per login as it happens, then per server a table of the users and
- * mechanisms seen, sorted, and per server that spoke TLS a table of its
- * versions and cipher suites and its certificates' expiry. Owns the tables'
- * data (one row per server, user and mechanism; per server, version and
- * cipher; per server and certificate); passwords appear only with
+ * text.c - the human summary (-T text), a writer (writer.h) of logins,
+ * alerts and TLS sessions: a header naming the columns (times are UTC), one
+ * line per login as it happens, one per alert a login line does not already
+ * show (brute-force, password-spray, stls-offered-not-used), then per server a
+ * table of the users and mechanisms seen, sorted, the alerts counted, and per
+ * server that spoke TLS a table of its versions and cipher suites and its
+ * certificates' expiry. Owns the tables' data (one row per server, user and
+ * mechanism; per server, version and cipher; per server and certificate);
+ * passwords appear only with
  * --show-passwords, as in JSON. Also the --mailbox-report's text form.
  */
 #include "text.h"
@@ -16,6 +19,10 @@
 #include "utf8.h"
 
 #define TEXT_FIELD_MAX 256 /* longest user name shown in full */
+
+/* The alerts shown as lines of their own: the others are visible in the login lines. */
+static const char *const text_alerts[] = { "brute-force", "password-spray", "stls-offered-not-used" };
+#define TEXT_N_ALERTS (sizeof(text_alerts) / sizeof(text_alerts[0]))
 
 struct text_row {
 	char *server;     /* "ip:port" */
@@ -53,7 +60,23 @@ struct text_out {
 	size_t n_tls, cap_tls;
 	struct text_cert_row *certs;
 	size_t n_certs, cap_certs;
+	unsigned long n_alerts[TEXT_N_ALERTS];
 };
+
+/* A capture time as the summary shows it, in UTC (the header says so). */
+static void text_time(const struct timeval *tv, char *buf, size_t n)
+{
+	struct tm tm;
+	time_t sec = tv->tv_sec;
+	gmtime_r(&sec, &tm);
+	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* "ip:port", IPv6 addresses in brackets. */
+static void text_endpoint(char *buf, size_t n, const char *ip, unsigned port)
+{
+	snprintf(buf, n, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
+}
 
 /* Wire bytes made printable: the \xNN rule, and control characters escaped too. */
 static char *text_str(struct bytes b)
@@ -106,12 +129,9 @@ static void text_auth(struct writer *w, const struct flow *f, const struct ev_au
 {
 	struct text_out *t = (struct text_out *)w;
 	char when[32], client[80], server[80];
-	struct tm tm;
-	time_t sec = f->now.tv_sec;
-	gmtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(client, sizeof(client), strchr(f->client_ip, ':') ? "[%s]:%u" : "%s:%u", f->client_ip, f->client_port);
-	snprintf(server, sizeof(server), strchr(f->server_ip, ':') ? "[%s]:%u" : "%s:%u", f->server_ip, f->server_port);
+	text_time(&f->now, when, sizeof(when));
+	text_endpoint(client, sizeof(client), f->client_ip, f->client_port);
+	text_endpoint(server, sizeof(server), f->server_ip, f->server_port);
 	char *user = text_str(a->username);
 	bool clear = auth_cleartext_on_wire(a, f);
 	fprintf(t->fp, "%s  %-21s -> %-21s %-4s  %-12s %-24s %-7s%s", when, client, server, f->app_proto,
@@ -124,6 +144,7 @@ static void text_auth(struct writer *w, const struct flow *f, const struct ev_au
 		free(pw);
 	}
 	fputc('\n', t->fp);
+	atomic_fetch_add_explicit(&t->w.events, 1, memory_order_relaxed);
 	struct text_row *r = text_row(t, server, f->app_proto, user, a->mechanism);
 	free(user);
 	if (!r)
@@ -199,6 +220,57 @@ static void text_tls(struct writer *w, const struct flow *f, const struct ev_tls
 		text_cert_seen(t, server, e, f->now.tv_sec);
 }
 
+/* Which of text_alerts[] a signature is, or TEXT_N_ALERTS for one not shown. */
+static size_t text_alert_kind(const char *signature)
+{
+	for (size_t i = 0; i < TEXT_N_ALERTS; i++)
+		if (strcmp(signature, text_alerts[i]) == 0)
+			return i;
+	return TEXT_N_ALERTS;
+}
+
+/* A cross-session alert's evidence: failures, window, times, the users tried. */
+static void text_alert_counts(FILE *fp, const struct alert_counts *k)
+{
+	char first[32], last[32];
+	text_time(&k->first, first, sizeof(first));
+	text_time(&k->last, last, sizeof(last));
+	fprintf(fp, "  %u failed logins, %s to %s (window %u s); %u user%s:", k->failures, first, last,
+		k->window, k->users_total, k->users_total == 1 ? "" : "s");
+	for (size_t i = 0; i < k->n_users; i++) {
+		char *u = text_str(k->users[i]);
+		fprintf(fp, "%s%s", i ? ", " : " ", u[0] ? u : "-");
+		free(u);
+	}
+	if (k->users_total > k->n_users)
+		fprintf(fp, ", ...");
+}
+
+/* One line per alert the login lines do not show, in the same columns. */
+static void text_alert(struct writer *w, const struct flow *f, const struct alert_record *a)
+{
+	struct text_out *t = (struct text_out *)w;
+	size_t kind = text_alert_kind(a->signature);
+	if (kind == TEXT_N_ALERTS)
+		return;
+	t->n_alerts[kind]++;
+	char when[32], client[80], server[80];
+	text_time(&f->now, when, sizeof(when));
+	text_endpoint(client, sizeof(client), f->client_ip, f->client_port);
+	text_endpoint(server, sizeof(server), f->server_ip, f->server_port);
+	fprintf(t->fp, "%s  %-21s -> %-21s %-4s  ALERT %s", when, client, server, f->app_proto,
+		a->signature);
+	if (a->username.n) {
+		char *u = text_str(a->username);
+		fprintf(t->fp, "  user %s", u);
+		free(u);
+	}
+	if (a->counts)
+		text_alert_counts(t->fp, a->counts);
+	fputc('\n', t->fp);
+	atomic_fetch_add_explicit(&t->w.events, 1, memory_order_relaxed);
+}
+
 static int text_by_server_user(const void *x, const void *y)
 {
 	const struct text_row *a = x, *b = y;
@@ -270,6 +342,21 @@ static void text_tls_table(struct text_out *t)
 }
 
 /* The end of the input: the tables. */
+/* The alerts shown, counted. */
+static void text_alert_totals(const struct text_out *t)
+{
+	const char *sep = "\nalerts:";
+	for (size_t i = 0; i < TEXT_N_ALERTS; i++) {
+		if (!t->n_alerts[i])
+			continue;
+		fprintf(t->fp, "%s %s %lu", sep, text_alerts[i], t->n_alerts[i]);
+		sep = ",";
+	}
+	if (strcmp(sep, ",") == 0)
+		fputc('\n', t->fp);
+}
+
+/* The end of the input: the table, and the alerts counted. */
 static void text_finish(struct writer *w)
 {
 	struct text_out *t = (struct text_out *)w;
@@ -277,6 +364,7 @@ static void text_finish(struct writer *w)
 		text_table(t);
 	else
 		fprintf(t->fp, "no logins seen\n");
+	text_alert_totals(t);
 	if (t->n_tls)
 		text_tls_table(t);
 	if (ferror(t->fp))
@@ -322,6 +410,7 @@ static void text_free(struct writer *w)
 static const struct writer_ops text_ops = {
 	.auth = text_auth,
 	.tls = text_tls,
+	.alert = text_alert,
 	.flush = text_flush,
 	.set_fp = text_set_fp,
 	.finish = text_finish,
@@ -336,15 +425,9 @@ struct writer *text_writer_open(FILE *fp, bool show_passwords)
 	t->w.ops = &text_ops;
 	t->fp = fp;
 	t->show_passwords = show_passwords;
+	fprintf(fp, "%-19s  %-21s    %-21s %-4s  %-12s %-24s %s\n", "time (UTC)", "client", "server",
+		"app", "mechanism", "user", "result");
 	return &t->w;
-}
-
-static void text_time(const struct timeval *tv, char *buf, size_t n)
-{
-	struct tm tm;
-	time_t sec = tv->tv_sec;
-	gmtime_r(&sec, &tm);
-	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 /* One session of a mailbox's timeline: logins, then what it did to messages. */

@@ -14,6 +14,11 @@ set -euo pipefail
 # chromium loads the HTML report headless in tests/e2e/test_report_browser.py.
 # tcpreplay and iproute2 (ip, ss) drive the live load test (tests/e2e/test_load.py)
 # and the soak (make soak).
+# hashcat cracks the --hashes files in tests/e2e/test_crackers.py on the CPU: it
+# needs an OpenCL runtime, and pocl (pocl-opencl-icd) is Debian's CPU one. Debian's
+# john (1.9.0, not "jumbo") has no dmd5 format: that test says what it did instead.
+# dsniff (with tshark) answers README's comparison table (docs/comparison.sh); systemd's
+# systemd-analyze and logrotate check the shipped unit and snippet (contrib/).
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -25,6 +30,8 @@ PACKAGES=(
   mpop gnutls-bin
   chromium
   tcpreplay iproute2
+  hashcat pocl-opencl-icd john
+  dsniff systemd logrotate
 )
 
 missing=()

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "holdback.h"
+#include "ip6frag.h"
 #include "ipmap.h"
 #include "ipv4.h"
 #include "nids_abi.h"
@@ -50,11 +51,15 @@ struct reasm {
 	const char *pcap_file;    /* of the packet being fed; NULL when live */
 	pcap_t *dead;             /* libnids' handle: pcap_open_dead(DLT_RAW) */
 	bool synthetic_handshake; /* the JUST_EST now reported is one mend_pickup() made */
+	const struct dissector *pickup; /* with it, --detect's choice by content (probe_pickup) */
+	uint64_t hint[REASM_HINT_MAX]; /* connections on other ports that look like POP (no --detect) */
+	size_t n_hint;
 	bool warned_full;
 	uint64_t generation;      /* sessions ended so far: see the re-entrancy rule above */
 	time_t last_tick;         /* reasm_tick: the second last seen */
 	time_t next_expiry;       /* reasm_expire: no session can be idle long enough before this */
 	struct holdback hold;
+	struct ip6frag *ip6frag;  /* IPv6 datagrams being reassembled (ip6frag.h) */
 	uint8_t pkt[IPMAP_PACKET_MAX];      /* synthetic segments */
 	uint8_t v6_as_v4[IPMAP_PACKET_MAX]; /* an IPv6 packet, translated */
 	uint8_t frag_pad[FRAGMENT_PAD_MAX + 16]; /* a short fragment, padded (mend_fragment) */

@@ -94,7 +94,9 @@ static const char usage_text[] =
 	"                         (default " DEFAULT_PORTS ": POP2, POP3, POP3S, KPOP)\n"
 	"      --detect           also follow POP3/POP2 on any other TCP port, recognised\n"
 	"                         by content (a +OK or '+ POP2' greeting answered by a\n"
-	"                         POP command); slower: every TCP stream is reassembled\n"
+	"                         POP command; caught mid-stream, a line only POP sends,\n"
+	"                         such as RETR 1, UIDL or +OK 120 octets); slower:\n"
+	"                         every TCP stream is reassembled\n"
 	"      --max-streams N    TCP connections held open at once before the oldest\n"
 	"                         is evicted (reported, never silent); default %u\n"
 	"      --idle-timeout SEC end a session silent for SEC seconds of capture time\n"
@@ -131,11 +133,20 @@ static const char usage_text[] =
 	"                         deletions and whether they were committed (NDJSON,\n"
 	"                         event_type mailbox, or text with -T text; '-'\n"
 	"                         appends it to the events)\n"
-	"      --hashes FILE      write one offline-crackable line per challenge-response\n"
-	"                         login (APOP: hashcat -m 20, CRAM-MD5: 10200, NetNTLMv1:\n"
-	"                         5500, NetNTLMv2: 5600, DIGEST-MD5: John's dmd5, SCRAM:\n"
-	"                         popsift's record); created with mode 0600, never\n"
-	"                         through a symlink; failed logins included\n"
+	"      --hashes DIR/      the offline-crackable material of every challenge-\n"
+	"                         response login, failed ones included, one file per\n"
+	"                         cracker format, each line 'user:hash' (hashcat\n"
+	"                         --username, John's user:hash): apop.hc20 (hashcat -m\n"
+	"                         20), cram-md5.hc10200, netntlmv1.hc5500,\n"
+	"                         netntlmv2.hc5600, krb5tgs.hc13100, digest-md5.john\n"
+	"                         (John's dmd5), scram.popsift (popsift's record); and\n"
+	"                         hashes.jsonl, one JSON line per hash line: file, line,\n"
+	"                         user, server, client, time, flow_id. DIR is an existing\n"
+	"                         directory or a path ending in '/' (created, mode 0700);\n"
+	"                         the files of an earlier run in it are replaced\n"
+	"      --hashes FILE      any other path: hashes.jsonl's records alone, the hash\n"
+	"                         in each (one file never mixes cracker formats); files\n"
+	"                         are mode 0600, never written through a symlink\n"
 	"      --brute-force-failures N  alert brute-force after N failed logins from one\n"
 	"                         client within the window (default %u; 0 turns it off)\n"
 	"      --spray-users N    alert password-spray when logins for N different user\n"
@@ -426,13 +437,13 @@ static FILE *open_output(const char *path)
 	return fp;
 }
 
-static FILE *open_hashes(const char *path)
+static struct hashes_out *open_hashes(const char *path)
 {
-	FILE *fp = hashes_open(path);
-	if (!fp)
-		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path,
-			errno == ELOOP ? "it is a symbolic link (refused)" : strerror(errno));
-	return fp;
+	char err[300];
+	struct hashes_out *h = hashes_open(path, err, sizeof(err));
+	if (!h)
+		fprintf(stderr, "popsift: cannot write hashes to '%s': %s\n", path, err);
+	return h;
 }
 
 /* Live: pcap_stats(), as capture.h defines its counters. */
@@ -466,10 +477,10 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		snprintf(what, sizeof(what), "%u file%s", cs.files, cs.files == 1 ? "" : "s");
 	fprintf(stderr,
 		"popsift: %s, %llu packets, %llu bytes; %llu TCP sessions followed; "
-		"%lu events written\n",
+		"%lu %s\n",
 		what, (unsigned long long)cs.packets,
 		(unsigned long long)cs.bytes, (unsigned long long)t->opened_total,
-		output_events_written(out));
+		output_events_written(out), output_events_noun(out));
 	fprintf(stderr,
 		"popsift: %llu picked up mid-stream, %llu bytes lost in gaps, %llu ended by port "
 		"reuse, %llu IPv6 packets, %llu libnids warnings\n",
@@ -482,6 +493,11 @@ static void print_summary(const struct capture *cap, const struct session_table 
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
 			(unsigned long long)rs.half_open);
+	/* issue 17: a capture that gave nothing, although --detect would have found POP */
+	if (!t->opened_total && rs.look_like_pop)
+		fprintf(stderr, "popsift: %llu%s connection%s on other ports look%s like POP: try --detect\n",
+			(unsigned long long)rs.look_like_pop, rs.look_like_pop >= REASM_HINT_MAX ? " or more" : "",
+			rs.look_like_pop == 1 ? "" : "s", rs.look_like_pop == 1 ? "s" : "");
 	if (rs.evicted || rs.short_fragments || cs.truncated || rs.ipv6_fragments || rs.ipv6_unmapped)
 		fprintf(stderr,
 			"popsift: warning: %llu streams evicted (table full: raise --max-streams), "
@@ -564,7 +580,7 @@ static uint64_t drops_between(void *ctx, const struct timeval *from, const struc
 }
 
 /* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
-static int analyse(const struct options *o, struct capture *cap, FILE **fp, FILE *hashes,
+static int analyse(const struct options *o, struct capture *cap, FILE **fp, struct hashes_out *hashes,
 		   struct tls_keylog **keys)
 {
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
@@ -635,7 +651,7 @@ static int run(const struct options *o)
 	if (!o->quiet)
 		capture_show_progress(cap);
 	FILE *fp = open_output(o->output);
-	FILE *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
+	struct hashes_out *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
 	int rc = EXIT_INPUT;
 	if (fp && (hashes || !o->hashes))
 		rc = analyse(o, cap, &fp, hashes, &keys);
@@ -643,8 +659,9 @@ static int run(const struct options *o)
 		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
 		rc = EXIT_INPUT;
 	}
-	if (hashes && fclose(hashes) != 0 && rc == 0) {
-		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, strerror(errno));
+	char err[300];
+	if (!hashes_close(hashes, err, sizeof(err)) && rc == 0) {
+		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, err);
 		rc = EXIT_INPUT;
 	}
 	capture_close(cap);

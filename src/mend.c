@@ -13,9 +13,8 @@
 #define FILL_SKIP_ABOVE (4 * FILL_CHUNK) /* a larger hole is jumped over, not filled */
 #define HOLE_ROUNDS_MAX 1024             /* fillers per call at most: no endless loop */
 
-void mend_pickup(struct reasm *r, const struct segment *g)
+void mend_pickup(struct reasm *r, const struct segment *g, bool from_client)
 {
-	bool from_client = reasm_followed(r, g->t.dport);
 	struct ipv4_tuple c = from_client ? g->t : ipv4_reverse(&g->t);
 	struct ipv4_tuple s = ipv4_reverse(&c);
 	uint32_t cisn = from_client ? g->seq - 1 : g->ack - 1;

@@ -17,9 +17,10 @@
  * The first data packet g of a connection libnids does not know: feeds the
  * handshake libnids missed, derived from g's sequence numbers, so the rest of
  * the connection is reassembled from here on; the session is `partial`
- * (docs/libnids.md, Mid-stream). The direction comes from the followed port.
+ * (docs/libnids.md, Mid-stream). The caller says which side sent g: the
+ * followed port, or with --detect the line that proved the connection POP.
  */
-void mend_pickup(struct reasm *r, const struct segment *g);
+void mend_pickup(struct reasm *r, const struct segment *g, bool from_client);
 
 /*
  * A new SYN on the 4-tuple of stream ts, with another sequence number: the

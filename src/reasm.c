@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "exitcode.h"
+#include "../dissectors/probe.h"
 #include "mend.h"
 
 #define REASM_SNAPLEN 262144
@@ -92,12 +93,15 @@ static void reasm_established(struct tcp_stream *ts)
 	bool followed = reasm_followed(&R, ts->addr.dest);
 	if (!followed && !R.cfg.detect)
 		return;
+	/* Picked up mid-stream by content (--detect): the line that proved it chose the dissector. */
+	const struct dissector *d = R.synthetic_handshake && R.pickup ? R.pickup
+				    : followed ? dissector_for_port(ts->addr.dest) : NULL;
 	struct session_origin o = { .start = R.hdr.ts, .pcap_file = R.pcap_file,
 				    .partial = R.synthetic_handshake, .stream = ts };
 	reasm_endpoint(ts->addr.saddr, ts->addr.source, &o.client);
 	reasm_endpoint(ts->addr.daddr, ts->addr.dest, &o.server);
 	/* Not a followed port: --detect decides by content (dissector NULL until then). */
-	struct session *s = session_open(R.cfg.sessions, followed ? dissector_for_port(ts->addr.dest) : NULL, &o);
+	struct session *s = session_open(R.cfg.sessions, d, &o);
 	if (!s)
 		reasm_nids_nomem("session");
 	ts->user = s;
@@ -217,7 +221,8 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 		return false;
 	nids_register_tcp((void *)reasm_tcp); /* after nids_init(), which resets callbacks */
 	ipmap_init();
-	if (!holdback_init(&R.hold, cfg->max_streams, &R.stats.half_open)) {
+	R.ip6frag = ip6frag_new();
+	if (!R.ip6frag || !holdback_init(&R.hold, cfg->max_streams, &R.stats.half_open)) {
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
@@ -267,6 +272,25 @@ static bool reasm_release(const struct segment *g)
 }
 
 /*
+ * A segment with data of a connection libnids does not know: the capture
+ * started after its handshake. On a followed port the port says who is the
+ * server; on any other (--detect) the segment's first line must be one only
+ * POP sends (probe_pickup), and says who sent it and which dissector follows.
+ */
+static void reasm_pickup(const struct segment *g, const uint8_t *payload)
+{
+	if (reasm_followed(&R, g->t.dport) || reasm_followed(&R, g->t.sport)) {
+		mend_pickup(&R, g, reasm_followed(&R, g->t.dport));
+		return;
+	}
+	enum dir sender;
+	if (!R.cfg.detect || !probe_pickup(bytes_of(payload, g->payload), &R.pickup, &sender))
+		return;
+	mend_pickup(&R, g, sender == DIR_TO_SERVER);
+	R.pickup = NULL;
+}
+
+/*
  * Before libnids sees a segment: port reuse, handshakes held back, mid-stream
  * pickup, counter rebase. Returns true when the segment is held (not to be
  * fed). *known: the segment's stream, for reasm_after(), or NULL.
@@ -284,9 +308,8 @@ static bool reasm_before(const struct segment *g, const uint8_t *ip, size_t len,
 		return true;
 	if (!ts && reasm_release(g))
 		ts = reasm_find(&g->t);
-	if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)) &&
-	    (reasm_followed(&R, g->t.dport) || reasm_followed(&R, g->t.sport)))
-		mend_pickup(&R, g); /* --detect picks up no unknown port mid-stream: no sure direction */
+	if (!ts && g->payload && !(g->flags & (TCP_SYN | TCP_RST)))
+		reasm_pickup(g, ip + len - g->payload);
 	else if (ts && ts->user) {
 		mend_rebase(&R, &ts->server, &ts->client);
 		mend_rebase(&R, &ts->client, &ts->server);
@@ -362,6 +385,35 @@ static bool reasm_tcp_header(struct cursor *c, const struct ipv4_header *h, size
 }
 
 /*
+ * Without --detect, a segment on a port not followed: would content detection
+ * have found POP? Counted per connection (a bounded set) for the summary's
+ * hint, only while no session has been followed (the hint is for captures
+ * that gave nothing), and only for segments that start like a status line or
+ * a command: the cost stays a few comparisons per skipped packet.
+ */
+static void reasm_note_unfollowed(const struct segment *g, const uint8_t *payload)
+{
+	uint8_t c = payload[0];
+	if (R.n_hint == REASM_HINT_MAX) /* counted enough: the summary says "or more" */
+		return;
+	if (c != '+' && c != '-' && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z'))
+		return;
+	const struct dissector *d;
+	enum dir sender;
+	if (!probe_pickup(bytes_of(payload, g->payload), &d, &sender))
+		return;
+	/* The connection, the same from either side: its two endpoints in a fixed order. */
+	uint64_t a = (uint64_t)g->t.saddr << 16 | g->t.sport, b = (uint64_t)g->t.daddr << 16 | g->t.dport;
+	uint64_t key = (a < b ? a * 0x9e3779b97f4a7c15ULL + b : b * 0x9e3779b97f4a7c15ULL + a) | 1;
+	for (size_t i = 0; i < R.n_hint; i++)
+		if (R.hint[i] == key)
+			return;
+	if (R.n_hint < REASM_HINT_MAX)
+		R.hint[R.n_hint++] = key;
+	R.stats.look_like_pop = R.n_hint;
+}
+
+/*
  * Feeds libnids what it needs: TCP to or from a followed port (any port with
  * --detect), and every fragment (whose ports are unknown until reassembly).
  */
@@ -380,9 +432,14 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 		return;
 	}
 	struct segment g;
-	if (!reasm_tcp_header(&c, &h, caplen, &g) ||
-	    (!R.cfg.detect && !reasm_followed(&R, g.t.sport) && !reasm_followed(&R, g.t.dport))) {
+	if (!reasm_tcp_header(&c, &h, caplen, &g)) {
 		R.stats.skipped++;
+		return;
+	}
+	if (!R.cfg.detect && !reasm_followed(&R, g.t.sport) && !reasm_followed(&R, g.t.dport)) {
+		R.stats.skipped++;
+		if (g.payload && !R.stats.tcp_streams)
+			reasm_note_unfollowed(&g, ip + caplen - g.payload);
 		return;
 	}
 	uint64_t gen = R.generation;
@@ -393,9 +450,15 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 	reasm_after(&g, known, gen);
 }
 
+/*
+ * IPv6: fragments are put back together first (ip6frag.c, with IPv4's
+ * bounds), then the packet is translated to IPv4 for libnids (ipmap.c).
+ */
 void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file)
 {
 	size_t len;
+	if (ip6frag_add(R.ip6frag, ts, ip6, caplen, &ip6, &caplen) == IP6F_HELD)
+		return;
 	/* Into a buffer of its own: R.pkt is reused by the synthetic segments. */
 	switch (ipmap_v6_to_v4(ip6, caplen, R.v6_as_v4, &len)) {
 	case IPMAP_OK: break;
@@ -469,6 +532,12 @@ void reasm_finish(void)
 	   reasm_init() may run again (the fuzz harness does, once per input). */
 	nids_unregister_tcp((void *)reasm_tcp);
 	holdback_free(&R.hold); /* handshakes the capture never completed */
+	struct ip6frag_stats fs = { 0 };
+	ip6frag_free(R.ip6frag, &fs); /* datagrams the capture never completed count as dropped */
+	R.ip6frag = NULL;
+	R.stats.ipv6_fragments += fs.dropped;
+	R.stats.ipv6_reassembled = fs.reassembled;
+	R.stats.ipv6_overlaps = fs.overlaps;
 	ipmap_free();
 	if (R.dead)
 		pcap_close(R.dead);
@@ -478,4 +547,11 @@ void reasm_finish(void)
 void reasm_get_stats(struct reasm_stats *st)
 {
 	*st = R.stats;
+	if (!R.ip6frag)
+		return; /* after reasm_finish(): counted in R.stats */
+	struct ip6frag_stats fs;
+	ip6frag_get_stats(R.ip6frag, &fs);
+	st->ipv6_fragments += fs.dropped;
+	st->ipv6_reassembled = fs.reassembled;
+	st->ipv6_overlaps = fs.overlaps;
 }

@@ -25,6 +25,9 @@ struct reasm_config {
 	struct session_table *sessions;
 };
 
+/* Connections counted for the summary's "try --detect" hint, at most. */
+#define REASM_HINT_MAX 256
+
 struct reasm_stats {
 	uint64_t ip_packets;     /* handed to libnids */
 	uint64_t skipped;        /* not TCP on a followed port */
@@ -36,7 +39,12 @@ struct reasm_stats {
 	uint64_t port_reuse;     /* connections ended by a new SYN on their 4-tuple */
 	uint64_t gap_bytes;      /* bytes the capture lost, filled and reported as gaps */
 	uint64_t ipv6;           /* IPv6 TCP packets translated */
-	uint64_t ipv6_fragments; /* IPv6 fragments (not reassembled) */
+	uint64_t ipv6_fragments; /* IPv6 fragments not analysed: dropped by ip6frag.c's bounds, or malformed */
+	uint64_t ipv6_reassembled; /* IPv6 datagrams put back together from fragments */
+	uint64_t ipv6_overlaps;  /* IPv6 datagrams discarded for overlapping fragments (RFC 5722) */
+	uint64_t look_like_pop;  /* without --detect: connections on other ports whose lines only POP
+				    sends (probe_pickup), counted while no session was followed; at
+				    most REASM_HINT_MAX */
 	uint64_t ipv6_unmapped;  /* IPv6 packets dropped: too many distinct addresses */
 	uint64_t rebased;        /* counter rebases (streams past 1 GiB in one direction) */
 	uint64_t timed_out;      /* sessions ended by the idle timeout */

@@ -31,6 +31,8 @@ libnids' stream pool for --max-streams 65536 is ~25 MB of the baseline:
                     100000 cost a few table slots each; the table indexed by
                     number it replaced cost 8.8 MB each: the ASan build was
                     OOM-killed at 24 GB)
+  ipv6-frag-endless 64 (measured 46: IPv6 datagrams in progress are bounded
+                    at 8 MB, ip6frag.h)
   other        48  (measured 29)
 Time: `holes` must take the release build under 5 s (measured 0.03 s; filling
 each 1 GiB hole byte for byte took 10 s for the 250 KB capture).
@@ -63,7 +65,7 @@ MB = 1024  # ru_maxrss is in KB
 
 MAX_SECONDS = {"holes": 5}  # release build
 CEILING_MB = {"longline-client": 40, "longline-server": 40, "synflood": 80, "sessions": 160,
-              "endless": 64, "bignumbers": 64, "empty": 16, "zeros": 16}
+              "endless": 64, "bignumbers": 64, "empty": 16, "zeros": 16, "ipv6-frag-endless": 64}
 DEFAULT_CEILING_MB = 48
 
 
@@ -240,6 +242,16 @@ def check_snaplen(out, stderr, manifest):
     expect(out.messages == 0, "a message from cut packets")
 
 
+def check_v6_fragments(dropped):
+    # The flood is dropped and counted (overlaps, RFC 5722; bounds); the one
+    # well-formed fragmented SYN amid it is reassembled: one half-open connection.
+    def check(out, stderr, manifest):
+        expect(f"{dropped} IPv6 fragments" in stderr, stderr)
+        expect("1 half-open connections" in stderr, stderr)
+        expect(out.sessions == 1, f"{out.sessions} sessions")
+    return check
+
+
 def check_pcapng(out, stderr, manifest):
     # Unknown blocks and options are skipped (the pcapng spec requires it):
     # nothing to warn about; the session inside must be whole.
@@ -264,6 +276,10 @@ CASES = {
     "zeros": (2, False, check_unreadable, ()),
     "snaplen64": (0, False, check_snaplen, ()),
     "pcapng-unknown": (0, True, check_pcapng, ()),
+    # 100,000 x 2 overlapping fragments, and the good SYN's duplicate fragment
+    "ipv6-frag-overlap": (0, True, check_v6_fragments(200001), ()),
+    # 300,000 fragments, 30,000 duplicates, and the good SYN's duplicate
+    "ipv6-frag-endless": (0, True, check_v6_fragments(330001), ()),
 }
 
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../output/hashes.h"
 #include "../../output/mime.h"
 
 void fuzz_init(void)
@@ -179,6 +180,7 @@ static void fuzz_emit(struct event_sink *sink, const struct event *ev)
 }
 
 static FILE *fuzz_null;
+static struct hashes_out *fuzz_hashes; /* --hashes FILE on /dev/null: its writer runs too */
 static struct output *fuzz_outputs[8];
 
 static bool fuzz_diff_mode(void)
@@ -197,10 +199,14 @@ void fuzz_out_begin(struct fuzz_out *fo, bool show_passwords, bool transactions,
 	if (!fuzz_null)
 		fuzz_null = fopen("/dev/null", "w");
 	FUZZ_ASSERT(fuzz_null != NULL);
+	char err[256];
+	if (!fuzz_hashes)
+		fuzz_hashes = hashes_open("/dev/null", err, sizeof(err));
+	FUZZ_ASSERT(fuzz_hashes != NULL);
 	struct output **o = &fuzz_outputs[second * 4 + show_passwords * 2 + transactions];
 	if (!*o) {
 		struct output_config oc = { .fp = fuzz_null, .show_passwords = show_passwords,
-					    .transactions = transactions, .hashes = fuzz_null };
+					    .transactions = transactions, .hashes = fuzz_hashes };
 		unsigned k = fuzz_diff_mode() ? 0 : 2;
 		oc.bruteforce = (struct bf_policy){ .failures = k, .users = k, .window = 300 };
 		*o = output_open(&oc);

@@ -49,6 +49,9 @@
 #define BIGNUM_SESSIONS 5000u    /* sessions naming message 100000, open at once */
 #define HOLE_SESSIONS 200u       /* sessions with a 1 GiB hole each */
 #define HOLE_BYTES (1u << 30)
+#define V6_OVERLAPS 100000u      /* IPv6 datagrams of two overlapping fragments */
+#define V6_ENDLESS 300000u       /* IPv6 fragments of datagrams that never complete */
+#define V6_FRAG_BYTES 256u       /* each endless fragment's data */
 #define FRAME_MAX (14 + 20 + 24 + 65536)
 #define EPOCH 1767225600 /* 2026-01-01T00:00:00Z */
 
@@ -792,6 +795,106 @@ static void case_snaplen(struct manifest *m)
 }
 
 /* The normal session in a pcapng file full of blocks and options nobody defined. */
+/* ---- IPv6 fragments ------------------------------------------------------------ */
+
+/*
+ * One IPv6 fragment, client 2001:db8:bad::<host> to server 2001:db8::110: a
+ * Fragment header (id, offset in octets, more) and data[0..n).
+ */
+static void v6_fragment(uint32_t host, uint32_t id, size_t off, bool more, const uint8_t *data, size_t n)
+{
+	uint8_t *f = frame_buf;
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x86\xdd", 14);
+	uint8_t *ip = f + 14;
+	memset(ip, 0, 48);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)(8 + n));
+	ip[6] = 44; /* Fragment */
+	ip[7] = 64;
+	memcpy(ip + 8, "\x20\x01\x0d\xb8\x0b\xad", 6);
+	put32(ip + 20, host);
+	memcpy(ip + 24, "\x20\x01\x0d\xb8", 4);
+	put16(ip + 38, 0x110);
+	ip[40] = 6; /* TCP */
+	put16(ip + 42, (uint16_t)(off | (more ? 1 : 0)));
+	put32(ip + 44, id);
+	memcpy(ip + 48, data, n);
+	emit(f, 14 + 48 + n);
+}
+
+/* A TCP SYN to port 110 from 2001:db8:bad::<host>, into buf (24 octets: no option). */
+static void v6_syn(uint8_t tcp[24], uint32_t i)
+{
+	memset(tcp, 0, 24);
+	put16(tcp, (uint16_t)(1024 + i % 50000));
+	put16(tcp + 2, 110);
+	put32(tcp + 4, i * 2654435761u);
+	tcp[12] = 5 << 4;
+	tcp[13] = TH_SYN;
+	put16(tcp + 14, 65535);
+}
+
+/*
+ * The datagram that must come through: a SYN in two fragments, the first
+ * sent twice (an exact duplicate is ignored). popsift then counts one
+ * half-open connection.
+ */
+static void v6_good_syn(void)
+{
+	uint8_t tcp[24];
+	v6_syn(tcp, 4242);
+	v6_fragment(0xfeed, 0xfeedu, 0, true, tcp, 16);
+	v6_fragment(0xfeed, 0xfeedu, 0, true, tcp, 16);
+	v6_fragment(0xfeed, 0xfeedu, 16, false, tcp + 16, 4);
+}
+
+/*
+ * 100,000 datagrams, each a TCP SYN to port 110 sent as two fragments that
+ * overlap with different bytes (RFC 5722: the datagram must be discarded),
+ * so none of these SYNs may reach the reassembler; one well-formed
+ * fragmented SYN in the middle must.
+ */
+static void case_v6_overlap(struct manifest *m)
+{
+	(void)m;
+	normal_spread(2 * V6_OVERLAPS);
+	for (uint32_t i = 0; i < V6_OVERLAPS; i++) {
+		uint8_t tcp[24];
+		v6_syn(tcp, i);
+		uint8_t other[16];
+		rnd_fill(other, sizeof(other));
+		v6_fragment(i % 1000, i, 0, true, tcp, 16);
+		v6_fragment(i % 1000, i, 8, false, other, 16); /* octets 8..15 again, differently */
+		if (i == V6_OVERLAPS / 2)
+			v6_good_syn();
+	}
+}
+
+/*
+ * 300,000 fragments of datagrams that never complete: 64 in flight at once,
+ * each given fragments at rising offsets past every bound (more than
+ * IPv6's 65,535 octets, more fragments than a datagram may have), with an
+ * exact duplicate every tenth, from 4,096 sources; one well-formed
+ * fragmented SYN in the middle must still come through.
+ */
+static void case_v6_endless(struct manifest *m)
+{
+	(void)m;
+	normal_spread(V6_ENDLESS);
+	uint8_t data[V6_FRAG_BYTES];
+	rnd_fill(data, sizeof(data));
+	uint32_t off[64] = { 0 };
+	for (uint32_t i = 0; i < V6_ENDLESS; i++) {
+		uint32_t k = i % 64, id = 0x80000000u | (i / 64 / 300 * 64 + k);
+		v6_fragment(id % 4096, id, off[k], true, data, sizeof(data));
+		if (i % 10 == 9)
+			v6_fragment(id % 4096, id, off[k], true, data, sizeof(data));
+		off[k] = off[k] + V6_FRAG_BYTES > 0xfff8 ? 0 : off[k] + V6_FRAG_BYTES;
+		if (i == V6_ENDLESS / 2)
+			v6_good_syn();
+	}
+}
+
 static void case_pcapng(struct manifest *m)
 {
 	(void)m;
@@ -823,6 +926,8 @@ static const struct hcase {
 	{ "zeros", K_ZEROS, NULL, "a file of 1 MB of zeros" },
 	{ "snaplen64", K_SNAP64, case_snaplen, "a pcap with snapshot length 64" },
 	{ "pcapng-unknown", K_PCAPNG, case_pcapng, "a pcapng with unknown blocks and options" },
+	{ "ipv6-frag-overlap", K_PCAP, case_v6_overlap, "100,000 IPv6 datagrams of overlapping fragments" },
+	{ "ipv6-frag-endless", K_PCAP, case_v6_endless, "300,000 IPv6 fragments of datagrams never complete" },
 };
 
 static void write_raw(const char *path, size_t n, uint8_t byte)

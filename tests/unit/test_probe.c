@@ -233,6 +233,40 @@ static void kpop_beyond_the_held_bytes_is_not_found(void **unused)
 	EXPECT(big, PROBE_NO, NULL);
 }
 
+/* probe_pickup's verdict on one segment's start: "pop3>" client, "pop3<" server, "pop2<", or "". */
+static const char *pickup(const char *seg)
+{
+	const struct dissector *d = NULL;
+	enum dir sender;
+	if (!probe_pickup(bytes_of(seg, strlen(seg)), &d, &sender))
+		return "";
+	if (d == &pop2_dissector)
+		return sender == DIR_TO_CLIENT ? "pop2<" : "pop2>";
+	return sender == DIR_TO_SERVER ? "pop3>" : "pop3<";
+}
+
+static void midstream_pickup_takes_only_lines_no_other_protocol_sends(void **unused)
+{
+	(void)unused;
+	static const char *const yes[][2] = {
+		{ "RETR 1\r\n", "pop3>" }, { "TOP 3 0\r\n", "pop3>" }, { "UIDL\r\n", "pop3>" },
+		{ "uidl 7\r\n", "pop3>" }, { "CAPA\r\n", "pop3>" }, { "STLS\r\n", "pop3>" },
+		{ "DELE 12\r\n", "pop3>" }, { "APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n", "pop3>" },
+		{ "+OK 1234 octets\r\nFrom: x\r\n", "pop3<" }, { "+OK 3 21223\r\n", "pop3<" },
+		{ "+OK POP3 server ready\r\n", "pop3<" }, { "-ERR [AUTH] Authentication failed.\r\n", "pop3<" },
+		{ "+ POP2 host ready\r\n", "pop2<" },
+	};
+	static const char *const no[] = {
+		"USER anonymous\r\n", "PASS x\r\n", "+OK\r\n", "+OK ready\r\n", "RETR file.txt\r\n",
+		"LIST\r\n", "STAT\r\n", "QUIT\r\n", "-ERR no\r\n", "GET / HTTP/1.1\r\n", "RETR 1",
+		"APOP mrose nothex\r\n", "TOP 1\r\n", "+OK 12 bytes\r\n",
+	};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_string_equal(pickup(yes[i][0]), yes[i][1]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_string_equal(pickup(no[i]), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +278,7 @@ int main(void)
 		cmocka_unit_test(kpop_v5_preamble_then_pop3_is_kpop),
 		cmocka_unit_test(kpop_needs_a_sound_preamble_and_a_greeting),
 		cmocka_unit_test(kpop_beyond_the_held_bytes_is_not_found),
+		cmocka_unit_test(midstream_pickup_takes_only_lines_no_other_protocol_sends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
