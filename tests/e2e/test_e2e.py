@@ -6,6 +6,7 @@ JSON) and asserts concrete events. Usage: test_e2e.py POPSIFT_BINARY [NAME...]
 Prints one line per test and closes with 'N passed, N failed'.
 """
 import hashlib
+import json
 import os
 import subprocess
 import sys

@@ -504,7 +504,7 @@ def dash_B_sizes_the_kernels_block_ring():
     for argv, says in ((["-r", "x.pcap", "-B", "1024"], "-B applies to live capture"),
                        (["-i", "lo", "-B", "0"], "invalid -B (KiB) '0'"),
                        (["-i", "lo", "-B", "2097152"], "invalid -B (KiB) '2097152'")):
-        p = subprocess.run([POPSIFT, *argv], capture_output=True, text=True, timeout=10)
+        p = subprocess.run([SUITE.popsift, *argv], capture_output=True, text=True, timeout=10)
         expect(p.returncode == 1 and says in p.stderr, f"{argv}: exit {p.returncode}: {p.stderr}")
 
 
