@@ -26,6 +26,14 @@ static volatile sig_atomic_t sig_flags[3]; /* [CAPTURE_SIG_STOP]: the signal's n
 static pcap_t *break_handle; /* for pcap_breakloop() from the signal handler */
 static volatile sig_atomic_t watched_fd = -1; /* the events' output (capture_watch_output) */
 
+/* The dispositions the handlers replaced, given back by capture_close(). */
+#define HANDLED_MAX 8
+static struct {
+	int sig;
+	struct sigaction old;
+} handled[HANDLED_MAX];
+static size_t n_handled;
+
 void capture_tick(struct capture *c, time_t now)
 {
 	reasm_tick(now);
@@ -124,9 +132,19 @@ const volatile sig_atomic_t *capture_stop_flag(void)
 	return &sig_flags[CAPTURE_SIG_STOP];
 }
 
+/*
+ * The process's dispositions as they were, and the flags cleared: a program
+ * that reads several captures in turn (the fuzz harness) starts each afresh,
+ * and keeps its own Ctrl-C between them.
+ */
 void capture_signals_release(void)
 {
 	break_handle = NULL;
+	for (size_t i = 0; i < n_handled; i++)
+		sigaction(handled[i].sig, &handled[i].old, NULL);
+	n_handled = 0;
+	for (size_t i = 0; i < sizeof(sig_flags) / sizeof(sig_flags[0]); i++)
+		sig_flags[i] = 0;
 }
 
 /*
@@ -141,8 +159,11 @@ static void capture_handle(const int *sigs, size_t n)
 	sa.sa_handler = capture_on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < n; i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < n && n_handled < HANDLED_MAX; i++) {
+		handled[n_handled].sig = sigs[i];
+		sigaction(sigs[i], &sa, &handled[n_handled].old);
+		n_handled++;
+	}
 }
 
 void capture_signals(pcap_t *breaker)
@@ -186,8 +207,7 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
-	if (c->st.live)
-		capture_signals_release();
+	capture_signals_release();
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->in[i].p)
 			pcap_close(c->in[i].p);

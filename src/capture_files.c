@@ -67,7 +67,8 @@ static int capture_open_fd(struct capture_input *in, bool again, struct stat *sb
 	return -1;
 }
 
-bool capture_input_open(struct capture *c, struct capture_input *in, bool again)
+/* The capfile of input `in`, for the first read (the peek) or again (its turn). */
+static bool capture_input_open(struct capture *c, struct capture_input *in, bool again)
 {
 	struct stat sb;
 	int fd = capture_open_fd(in, again, &sb);
@@ -98,6 +99,9 @@ static void capture_warn_dlt(const char *path, int dlt)
 	fprintf(stderr, "popsift: warning: '%s' has link type %s (%d), which popsift does not decode; its packets are skipped\n",
 		path, name ? name : "unknown", dlt);
 }
+
+static void capture_order(struct capture *c);
+static void capture_check_overlap(struct capture *c, const struct capture_input *in);
 
 enum peek { PEEK_OK, PEEK_UNREADABLE, PEEK_FILTER };
 
@@ -324,7 +328,7 @@ static int capture_cmp_first(const void *pa, const void *pb)
  * is read in the order it was written. A pipe's first packet is read like a
  * file's, so pipes take their place among the files by time too.
  */
-void capture_order(struct capture *c)
+static void capture_order(struct capture *c)
 {
 	qsort(c->in, c->n, sizeof(*c->in), capture_cmp_first);
 }
@@ -348,7 +352,7 @@ static void capture_time_text(const struct timeval *tv, char *buf, size_t n)
  * different captures) interleave connections the reassembler sees out of
  * order: said, since sessions across them may come out wrong.
  */
-void capture_check_overlap(struct capture *c, const struct capture_input *in)
+static void capture_check_overlap(struct capture *c, const struct capture_input *in)
 {
 	if (!c->last_path || !in->has_first || !timercmp(&in->first, &c->last, <))
 		return;

@@ -74,17 +74,12 @@ bool capture_signal_take(enum capture_sig s, bool clear);
 int capture_stop_requested(void);
 /* What a blocked read of a pipe watches: non-zero once a stop was asked for. */
 const volatile sig_atomic_t *capture_stop_flag(void);
+/* Gives back the dispositions the handlers replaced and clears the flags (capture_close()). */
 void capture_signals_release(void);
 
 void capture_run_files(struct capture *c);
 bool capture_run_live(struct capture *c);
 
-/* Opening files (capture_files.c): the capfile of input `in`, for a first read or again. */
-bool capture_input_open(struct capture *c, struct capture_input *in, bool again);
-/* Puts the inputs in the order of their first packets. */
-void capture_order(struct capture *c);
-/* Before file `in` is read: warns when it starts before the previous file's last packet. */
-void capture_check_overlap(struct capture *c, const struct capture_input *in);
 
 /*
  * -f with files (capture_filter.c). Compiles `expr` for Ethernet (a syntax

@@ -640,5 +640,7 @@ int main(int argc, char **argv)
 	parse_options(&o, argc, argv);
 	int rc = run(&o);
 	free(o.inputs);
+	if (rc == 128 + SIGPIPE)
+		signal(SIGPIPE, SIG_IGN); /* exit()'s flush of a dead standard output stays quiet */
 	return rc;
 }
