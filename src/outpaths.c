@@ -41,14 +41,17 @@ static void ident_entry(struct ident *id)
 	snprintf(id->name, sizeof(id->name), "%s", basename(b));
 }
 
-/* fd >= 0: standard input or output, by its descriptor. */
-static struct ident ident_of(const char *option, const char *path, int fd)
+/*
+ * fd >= 0: standard input or output, by its descriptor. An input that does
+ * not exist clashes with nothing (opening it will fail and say so).
+ */
+static struct ident ident_of(const char *option, const char *path, int fd, bool input)
 {
 	struct ident id = { .option = option, .path = path };
 	struct stat sb;
 	id.exists = fd >= 0 ? fstat(fd, &sb) == 0 : stat(path, &sb) == 0;
 	if (!id.exists) {
-		if (fd < 0)
+		if (fd < 0 && !input)
 			ident_entry(&id);
 		return id;
 	}
@@ -96,14 +99,15 @@ bool outpaths_distinct(const char *const *inputs, size_t n_inputs, const struct 
 		return false;
 	size_t n = 0;
 	for (size_t i = 0; i < n_inputs; i++)
-		ids[n++] = ident_of("-r", inputs[i], strcmp(inputs[i], "-") == 0 ? STDIN_FILENO : -1);
+		ids[n++] = ident_of("-r", inputs[i], strcmp(inputs[i], "-") == 0 ? STDIN_FILENO : -1,
+				    true);
 	bool ok = true;
 	for (size_t k = 0; k < n_outs && ok; k++) {
 		if (!outs[k].path)
 			continue;
 		bool std_out = outs[k].kind == OUTPATH_EVENTS && strcmp(outs[k].path, "-") == 0;
 		struct ident me = ident_of(std_out ? "standard output" : outs[k].option, outs[k].path,
-					   std_out ? STDOUT_FILENO : -1);
+					   std_out ? STDOUT_FILENO : -1, false);
 		for (size_t i = 0; i < n && ok; i++)
 			ok = !outpaths_clash(&me, &ids[i], i < n_inputs);
 		ids[n++] = me;
