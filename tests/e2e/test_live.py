@@ -328,6 +328,7 @@ def check_events(evs, sessions, where, live):
                and e["dest_ip"] == "127.0.0.1" and e["app_proto"] == "pop3"
                and e["proto"] == "TCP", f"{where}: stray event {e}")
         expect(("pcap_file" in e) != live, f"{where}: pcap_file in {e}")
+        expect(("pcap_cnt" in e) != live, f"{where}: pcap_cnt in {e}")
     flows = by_flow(evs)
     order = sorted(flows, key=lambda f: of_type(flows[f], "session")[0]["session"]["start"]
                    if of_type(flows[f], "session") else "")
@@ -342,7 +343,7 @@ def normalised(evs):
     out = []
     for e in evs:
         e = dict(e)
-        for k in ("timestamp", "flow_id", "pcap_file"):
+        for k in ("timestamp", "flow_id", "pcap_file", "pcap_cnt", "pcap_cnt_first"):
             e.pop(k, None)
         if e["event_type"] == "session":
             e["session"] = {k: v for k, v in e["session"].items() if k not in ("start", "end")}
