@@ -12,10 +12,15 @@ interleaved, and the median is reported:
                 drives it), a callback that touches every payload byte
   (3) popsift   popsift -q -r CAPTURE -o /dev/null
   (4) extract   popsift -q -r CAPTURE -o /dev/null -x TMPDIR   (message-heavy only)
+  (5) pcapng    (3) on the capture rewritten by editcap -F pcapng  (message-heavy only)
+  (6) zstd      (3) on the capture compressed by zstd -3           (message-heavy only)
+  (6b) zstd -dc | popsift -r -: the decompression on another core, for comparison
+                (what a decoding thread could give; its CPU column counts zstd's too)
 
 Each row gives the wall time, MB/s (capture file size / time), packets/s,
 sessions/s, user+system CPU time and peak RSS (getrusage of the child), and
-the ratios of (3) to (1) and (2). Before timing, popsift's output on every
+the ratios of (3) to (1) and (2), and of (5), (6), (6b) to (3), the cost of the
+format over classic pcap (the target: at most 10% more). Before timing, popsift's output on every
 capture is checked against popgen's manifest (every session summarised, every
 message event with the manifest's size and SHA-256): a fast but wrong run is
 reported as a failure.
@@ -55,14 +60,16 @@ RUSAGE = os.path.join(CACHE, "rusage")
 # name -> (popgen arguments, programs to time, what it shows)
 SCENARIOS = {
     "full": [
-        ("heavy", ["--size", "1G", "-c", "16", "-s", "1"], ["bare", "nids", "popsift", "extract"]),
+        ("heavy", ["--size", "1G", "-c", "16", "-s", "1"],
+         ["bare", "nids", "popsift", "extract", "pcapng", "zstd", "zstd-pipe"]),
         ("heavy-small", ["--size", "200M", "-c", "16", "-s", "1"], ["bare", "popsift"]),
         ("short", ["--short", "-n", "1000000", "-s", "2"], ["bare", "nids", "popsift"]),
         ("conc", ["-c", "10000", "-n", "10000", "--msg-max", "64K", "-s", "3"],
          ["bare", "nids", "popsift"]),
     ],
     "quick": [
-        ("heavy", ["--size", "200M", "-c", "16", "-s", "1"], ["bare", "nids", "popsift", "extract"]),
+        ("heavy", ["--size", "200M", "-c", "16", "-s", "1"],
+         ["bare", "nids", "popsift", "extract", "pcapng", "zstd", "zstd-pipe"]),
         ("short", ["--short", "-n", "200000", "-s", "2"], ["bare", "nids", "popsift"]),
         ("conc", ["-c", "2000", "-n", "2000", "--msg-max", "64K", "-s", "3"],
          ["bare", "nids", "popsift"]),
@@ -101,6 +108,21 @@ def ensure_capture(args):
     return pcap, manifest
 
 
+def ensure_variant(pcap, kind):
+    """The capture as pcapng (editcap) or zstd -3 (of the classic file), made once."""
+    out = pcap[:-len(".pcap")] + (".pcapng" if kind == "pcapng" else ".pcap.zst")
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(pcap):
+        return out
+    log(f"writing {os.path.basename(out)} ...")
+    tmp = out + ".tmp"
+    if kind == "pcapng":
+        subprocess.run(["editcap", "-F", "pcapng", pcap, tmp], check=True)
+    else:
+        subprocess.run(["zstd", "-q", "-3", "-f", "-o", tmp, pcap], check=True)
+    os.replace(tmp, out)
+    return out
+
+
 def read_manifest(path):
     """Sessions and message records from popgen's TSV manifest."""
     sessions, messages = 0, []
@@ -129,7 +151,10 @@ def warm(path):
 
 
 def run_timed(cmd):
-    """Runs cmd under bench/rusage.c; returns (wall s, user+sys s, peak RSS KB)."""
+    """Runs cmd under bench/rusage.c; returns (wall s, user+sys s, peak RSS KB). A cmd
+    that is a string runs through the shell (a pipeline)."""
+    if isinstance(cmd, str):
+        cmd = ["sh", "-c", "set -e; " + cmd]
     p = subprocess.run([RUSAGE] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     err = p.stderr.decode(errors="replace")
     m = re.search(r"rusage: wall (\S+) user (\S+) sys (\S+) maxrss (\d+) status (\d+)", err)
@@ -190,6 +215,18 @@ def check_output(popsift, pcap, manifest, extract=False):
     if xdir:
         text += f"; -x: {files_ok} files match their event's SHA-256, {files_bad} do not"
     return ok, text
+
+
+def same_events(popsift, classic, variant):
+    """True when popsift writes the same events for both files, pcap_file aside."""
+    def digest(path):
+        p = subprocess.Popen([popsift, "-q", "-r", path], stdout=subprocess.PIPE)
+        h = hashlib.sha256()
+        for line in p.stdout:
+            h.update(re.sub(rb'"pcap_file":"[^"]*",', b"", line))
+        return h.hexdigest() if p.wait() == 0 else None
+    a = digest(classic)
+    return a is not None and a == digest(variant)
 
 
 def write_baseline(sizes, where):
@@ -281,6 +318,23 @@ def main():
         if "extract" in progs:
             extract_dir = tempfile.mkdtemp(prefix="extract.", dir=CACHE)
             cmds["extract"] = [a.popsift, "-q", "-r", pcap, "-o", "/dev/null", "-x", extract_dir]
+        inputs = {p: pcap for p in progs}
+        for kind in ("pcapng", "zstd"):
+            if kind in progs:
+                inputs[kind] = ensure_variant(pcap, kind)
+                cmds[kind] = [a.popsift, "-q", "-r", inputs[kind], "-o", "/dev/null"]
+        if "zstd-pipe" in progs:
+            inputs["zstd-pipe"] = inputs["zstd"]
+            cmds["zstd-pipe"] = (f"zstd -q -dc '{inputs['zstd']}' | '{a.popsift}' -q -r - "
+                                 f"-o /dev/null")
+        for kind in ("pcapng", "zstd"):
+            if kind in progs and not a.no_check:
+                same = same_events(a.popsift, pcap, inputs[kind])
+                checks.append({"scenario": f"{name} ({kind})", "ok": same,
+                               "text": "events identical to the classic pcap's" if same
+                               else "events differ from the classic pcap's"})
+                log(f"  output check ({kind}): {'OK' if same else 'FAILED'}")
+                failed |= not same
         samples = {p: [] for p in progs}
         unavailable = {}
         for r in range(a.runs):
@@ -290,7 +344,7 @@ def main():
                 if prog == "extract":
                     shutil.rmtree(extract_dir, ignore_errors=True)
                     os.makedirs(extract_dir)
-                warm(pcap)
+                warm(inputs.get(prog, pcap))
                 try:
                     samples[prog].append(run_timed(cmds[prog]))
                 except RuntimeError as e:
@@ -340,7 +394,9 @@ def main():
 
 LABELS = {"bare": "(1) bare pcap_next_ex", "nids": "(2) libnids + touch",
           "popsift": "(3) popsift -o /dev/null", "compare": "(3b) --compare binary",
-          "extract": "(4) popsift -x DIR"}
+          "extract": "(4) popsift -x DIR", "pcapng": "(5) popsift on the pcapng",
+          "zstd": "(6) popsift on the .zst", "zstd-pipe": "(6b) zstd -dc \\| popsift -r -"}
+FORMATS = ("pcapng", "zstd", "zstd-pipe")  # compared with (3): the cost of the format
 
 
 def render(mode, mach, results, checks, runs, elapsed):
@@ -350,23 +406,28 @@ def render(mode, mach, results, checks, runs, elapsed):
          f"Median of {runs} runs, capture in the page cache; RSS = peak resident set (getrusage). "
          f"\"x bare (best)\": the fastest run of each program against the fastest bare read, "
          f"the figure least disturbed by a shared host.", ""]
-    L += ["| scenario | program | seconds | MB/s | packets/s | sessions/s | CPU s | peak RSS MB | x bare | x bare (best) | x nids |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    L += ["| scenario | program | seconds | MB/s | packets/s | sessions/s | CPU s | peak RSS MB | x bare | x bare (best) | x nids | x (3) | x (3) best |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for res in results:
         rows = res["rows"]
         bare = rows.get("bare", {}).get("seconds")
         bare_best = min(rows.get("bare", {}).get("runs") or [0])
         nids = rows.get("nids", {}).get("seconds")
+        mine = rows.get("popsift", {})
         for prog, r in rows.items():
             if "unavailable" in r:
-                L.append(f"| {res['scenario']} | {LABELS[prog]} | n/a | | | | | | | | |")
+                L.append(f"| {res['scenario']} | {LABELS[prog]} | n/a | | | | | | | | | | |")
                 continue
+            x3 = x3b = ""
+            if prog in FORMATS and "seconds" in mine:
+                x3 = f"{r['seconds'] / mine['seconds']:.2f}"
+                x3b = f"{min(r['runs']) / min(mine['runs']):.2f}"
             xb = f"{r['seconds'] / bare:.2f}" if bare else ""
             xbb = f"{min(r['runs']) / bare_best:.2f}" if bare_best else ""
             xn = f"{r['seconds'] / nids:.2f}" if nids and prog != "bare" else ""
             L.append(f"| {res['scenario']} | {LABELS[prog]} | {r['seconds']:.3f} | {r['mb_s']:.0f} | "
                      f"{r['packets_s'] / 1e6:.2f} M | {r['sessions_s']:,.0f} | {r['cpu_seconds']:.2f} | "
-                     f"{r['rss_mb']:.1f} | {xb} | {xbb} | {xn} |")
+                     f"{r['rss_mb']:.1f} | {xb} | {xbb} | {xn} | {x3} | {x3b} |")
     L.append("")
     L.append("Captures:")
     for res in results:
@@ -391,7 +452,7 @@ def render(mode, mach, results, checks, runs, elapsed):
             L.append(f"- {c['scenario']}: {'OK' if c['ok'] else 'FAILED'}: {c['text']}")
     L.append("")
     L.append(f"Targets: (3)/(1) <= 2.5 on heavy, <= 2.0 on short; RSS of (3) < 64 MB and the same on "
-             f"heavy and heavy-small. Bench ran {elapsed:.0f} s.")
+             f"heavy and heavy-small; (5) and (6) at most 1.10 x (3). Bench ran {elapsed:.0f} s.")
     return "\n".join(L) + "\n"
 
 

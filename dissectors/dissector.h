@@ -24,6 +24,7 @@ enum end_reason {
 	END_CAPTURE_END,
 	END_EVICTED, /* the stream table was full and this stream was dropped */
 	END_REUSED,  /* a new connection (SYN) reused the 4-tuple */
+	END_INTERRUPTED, /* reading the capture files was stopped (SIGINT, SIGTERM) */
 	END_REASON_COUNT
 };
 

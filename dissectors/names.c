@@ -42,6 +42,7 @@ static const char *const end_reason_names[] = {
 	[END_CAPTURE_END] = "capture-end",
 	[END_EVICTED] = "evicted",
 	[END_REUSED] = "port-reuse",
+	[END_INTERRUPTED] = "interrupted",
 };
 _Static_assert(ARRAY_LEN(end_reason_names) == END_REASON_COUNT, "end reason names out of step");
 

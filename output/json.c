@@ -117,6 +117,14 @@ static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, c
 		jw_key(w, "pcap_file");
 		jw_raw(w, j->file_json);
 	}
+	if (f->pcap_cnt) { /* files only: the frame to look at in Wireshark */
+		jw_key(w, "pcap_cnt");
+		jw_uint(w, f->pcap_cnt);
+		if (strcmp(type, "session") == 0) {
+			jw_key(w, "pcap_cnt_first");
+			jw_uint(w, f->pcap_cnt_first);
+		}
+	}
 	jw_key(w, "event_type");
 	jw_string(w, type);
 	jw_key(w, "src_ip");
@@ -587,6 +595,8 @@ static void json_session(struct writer *wr, const struct flow *f, const struct s
 	jw_field_int(&w, "gaps", f->gaps);
 	if (f->kernel_drops_known) /* live only: see capture_drops_between() */
 		jw_field_int(&w, "kernel_drops", (long long)f->kernel_drops);
+	if (f->snaplen_cut)
+		jw_field_int(&w, "snaplen_cut", f->snaplen_cut);
 	json_anomalies(&w, "anomalies", r->anomalies, r->n_anomalies, false);
 	if (r->n_anomalies)
 		json_anomalies(&w, "anomaly_details", r->anomalies, r->n_anomalies, true);

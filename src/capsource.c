@@ -39,6 +39,8 @@ struct capsrc {
 	const uint8_t *mem; /* SRC_MEMORY: the bytes, handed out mem_chunk at a time */
 	size_t mem_len, mem_pos, mem_chunk;
 	bool raw_eof; /* the descriptor or the memory has no more bytes */
+	bool may_wait; /* not a regular file: a read may wait (capsrc_set_stop) */
+	const volatile sig_atomic_t *stop_flag;
 	uint64_t raw_read, raw_size;
 
 	enum capsrc_codec codec;
@@ -82,6 +84,22 @@ __attribute__((format(printf, 3, 4))) static bool src_fail(struct capsrc *s,
 }
 
 /*
+ * Waits in poll() until the descriptor has bytes: a signal interrupts poll()
+ * even under SA_RESTART, which would restart a read(). False after src_fail()
+ * when a stop was asked for.
+ */
+static bool src_wait(struct capsrc *s)
+{
+	for (;;) {
+		if (*s->stop_flag)
+			return src_fail(s, CAPSRC_ERROR, "interrupted");
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) >= 0 || errno != EINTR)
+			return true;
+	}
+}
+
+/*
  * Reads up to n raw bytes into dst. Returns the count, 0 at the end (raw_eof
  * set, and never read again: a terminal would block a second time), -1 after
  * src_fail(). A non-blocking descriptor is waited for.
@@ -101,6 +119,8 @@ static ssize_t src_raw(struct capsrc *s, uint8_t *dst, size_t n)
 		s->raw_eof = k == 0;
 		return (ssize_t)k;
 	}
+	if (s->stop_flag && s->may_wait && !src_wait(s))
+		return -1;
 	for (;;) {
 		ssize_t r = read(s->fd, dst, n);
 		if (r > 0)
@@ -346,6 +366,11 @@ enum capsrc_status capsrc_peek(struct capsrc *s, size_t need, const uint8_t **p,
 	return *avail >= need ? CAPSRC_OK : s->stop;
 }
 
+void capsrc_set_stop(struct capsrc *s, const volatile sig_atomic_t *stop)
+{
+	s->stop_flag = stop;
+}
+
 void capsrc_consume(struct capsrc *s, size_t n)
 {
 	if (n > s->len - s->pos)
@@ -414,6 +439,8 @@ struct capsrc *capsrc_open_fd(int fd, bool own_fd, char *err, size_t errlen)
 	if (S_ISREG(sb.st_mode)) {
 		s->raw_size = (uint64_t)sb.st_size;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	} else {
+		s->may_wait = true;
 	}
 	return src_start(s, err, errlen);
 }

@@ -19,6 +19,7 @@
 #ifndef POPSIFT_CAPSOURCE_H
 #define POPSIFT_CAPSOURCE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,14 @@ struct capsrc *capsrc_open_memory(const void *p, size_t n, size_t chunk, char *e
 enum capsrc_status capsrc_peek(struct capsrc *s, size_t need, const uint8_t **p, size_t *avail);
 /* Consumes n bytes (n <= the last *avail). */
 void capsrc_consume(struct capsrc *s, size_t n);
+
+/*
+ * A pipe or terminal may keep a read waiting for ever: from now on such a wait
+ * ends with CAPSRC_ERROR ("interrupted") once *stop is non-zero (a signal
+ * handler sets it; the wait is a poll(), which every signal interrupts).
+ * Regular files and memory never wait.
+ */
+void capsrc_set_stop(struct capsrc *s, const volatile sig_atomic_t *stop);
 
 /* Decoded bytes consumed so far: the offset in the capture format's stream. */
 uint64_t capsrc_offset(const struct capsrc *s);

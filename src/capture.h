@@ -1,5 +1,13 @@
 /*
- * capture.h - the packet loop: capture files in, IP packets to the reassembler.
+ * capture.h - the packet loop: capture files or a live interface in, IP
+ * packets to the reassembler.
+ *
+ * Files are read by popsift's own reader (capfile.h over capsource.h): pcap or
+ * pcapng, plain or compressed (gzip, zstd, lz4, xz, recognised by content),
+ * from regular files, FIFOs, /dev/fd/N or standard input, each path opened
+ * once; every packet goes on with its own interface's link type. Several files
+ * are read in the order of their first packets (a rotated capture given in any
+ * order), numbered as one capture (the frame numbers events carry).
  */
 #ifndef POPSIFT_CAPTURE_H
 #define POPSIFT_CAPTURE_H
@@ -29,6 +37,11 @@ struct capture_stats {
 	uint64_t kernel_dropped;
 	uint64_t iface_dropped;
 	bool iface_counted;       /* iface_dropped is known (--promisc, not 'any') */
+	/* files */
+	uint64_t snaplen_cut;     /* frames the capture's snapshot length cut (caplen < len) */
+	uint64_t filtered;        /* frames -f did not match */
+	unsigned overlaps;        /* files starting before the previous file's last packet */
+	unsigned unread_files;    /* files that could not be opened again to be read */
 };
 
 struct capture;
@@ -45,10 +58,21 @@ struct capture_hooks {
 	   drives reasm_expire() through it, with its own timeout. */
 	void (*tick)(void *ctx, time_t now);
 	void *ctx;
-	/* Optional: the secrets of a pcapng Decryption Secrets Block (type
-	   CAPFILE_SECRETS_*, capfile.h: TLS key log lines), before the packets
-	   that follow it. */
+	/*
+	 * Optional: the Decryption Secrets Blocks of pcapng files, as they come
+	 * (before the packets they decrypt): type (CAPFILE_SECRETS_*, e.g. TLS key
+	 * log lines), the bytes (valid during the call). Called while the files
+	 * are opened too (a pipe's first packet is read then): give the same hooks
+	 * to capture_open() and capture_run().
+	 */
 	void (*secrets)(void *ctx, uint32_t type, const uint8_t *p, size_t n);
+};
+
+struct file_config {
+	const char *const *paths;   /* "-" is standard input */
+	size_t n;
+	const char *filter;         /* -f: a BPF filter every frame must match; NULL for none */
+	const struct capture_hooks *hooks; /* may be NULL */
 };
 
 struct live_config {
@@ -69,11 +93,18 @@ struct live_config {
 #define LIVE_BLOCK_TIMEOUT_MS 100
 
 /*
- * Opens every input in order ("-" is standard input) before anything is read,
- * so a bad name fails the run before any output. Returns NULL and prints one
- * line naming the file and the reason on failure.
+ * Opens every input and reads its first packet, so a bad name or a file that
+ * holds no capture fails the run before any output, and the files can be put
+ * in the order of their first packets (a stable sort: equal times and files
+ * without packets keep the command line's order). A regular file is closed
+ * again (a long list must not hold a descriptor and a buffer each) and opened
+ * again to be read, refused if it is no longer the same file; anything else (a
+ * pipe, standard input) stays open and is read once. The filter is compiled
+ * for Ethernet here: an invalid one fails the run. Returns NULL after one line
+ * on stderr naming the file (or filter) and the reason; *usage_error tells a
+ * bad filter (exit 1) from an unreadable input (exit 2).
  */
-struct capture *capture_open(const char *const *paths, size_t n);
+struct capture *capture_open(const struct file_config *fc, bool *usage_error);
 /*
  * Opens a live capture on the kernel's block ring (TPACKET_V3: no immediate
  * mode; a block is handed over when full or LIVE_BLOCK_TIMEOUT_MS after its
@@ -84,9 +115,29 @@ struct capture *capture_open(const char *const *paths, size_t n);
 struct capture *capture_open_live(const struct live_config *lc);
 /*
  * Reads every packet of every input, in order, into the reassembler; live,
- * until SIGINT or SIGTERM. Returns false if a live capture failed.
+ * until SIGINT or SIGTERM. Files stop early on SIGINT or SIGTERM, or when the
+ * events' output (capture_watch_output) is a pipe nobody reads any more:
+ * capture_stop_signal() says which. Returns false if a live capture failed.
  */
 bool capture_run(struct capture *c, const struct capture_hooks *hooks);
+/* The signal that stopped the run early (SIGINT, SIGTERM; SIGPIPE: the output is gone), or 0. */
+int capture_stop_signal(const struct capture *c);
+/*
+ * The descriptor events are written to (-1: none). When it is a pipe whose
+ * reader went away (popsift ... | head), the run stops with SIGPIPE at once,
+ * even before a write fails; SIGPIPE itself no longer kills the process.
+ */
+void capture_watch_output(int fd);
+/* True when that descriptor is a pipe without a reader (checked now). */
+bool capture_output_gone(void);
+/*
+ * The number (1-based, over all files in the order read) of the frame being
+ * handed to the reassembler, 0 between frames and live: sessions read it to
+ * give events their frame (pcap_cnt). Valid until capture_close().
+ */
+const uint64_t *capture_frame_number(const struct capture *c);
+/* Files: the order they are read in (indices into file_config.paths). */
+size_t capture_file_order(const struct capture *c, size_t i);
 /* Files only, and only when standard error is a terminal: a progress bar while reading. */
 void capture_show_progress(struct capture *c);
 void capture_get_stats(const struct capture *c, struct capture_stats *st);

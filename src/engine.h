@@ -62,6 +62,8 @@ struct reasm {
 	struct ip6frag *ip6frag;  /* IPv6 datagrams being reassembled (ip6frag.h) */
 	uint8_t pkt[IPMAP_PACKET_MAX];      /* synthetic segments */
 	uint8_t v6_as_v4[IPMAP_PACKET_MAX]; /* an IPv6 packet, translated */
+	uint8_t cut[IPMAP_PACKET_MAX];      /* a segment cut by the snapshot length, its length
+					       field made what was captured */
 	uint8_t frag_pad[FRAGMENT_PAD_MAX + 16]; /* a short fragment, padded (mend_fragment) */
 };
 

@@ -46,6 +46,14 @@ struct flow {
 	enum end_reason end_reason;
 	enum flow_tls tls;
 	bool tls_implicit;     /* TLS from the first byte (POP3S; or without STLS) */
+	/*
+	 * Capture frames (1-based over all files read; 0 live): the one that brought
+	 * the latest bytes, or ended the connection (pcap_cnt), and the one the
+	 * session started at (its `start`).
+	 */
+	uint64_t pcap_cnt;
+	uint64_t pcap_cnt_first;
+	uint32_t snaplen_cut;  /* segments the capture's snapshot length cut */
 };
 
 #endif

@@ -5,11 +5,15 @@
  *
  * Exit status (exitcode.h): 0 success (also when a capture was cut off
  * mid-packet: a warning says so and everything before the cut is reported),
- * EXIT_USAGE, EXIT_INPUT (input or output error), EXIT_INTERNAL.
+ * EXIT_USAGE, EXIT_INPUT (input or output error), EXIT_INTERNAL; reading files
+ * stopped by SIGINT or SIGTERM: 128 + the signal (130, 143), as shells expect;
+ * events written into a pipe nobody reads any more: 141 (128 + SIGPIPE), what
+ * the shell reports for `cat` in `cat big | head -1`.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 #include "capfile.h"
 #include "capture.h"
 #include "exitcode.h"
+#include "outpaths.h"
 #include "reasm.h"
 #include "report.h"
 #include "session.h"
@@ -61,6 +66,7 @@ struct options {
 	const char **keylogs; /* --tls-keylog FILE, in order */
 	size_t n_keylogs;
 	unsigned buffer_kib; /* -B, live: 0 = LIVE_BUFFER_KIB */
+	bool truncate;          /* --truncate: -o starts afresh when capturing live */
 };
 
 static const char usage_text[] =
@@ -75,15 +81,22 @@ static const char usage_text[] =
 	"one summary per connection (session).\n"
 	"\n"
 	"Input:\n"
-	"  -r, --read FILE        read a pcap or pcapng capture; repeat for several\n"
-	"                         files, read in order as one capture (a session that\n"
-	"                         continues in the next file stays one session);\n"
-	"                         '-' reads standard input\n"
+	"  -r, --read FILE        read a pcap or pcapng capture, plain or compressed\n"
+	"                         (gzip, zstd, lz4, xz: recognised by content); a file,\n"
+	"                         a FIFO, /dev/fd/N or '-' (standard input), each read\n"
+	"                         once. Repeat for several files: they are read as one\n"
+	"                         capture in the order of their first packets, whatever\n"
+	"                         the order given (a rotated capture's parts), with a\n"
+	"                         warning where two overlap in time; a session that\n"
+	"                         continues in the next file stays one session.\n"
+	"                         SIGINT or SIGTERM stops the reading: open sessions\n"
+	"                         end as \"interrupted\", exit status 130 or 143\n"
 	"  -i, --interface IFACE  capture live on IFACE ('any' for all); until SIGINT or\n"
 	"                         SIGTERM, which end every open session and exit 0;\n"
 	"                         SIGHUP reopens the -o file (logrotate), SIGUSR1\n"
 	"                         prints the statistics; output is line-buffered\n"
-	"  -f, --filter EXPR      BPF filter ANDed with the port filter (live only)\n"
+	"  -f, --filter EXPR      BPF filter (tcpdump's syntax): only matching frames\n"
+	"                         are analysed; live, ANDed with the port filter\n"
 	"      --promisc          put the interface in promiscuous mode (live only)\n"
 	"  -Z, --user USER        drop root to USER once the capture is open (live only);\n"
 	"                         -o, -x, --mbox and --hashes are then created as USER\n"
@@ -106,7 +119,10 @@ static const char usage_text[] =
 	"                         events run on a second thread (same output either way)\n"
 	"\n"
 	"Output:\n"
-	"  -o, --output FILE      write events to FILE instead of standard output\n"
+	"  -o, --output FILE      write events to FILE instead of standard output;\n"
+	"                         reading files, FILE is truncated; capturing live (-i),\n"
+	"                         appended to, so a restarted sensor keeps what it wrote\n"
+	"      --truncate         with -i: start -o FILE afresh instead\n"
 	"      --show-passwords   include cleartext passwords and tokens in auth events\n"
 	"                         (they are never written otherwise)\n"
 	"      --transactions     also write a command event per request and reply\n"
@@ -159,9 +175,15 @@ static const char usage_text[] =
 	"  -h, --help             this help\n"
 	"  -V, --version          print the version\n"
 	"\n"
+	"No output may be one of the captures read, nor two outputs one file: such a\n"
+	"run is refused (exit 2) before anything is read or written, and every output\n"
+	"is created or proven writable before the first packet is read.\n"
+	"\n"
 	"Exit status: 0 success (a capture cut off mid-packet is a warning: everything\n"
 	"before the cut is reported), 1 usage error, 2 input or output error,\n"
-	"3 internal error. Event fields: docs/events.md and popsift(1).\n"
+	"3 internal error, 130/143 reading files stopped by SIGINT/SIGTERM, 141 the\n"
+	"events' reader went away (e.g. | head). Event fields: docs/events.md and\n"
+	"popsift(1).\n"
 	"\n"
 	"Example: popsift -r mail.pcap | jq 'select(.event_type==\"auth\")'\n";
 
@@ -271,13 +293,13 @@ static bool load_keylogs(const struct options *o, struct tls_keylog **out)
  * A pcapng Decryption Secrets Block (before the packets it decrypts): its TLS
  * key log lines join the store, made now if no --tls-keylog made it.
  */
-static void add_secrets(struct session_table *t, uint32_t type, const uint8_t *data, size_t len)
+static void add_secrets(struct tls_keylog **keys, uint32_t type, const uint8_t *data, size_t len)
 {
 	if (type != CAPFILE_SECRETS_TLS)
 		return;
-	if (!t->keys && !(t->keys = tls_keylog_new()))
+	if (!*keys && !(*keys = tls_keylog_new()))
 		return;
-	tls_keylog_add_text(t->keys, (const char *)data, len);
+	tls_keylog_add_text(*keys, (const char *)data, len);
 }
 
 /* TLS sessions and how many were read inside, when there were any. */
@@ -313,6 +335,8 @@ enum {
 	OPT_WINDOW,
 	OPT_SINGLE_THREAD,
 	OPT_TLS_KEYLOG,
+	/* inputs and outputs */
+	OPT_TRUNCATE,
 };
 
 static const struct option longopts[] = {
@@ -340,6 +364,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
 	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
+	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -383,6 +408,7 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case 'q': o->quiet = true; break;
 	case OPT_SINGLE_THREAD: o->single_thread = true; break;
 	case OPT_TLS_KEYLOG: add_keylog(o, optarg); break;
+	case OPT_TRUNCATE: o->truncate = true; break;
 	case OPT_MAX_STREAMS:
 		o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
 		break;
@@ -407,10 +433,15 @@ static void check_options(const struct options *o, int argc, char **argv)
 		die_usage("no input: give a capture with -r FILE, or an interface with -i IFACE");
 	if (o->n_inputs && o->iface)
 		die_usage("-r and -i cannot be combined: read files or capture live, not both");
-	if (!o->iface && (o->filter || o->user || o->promisc))
-		die_usage("-f, -Z and --promisc apply to live capture (-i IFACE) only");
+	if (!o->iface && (o->user || o->promisc))
+		die_usage("-Z and --promisc apply to live capture (-i IFACE) only");
 	if (!o->iface && o->buffer_kib)
 		die_usage("-B applies to live capture (-i IFACE) only");
+	size_t std_in = 0;
+	for (size_t i = 0; i < o->n_inputs; i++)
+		std_in += strcmp(o->inputs[i], "-") == 0;
+	if (std_in > 1)
+		die_usage("'-r -' is given %zu times: standard input can be read only once", std_in);
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -427,14 +458,31 @@ static void parse_options(struct options *o, int argc, char **argv)
 	check_options(o, argc, argv);
 }
 
-static FILE *open_output(const char *path)
+/* -o: truncated when reading files; appended to live, unless --truncate. */
+static FILE *open_output(const struct options *o)
 {
-	if (!path || strcmp(path, "-") == 0)
+	if (!o->output || strcmp(o->output, "-") == 0)
 		return stdout;
-	FILE *fp = fopen(path, "w");
+	FILE *fp = fopen(o->output, o->iface && !o->truncate ? "a" : "w");
 	if (!fp)
-		fprintf(stderr, "popsift: cannot write events to '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "popsift: cannot write events to '%s': %s\n", o->output, strerror(errno));
 	return fp;
+}
+
+#define OUT_PATHS 5
+
+/* Every path the run writes, for outpaths.h; standard output when events go there. */
+static size_t output_paths(const struct options *o, struct outpath *p)
+{
+	size_t n = 0;
+	p[n++] = (struct outpath){ "-o", o->output ? o->output : "-", OUTPATH_EVENTS };
+	p[n++] = (struct outpath){ "--hashes", o->hashes, OUTPATH_PRIVATE };
+	p[n++] = (struct outpath){ "--mbox", o->mbox, OUTPATH_PRIVATE };
+	bool report_file = o->mailbox_report && strcmp(o->mailbox_report, "-") != 0; /* "-": in the events */
+	p[n++] = (struct outpath){ "--mailbox-report", report_file ? o->mailbox_report : NULL,
+				   OUTPATH_REPORT };
+	p[n++] = (struct outpath){ "-x", o->extract_dir, OUTPATH_DIR };
+	return n;
 }
 
 static struct hashes_out *open_hashes(const char *path)
@@ -463,8 +511,33 @@ static void print_kernel_counters(const struct capture_stats *cs)
 			(unsigned long long)cs->kernel_dropped);
 }
 
+/* Files: what only reading files can say (the order, -f, cut frames). */
+static void print_file_summary(const struct capture *cap, const struct capture_stats *cs,
+			       const struct reasm_stats *rs, const struct options *o)
+{
+	bool reordered = false;
+	for (size_t i = 0; i < o->n_inputs; i++)
+		reordered |= capture_file_order(cap, i) != i;
+	if (reordered) {
+		fprintf(stderr, "popsift: files read in the order of their first packets (pcap_cnt counts in it):");
+		for (size_t i = 0; i < o->n_inputs; i++)
+			fprintf(stderr, "%s '%s'", i ? "," : "", o->inputs[capture_file_order(cap, i)]);
+		fputc('\n', stderr);
+	}
+	if (o->filter)
+		fprintf(stderr, "popsift: %llu packets did not match the filter (-f '%s')\n",
+			(unsigned long long)cs->filtered, o->filter);
+	if (cs->snaplen_cut)
+		fprintf(stderr, "popsift: warning: %llu frames cut by the capture's snapshot length "
+				"(%llu TCP segments of followed connections, %llu bytes of them not "
+				"captured, reported as gaps; snaplen_cut in the session events): "
+				"capture without a limit (tcpdump -s 0)\n",
+			(unsigned long long)cs->snaplen_cut, (unsigned long long)rs->snaplen_cut,
+			(unsigned long long)rs->snaplen_cut_bytes);
+}
+
 static void print_summary(const struct capture *cap, const struct session_table *t,
-			  const struct output *out)
+			  const struct output *out, const struct options *o)
 {
 	struct capture_stats cs;
 	struct reasm_stats rs;
@@ -489,11 +562,13 @@ static void print_summary(const struct capture *cap, const struct session_table 
 		(unsigned long long)rs.nids_warnings);
 	if (cs.live)
 		print_kernel_counters(&cs);
+	else
+		print_file_summary(cap, &cs, &rs, o);
 	print_tls_summary(t);
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
 			(unsigned long long)rs.half_open);
-	/* issue 17: a capture that gave nothing, although --detect would have found POP */
+	/* a capture that gave nothing, although --detect would have found POP */
 	if (!t->opened_total && rs.look_like_pop)
 		fprintf(stderr, "popsift: %llu%s connection%s on other ports look%s like POP: try --detect\n",
 			(unsigned long long)rs.look_like_pop, rs.look_like_pop >= REASM_HINT_MAX ? " or more" : "",
@@ -523,9 +598,12 @@ static int rebase_threshold(void)
 struct run_ctx {
 	const struct options *o;
 	struct capture *cap;
-	struct session_table *sessions;
+	struct session_table *sessions; /* NULL until the capture is read */
 	struct output *out;
 	FILE *fp;
+	/* TLS secrets: --tls-keylog, then Decryption Secrets Blocks as files give them
+	   (already while they are opened, before the session table exists). */
+	struct tls_keylog *keys;
 };
 
 /* SIGHUP: logrotate moved the -o file; continue in a new one of the same name. */
@@ -544,18 +622,21 @@ static void on_reopen(void *ctx)
 	output_set_fp(r->out, fp);
 	fclose(r->fp);
 	r->fp = fp;
+	capture_watch_output(fileno(fp));
 }
 
 static void on_report(void *ctx)
 {
 	struct run_ctx *r = ctx;
-	print_summary(r->cap, r->sessions, r->out);
+	print_summary(r->cap, r->sessions, r->out, r->o);
 }
 
 static void on_secrets(void *ctx, uint32_t type, const uint8_t *data, size_t len)
 {
 	struct run_ctx *r = ctx;
-	add_secrets(r->sessions, type, data, len);
+	add_secrets(&r->keys, type, data, len);
+	if (r->sessions)
+		r->sessions->keys = r->keys;
 }
 
 /*
@@ -579,14 +660,50 @@ static uint64_t drops_between(void *ctx, const struct timeval *from, const struc
 	return capture_drops_between(ctx, from, to);
 }
 
-/* Analyses the inputs; returns the exit status. *fp may be replaced (SIGHUP). */
-static int analyse(const struct options *o, struct capture *cap, FILE **fp, struct hashes_out *hashes,
-		   struct tls_keylog **keys)
+/*
+ * The exit status of a run that read everything it was going to: `sig` the
+ * signal that stopped it early (capture_stop_signal()), `closed` whether the
+ * output was written in full. A reader of the events that went away (| head)
+ * is no error to report: the run stops quietly with 141.
+ */
+static int run_status(const struct options *o, int sig, bool captured, bool closed)
+{
+	if (sig == SIGPIPE || (!closed && capture_output_gone()))
+		return 128 + SIGPIPE;
+	if (!closed) {
+		fprintf(stderr, "popsift: writing the output failed: %s\n", strerror(errno));
+		return EXIT_INPUT;
+	}
+	if (!captured)
+		return EXIT_INPUT;
+	return sig && !o->iface ? 128 + sig : 0; /* live: a stop signal is how it ends */
+}
+
+/* Reads the capture into the engine; the sessions still open end with `why` the run stopped. */
+static int analyse_run(const struct options *o, struct run_ctx *r, struct capture_hooks *hooks)
+{
+	bool captured = capture_run(r->cap, hooks);
+	int sig = capture_stop_signal(r->cap);
+	if (sig && !o->iface && sig != SIGPIPE)
+		fprintf(stderr, "popsift: %s: reading stopped; open sessions end as \"interrupted\"\n",
+			sig == SIGINT ? "SIGINT" : "SIGTERM");
+	reasm_finish_as(sig && !o->iface ? END_INTERRUPTED : END_CAPTURE_END);
+	output_flush(r->out); /* the summary counts every event, written by now */
+	if (!o->quiet && sig != SIGPIPE && !capture_output_gone())
+		print_summary(r->cap, r->sessions, r->out, o);
+	bool closed = output_close(r->out);
+	return run_status(o, sig, captured, closed);
+}
+
+/* Analyses the inputs; returns the exit status. r->fp may be replaced (SIGHUP). */
+static int analyse(const struct options *o, struct run_ctx *r, struct capture_hooks *hooks,
+		   struct hashes_out *hashes)
 {
 	static char outbuf[OUTPUT_BUFFER]; /* static: stdout may be flushed at exit */
 	/* Offline: buffered, not per line. Live: each event as it happens. */
-	setvbuf(*fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
-	struct output_config oc = { .fp = *fp, .show_passwords = o->show_passwords,
+	setvbuf(r->fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
+	capture_watch_output(fileno(r->fp));
+	struct output_config oc = { .fp = r->fp, .show_passwords = o->show_passwords,
 				    .transactions = o->transactions, .hashes = hashes,
 				    .extract_dir = o->extract_dir, .mbox_path = o->mbox,
 				    .bruteforce = o->bruteforce, .text = o->text,
@@ -594,67 +711,50 @@ static int analyse(const struct options *o, struct capture *cap, FILE **fp, stru
 				    .mailbox_report = o->mailbox_report,
 				    .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1,
 				    .hash_sharing = hash_sharing_from_env() };
-	struct output *out = output_open(&oc);
-	if (!out)
+	r->out = output_open(&oc);
+	if (!r->out)
 		return EXIT_INPUT; /* output_open said why */
 	struct session_table sessions;
-	session_table_init(&sessions, out);
-	sessions.keys = *keys;
+	session_table_init(&sessions, r->out);
+	sessions.frame = capture_frame_number(r->cap);
+	sessions.keys = r->keys;
 	if (o->iface)
-		session_table_count_drops(&sessions, drops_between, cap);
+		session_table_count_drops(&sessions, drops_between, r->cap);
+	r->sessions = &sessions;
 	struct reasm_config rc = { .port_map = o->port_map, .max_streams = o->max_streams,
 				   .sessions = &sessions, .rebase_at = rebase_threshold(),
 				   .idle_timeout = o->idle_timeout, .detect = o->detect };
 	char err[256];
 	if (!reasm_init(&rc, err, sizeof(err))) {
 		fprintf(stderr, "popsift: %s\n", err);
-		output_close(out);
+		output_close(r->out);
 		return EXIT_INTERNAL;
 	}
-	struct run_ctx r = { o, cap, &sessions, out, *fp };
-	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report,
-				       .secrets = on_secrets, .ctx = &r };
-	bool captured = capture_run(cap, &hooks);
-	reasm_finish();
-	*keys = sessions.keys; /* with what Decryption Secrets Blocks added: the caller frees it */
-	*fp = r.fp;
-	output_flush(out); /* the summary counts every event, written by now */
-	if (!o->quiet)
-		print_summary(cap, &sessions, out);
-	if (!output_close(out)) {
-		fprintf(stderr, "popsift: writing the output failed: %s\n", strerror(errno));
-		return EXIT_INPUT;
-	}
-	return captured ? 0 : EXIT_INPUT;
+	return analyse_run(o, r, hooks);
 }
 
-static struct capture *open_input(const struct options *o)
+/* Files (every one opened and its first packet read) or the interface; NULL: *rc says why. */
+static struct capture *open_input(const struct options *o, const struct capture_hooks *hooks,
+				  int *rc)
 {
-	if (!o->iface)
-		return capture_open(o->inputs, o->n_inputs);
+	*rc = EXIT_INPUT;
+	if (!o->iface) {
+		struct file_config fc = { o->inputs, o->n_inputs, o->filter, hooks };
+		bool usage_error = false;
+		struct capture *c = capture_open(&fc, &usage_error);
+		if (usage_error)
+			*rc = EXIT_USAGE;
+		return c;
+	}
 	struct live_config lc = { .iface = o->iface, .filter = o->filter, .port_map = o->port_map,
 				  .promisc = o->promisc, .detect = o->detect, .user = o->user,
 				  .buffer_kib = o->buffer_kib };
 	return capture_open_live(&lc);
 }
 
-static int run(const struct options *o)
+/* Closes -o and --hashes; a failure to write them in full makes the run's status 2. */
+static int close_outputs(const struct options *o, FILE *fp, struct hashes_out *hashes, int rc)
 {
-	struct capture *cap = open_input(o);
-	if (!cap)
-		return EXIT_INPUT;
-	struct tls_keylog *keys;
-	if (!load_keylogs(o, &keys)) {
-		capture_close(cap);
-		return EXIT_INPUT;
-	}
-	if (!o->quiet)
-		capture_show_progress(cap);
-	FILE *fp = open_output(o->output);
-	struct hashes_out *hashes = o->hashes && fp ? open_hashes(o->hashes) : NULL;
-	int rc = EXIT_INPUT;
-	if (fp && (hashes || !o->hashes))
-		rc = analyse(o, cap, &fp, hashes, &keys);
 	if (fp && fp != stdout && fclose(fp) != 0 && rc == 0) {
 		fprintf(stderr, "popsift: writing events to '%s' failed: %s\n", o->output, strerror(errno));
 		rc = EXIT_INPUT;
@@ -664,8 +764,42 @@ static int run(const struct options *o)
 		fprintf(stderr, "popsift: writing hashes to '%s' failed: %s\n", o->hashes, err);
 		rc = EXIT_INPUT;
 	}
-	capture_close(cap);
-	tls_keylog_free(keys);
+	return rc;
+}
+
+/*
+ * Evidence first: no output may be an input or another output (refused before
+ * anything is opened), the inputs are opened and their first packets read,
+ * every output is proven writable without truncating anything, and only then
+ * are -o and --hashes opened for real.
+ */
+static int run(const struct options *o)
+{
+	struct outpath outs[OUT_PATHS];
+	size_t n_outs = output_paths(o, outs);
+	if (!outpaths_distinct(o->inputs, o->n_inputs, outs, n_outs))
+		return EXIT_INPUT;
+	struct run_ctx r = { .o = o };
+	if (!load_keylogs(o, &r.keys))
+		return EXIT_INPUT;
+	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report,
+				       .secrets = on_secrets, .ctx = &r };
+	int rc;
+	r.cap = open_input(o, &hooks, &rc);
+	if (!r.cap) {
+		tls_keylog_free(r.keys);
+		return rc;
+	}
+	if (!o->quiet)
+		capture_show_progress(r.cap);
+	struct hashes_out *hashes = NULL;
+	rc = EXIT_INPUT;
+	if (outpaths_writable(outs, n_outs) && (r.fp = open_output(o)) &&
+	    (!o->hashes || (hashes = open_hashes(o->hashes))))
+		rc = analyse(o, &r, &hooks, hashes);
+	rc = close_outputs(o, r.fp, hashes, rc);
+	capture_close(r.cap);
+	tls_keylog_free(r.keys);
 	return rc;
 }
 
@@ -680,5 +814,7 @@ int main(int argc, char **argv)
 	int rc = run(&o);
 	free(o.inputs);
 	free(o.keylogs);
+	if (rc == 128 + SIGPIPE)
+		signal(SIGPIPE, SIG_IGN); /* exit()'s flush of a dead standard output stays quiet */
 	return rc;
 }

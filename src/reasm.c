@@ -414,10 +414,41 @@ static void reasm_note_unfollowed(const struct segment *g, const uint8_t *payloa
 }
 
 /*
+ * A segment the snapshot length cut: libnids drops a packet shorter than its
+ * IPv4 total length whole (docs/libnids.md, Cut segments), so it is fed from a
+ * copy whose total length is what was captured, the header checksum updated
+ * to match (RFC 1624: a wrong one stays wrong).
+ */
+static const uint8_t *reasm_shorten(const uint8_t *ip, size_t caplen, size_t total)
+{
+	memcpy(R.cut, ip, caplen);
+	put_be16(R.cut + 2, (uint16_t)caplen);
+	uint32_t sum = (uint16_t)~(R.cut[10] << 8 | R.cut[11]);
+	sum += (uint16_t)~total + (uint16_t)caplen;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put_be16(R.cut + 10, (uint16_t)~sum);
+	return R.cut;
+}
+
+/* A followed segment was cut by `cut` bytes: counted, and in its session. */
+static void reasm_cut(const struct segment *g, struct tcp_stream *known, uint64_t gen, size_t cut)
+{
+	R.stats.snaplen_cut++;
+	R.stats.snaplen_cut_bytes += cut;
+	struct tcp_stream *ts = known && reasm_unchanged(&R, gen) ? known : reasm_find(&g->t);
+	if (ts && ts->user)
+		session_snaplen_cut(ts->user);
+}
+
+/*
  * Feeds libnids what it needs: TCP to or from a followed port (any port with
  * --detect), and every fragment (whose ports are unknown until reassembly).
+ * `cut`: bytes of the packet the capture did not keep beyond what its header
+ * says (an IPv6 packet translated from what was captured).
  */
-void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file)
+static void reasm_packet(const struct timeval *ts, const uint8_t *ip, size_t caplen,
+			 const char *pcap_file, size_t cut)
 {
 	struct cursor c = cur_make(ip, caplen);
 	struct ipv4_header h;
@@ -442,12 +473,23 @@ void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, cons
 			reasm_note_unfollowed(&g, ip + caplen - g.payload);
 		return;
 	}
+	if (caplen < h.total) {
+		cut += h.total - caplen;
+		ip = reasm_shorten(ip, caplen, h.total);
+	}
 	uint64_t gen = R.generation;
 	struct tcp_stream *known = NULL;
 	if (reasm_before(&g, ip, caplen, &known))
 		return;
 	reasm_feed(&R, ip, caplen);
+	if (cut)
+		reasm_cut(&g, known, gen, cut);
 	reasm_after(&g, known, gen);
+}
+
+void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file)
+{
+	reasm_packet(ts, ip, caplen, pcap_file, 0);
 }
 
 /*
@@ -467,7 +509,9 @@ void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, con
 	default: R.stats.skipped++; return;
 	}
 	R.stats.ipv6++;
-	reasm_ipv4(ts, R.v6_as_v4, len, pcap_file);
+	/* The translation holds what was captured: what the payload length says is missing was cut. */
+	size_t want = caplen >= 6 ? 40 + (size_t)(ip6[4] << 8 | ip6[5]) : 0;
+	reasm_packet(ts, R.v6_as_v4, len, pcap_file, want > caplen ? want - caplen : 0);
 }
 
 /* ---- between packets ---------------------------------------------------- */
@@ -523,10 +567,15 @@ static void reasm_flush_holes(struct session_table *t)
 
 void reasm_finish(void)
 {
+	reasm_finish_as(END_CAPTURE_END);
+}
+
+void reasm_finish_as(enum end_reason why)
+{
 	struct session_table *t = R.cfg.sessions;
 	reasm_flush_holes(t);
 	while (t->head)
-		reasm_end(&R, t->head->stream, END_CAPTURE_END, &R.hdr.ts); /* oldest first */
+		reasm_end(&R, t->head->stream, why, &R.hdr.ts); /* oldest first */
 	nids_exit();
 	/* nids_init() drops its callback lists without freeing them: unregister, so
 	   reasm_init() may run again (the fuzz harness does, once per input). */

@@ -51,6 +51,9 @@ struct reasm_stats {
 	uint64_t half_open;      /* handshakes never completed (SYN unanswered, reset, or
 				    crowded out of the held-handshake table): not followed */
 	uint64_t not_pop;        /* --detect: connections dropped as not POP */
+	uint64_t snaplen_cut;    /* segments of followed connections the capture's snapshot
+				    length cut: fed as captured, the rest a gap */
+	uint64_t snaplen_cut_bytes; /* the bytes of them not captured */
 };
 
 /*
@@ -59,7 +62,13 @@ struct reasm_stats {
  * failure: the run should end with EXIT_INTERNAL.
  */
 bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen);
-/* One IPv4 packet of `caplen` captured bytes seen at `ts` in `pcap_file`. */
+/*
+ * One IPv4 packet of `caplen` captured bytes seen at `ts` in `pcap_file`. A TCP
+ * segment cut by the capture's snapshot length (caplen short of its total
+ * length) goes on as the shorter segment it was captured as: its bytes reach
+ * the session, and those not captured become a gap once the stream moves past
+ * them, instead of libnids dropping the whole segment (docs/libnids.md).
+ */
 void reasm_ipv4(const struct timeval *ts, const uint8_t *ip, size_t caplen, const char *pcap_file);
 /* One IPv6 packet: translated to synthetic IPv4 and fed like the others. */
 void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, const char *pcap_file);
@@ -73,6 +82,8 @@ void reasm_tick(time_t now);
 void reasm_expire(time_t now, unsigned idle);
 /* End of input: every open session ends with `capture-end`, then libnids exits. */
 void reasm_finish(void);
+/* The same, the sessions ending with `why` (END_INTERRUPTED: the reading was stopped). */
+void reasm_finish_as(enum end_reason why);
 void reasm_get_stats(struct reasm_stats *st);
 
 #endif

@@ -136,6 +136,8 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 	f->server_port = o->server.port;
 	f->start = f->now = o->start;
 	f->pcap_file = o->pcap_file;
+	s->frame = t->frame;
+	f->pcap_cnt = f->pcap_cnt_first = t->frame ? *t->frame : 0;
 	f->partial = o->partial;
 	s->info.client_port = o->client.port;
 	s->info.server_port = o->server.port;
@@ -154,10 +156,24 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 	return s;
 }
 
+/* The frame being processed now is the session's latest (none at the end of the capture). */
+static void session_frame(struct session *s)
+{
+	uint64_t n = s->frame ? *s->frame : 0;
+	if (n)
+		s->flow.pcap_cnt = n;
+}
+
 void session_touch(struct session *s, const struct timeval *now, const char *pcap_file)
 {
 	s->flow.now = *now;
 	s->flow.pcap_file = pcap_file;
+	session_frame(s);
+}
+
+void session_snaplen_cut(struct session *s)
+{
+	s->flow.snaplen_cut++;
 }
 
 void session_expect_filler(struct session *s, enum dir dir, size_t n)
@@ -205,13 +221,16 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 {
 	s->flow.now = *now;
 	s->flow.end_reason = why;
+	if (why == END_FIN || why == END_RST)
+		session_frame(s); /* the packet that ended it; an eviction's or a timeout's is not its own */
 	if (t->drops_between) { /* before the session event, which reports it */
 		s->flow.kernel_drops = t->drops_between(t->drops_ctx, &s->flow.start, now);
 		s->flow.kernel_drops_known = true;
 	}
 	if (s->d) { /* a session --detect never recognised ends without events */
 		session_tls_end(s);
-		s->d->end(s->st, why);
+		/* Stopped reading is, to a dissector, the capture's end: it knows nothing after. */
+		s->d->end(s->st, why == END_INTERRUPTED ? END_CAPTURE_END : why);
 		s->d->destroy(s->st);
 		output_session_close(s->sink);
 	}

@@ -55,6 +55,7 @@ struct session {
 	struct detect *detect;         /* --detect: bytes held until they prove POP (d is NULL) */
 	struct session_layer layer;    /* beneath the dissector: TLS or not */
 	struct session_table *table;
+	const uint64_t *frame;         /* the table's */
 	struct session *prev, *next;   /* open sessions, oldest first */
 };
 
@@ -82,6 +83,12 @@ struct session_table {
 	/* Live: packets the kernel dropped between two times; NULL for files. */
 	uint64_t (*drops_between)(void *ctx, const struct timeval *from, const struct timeval *to);
 	void *drops_ctx;
+	/*
+	 * The number of the capture frame being processed, 0 between frames (the
+	 * capture's, capture_frame_number()); NULL: none. Every session's pcap_cnt
+	 * follows it.
+	 */
+	const uint64_t *frame;
 };
 
 /* What the reassembler knows of a new connection. */
@@ -122,6 +129,8 @@ void session_expect_filler(struct session *s, enum dir dir, size_t n);
  * following it and close it; it then ends without events.
  */
 bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t len);
+/* A segment of the session was cut by the capture's snapshot length (its loss comes as a gap). */
+void session_snaplen_cut(struct session *s);
 /* `missing` bytes in dir were lost, as seen at time `now`. */
 void session_gap(struct session *s, enum dir dir, size_t missing, const struct timeval *now);
 /* Ends the dissector at time `now` (its events are written) and frees the session. */

@@ -333,6 +333,7 @@ def check_events(evs, sessions, where, live):
             # Only a live capture knows what the kernel dropped; on loopback, nothing.
             drops = e["session"].get("kernel_drops")
             expect(drops == (0 if live else None), f"{where}: kernel_drops {drops} in {e}")
+        expect(("pcap_cnt" in e) != live, f"{where}: pcap_cnt in {e}")
     flows = by_flow(evs)
     order = sorted(flows, key=lambda f: of_type(flows[f], "session")[0]["session"]["start"]
                    if of_type(flows[f], "session") else "")
@@ -347,7 +348,7 @@ def normalised(evs):
     out = []
     for e in evs:
         e = dict(e)
-        for k in ("timestamp", "flow_id", "pcap_file"):
+        for k in ("timestamp", "flow_id", "pcap_file", "pcap_cnt", "pcap_cnt_first"):
             e.pop(k, None)
         if e["event_type"] == "session":
             e["session"] = {k: v for k, v in e["session"].items()

@@ -172,9 +172,11 @@ static void run_file(struct engine *e, const uint8_t *p, size_t n)
 	FUZZ_ASSERT(write(fd, p, n) == (ssize_t)n);
 	snprintf(e->path, sizeof(e->path), "/proc/self/fd/%d", fd);
 	const char *paths[] = { e->path };
-	struct capture *cap = capture_open(paths, 1);
+	struct capture_hooks hooks = { .tick = on_tick, .ctx = e };
+	struct file_config fc = { paths, 1, NULL, &hooks };
+	bool usage_error;
+	struct capture *cap = capture_open(&fc, &usage_error);
 	if (cap) {
-		struct capture_hooks hooks = { .tick = on_tick, .ctx = e };
 		FUZZ_ASSERT(capture_run(cap, &hooks));
 		capture_close(cap);
 	}
