@@ -65,7 +65,7 @@ static FILE *hashes_create(int dirfd, const char *name)
 	return fp;
 }
 
-static bool hashes_is_dir(const char *path)
+bool hashes_is_dir(const char *path)
 {
 	struct stat st;
 	size_t n = strlen(path);

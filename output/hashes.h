@@ -29,6 +29,8 @@ struct hashes_out;
 struct hashes_out *hashes_open(const char *path, char *err, size_t errlen);
 /* Closes every file; false (err[] says why) when one could not be written in full. */
 bool hashes_close(struct hashes_out *h, char *err, size_t errlen);
+/* Whether --hashes PATH means a directory of per-cracker files: it ends in '/' or is one. */
+bool hashes_is_dir(const char *path);
 /* The writer of h; h stays the caller's and must outlive it. */
 struct writer *hashes_writer_open(struct hashes_out *h);
 

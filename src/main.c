@@ -476,7 +476,8 @@ static size_t output_paths(const struct options *o, struct outpath *p)
 {
 	size_t n = 0;
 	p[n++] = (struct outpath){ "-o", o->output ? o->output : "-", OUTPATH_EVENTS };
-	p[n++] = (struct outpath){ "--hashes", o->hashes, OUTPATH_PRIVATE };
+	bool hashes_dir = o->hashes && hashes_is_dir(o->hashes); /* --hashes DIR/ */
+	p[n++] = (struct outpath){ "--hashes", o->hashes, hashes_dir ? OUTPATH_DIR : OUTPATH_PRIVATE };
 	p[n++] = (struct outpath){ "--mbox", o->mbox, OUTPATH_PRIVATE };
 	bool report_file = o->mailbox_report && strcmp(o->mailbox_report, "-") != 0; /* "-": in the events */
 	p[n++] = (struct outpath){ "--mailbox-report", report_file ? o->mailbox_report : NULL,

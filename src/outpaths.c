@@ -151,10 +151,16 @@ static bool outpaths_dir(const struct outpath *o)
 {
 	if (mkdir(o->path, 0700) != 0 && errno != EEXIST)
 		return outpaths_fail(o, strerror(errno));
-	int dfd = open(o->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Without trailing '/': with one, open() would follow a symbolic link. */
+	char path[PATH_MAX];
+	size_t n = strlen(o->path);
+	while (n > 1 && o->path[n - 1] == '/')
+		n--;
+	snprintf(path, sizeof(path), "%.*s", (int)n, o->path);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		struct stat sb;
-		bool link = lstat(o->path, &sb) == 0 && S_ISLNK(sb.st_mode);
+		bool link = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode);
 		return outpaths_fail(o, link ? "it is a symbolic link (refused: give the real directory)"
 					     : strerror(errno));
 	}

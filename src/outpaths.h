@@ -18,7 +18,7 @@ enum outpath_kind {
 	OUTPATH_EVENTS,  /* -o: created, truncated or appended to by the caller */
 	OUTPATH_PRIVATE, /* --hashes, --mbox: created mode 0600, never through a symlink */
 	OUTPATH_REPORT,  /* --mailbox-report: written at the end */
-	OUTPATH_DIR      /* -x: a directory files are created in (made, mode 0700, if missing) */
+	OUTPATH_DIR      /* -x, --hashes DIR/: a directory files are created in (made, mode 0700, if missing) */
 };
 
 struct outpath {
