@@ -46,7 +46,7 @@ PREFIX = "psload"
 # file's name, the packets' times (the replay's are when they crossed the veth, the file's are
 # popgen's), the flow id (a hash that includes the first packet's time), and kernel_drops, which
 # only a live capture knows.
-MASKED = ("pcap_file", "timestamp", "start", "end", "flow_id", "kernel_drops")
+MASKED = ("pcap_file", "pcap_cnt", "pcap_cnt_first", "timestamp", "start", "end", "flow_id", "kernel_drops")
 # docs/popsift.1: the block timeout (100 ms) plus the output thread's longest nap (50 ms);
 # the assertion leaves room for a loaded machine, the measured figures are printed.
 LATENCY_BOUND_S = 1.0
