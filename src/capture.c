@@ -34,9 +34,25 @@ static struct {
 } handled[HANDLED_MAX];
 static size_t n_handled;
 
+/* The packets go to the hook instead of the reassembler (--workers). */
+static bool capture_dispatching(const struct capture *c)
+{
+	return c->hooks && c->hooks->ip_packet;
+}
+
+/* An IP packet to the hook (the reassembler is another process's). */
+static void capture_dispatch(struct capture *c, bool v6, const char *path,
+			     const struct pcap_pkthdr *h, const uint8_t *ip, size_t len)
+{
+	struct capture_ip p = { .ts = h->ts, .frame = c->frame, .path = path, .v6 = v6,
+				.ip = ip, .len = len };
+	c->hooks->ip_packet(c->hooks->ctx, &p);
+}
+
 void capture_tick(struct capture *c, time_t now)
 {
-	reasm_tick(now);
+	if (!capture_dispatching(c))
+		reasm_tick(now);
 	if (now == c->last_tick || !c->hooks || !c->hooks->tick)
 		return;
 	c->last_tick = now;
@@ -52,7 +68,12 @@ void capture_frame(struct capture *c, int dlt, const char *path, const struct pc
 	c->st.packets++;
 	c->st.bytes += h->caplen;
 	c->st.snaplen_cut += h->caplen < h->len;
-	switch (ll_strip(dlt, frame, h->caplen, &ip, &iplen)) {
+	enum ll_result r = ll_strip(dlt, frame, h->caplen, &ip, &iplen);
+	if ((r == LL_IPV4 || r == LL_IPV6) && capture_dispatching(c)) {
+		capture_dispatch(c, r == LL_IPV6, path, h, ip, iplen);
+		return;
+	}
+	switch (r) {
 	case LL_IPV4:
 		reasm_ipv4(&h->ts, ip, iplen, path);
 		break;

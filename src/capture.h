@@ -46,6 +46,16 @@ struct capture_stats {
 
 struct capture;
 
+/* One IP packet, link layer stripped, for capture_hooks.ip_packet. */
+struct capture_ip {
+	struct timeval ts;
+	uint64_t frame;       /* its number (pcap_cnt); 0 live */
+	const char *path;     /* the file it came from; NULL live */
+	bool v6;              /* IPv6; else IPv4 */
+	const uint8_t *ip;    /* valid during the call */
+	size_t len;
+};
+
 /*
  * What the packet loop asks of the command line, live, between packets. The
  * reassembler needs no hook: the loop hands it packets and the clock itself.
@@ -66,6 +76,13 @@ struct capture_hooks {
 	 * to capture_open() and capture_run().
 	 */
 	void (*secrets)(void *ctx, uint32_t type, const uint8_t *p, size_t n);
+	/*
+	 * Optional (--workers, files: src/workers.c): each IP packet goes here
+	 * instead of into the reassembler, which this process then does not run
+	 * (no reasm_init(), no reasm_tick()); `tick` still comes first whenever
+	 * the second of the capture clock changes.
+	 */
+	void (*ip_packet)(void *ctx, const struct capture_ip *p);
 };
 
 struct file_config {
@@ -83,6 +100,9 @@ struct live_config {
 	bool detect;            /* --detect: every TCP port, not only the followed ones */
 	const char *user;       /* -Z: drop to this user once the capture is open */
 	unsigned buffer_kib;    /* -B: the kernel's ring in KiB; 0: LIVE_BUFFER_KIB */
+	/* --workers N: join fanout group fanout_group of fanout_n sockets (capture_fanout.h); 0: none */
+	unsigned fanout_n;
+	uint16_t fanout_group;
 };
 
 /* -B's default and bounds, in KiB (tcpdump's unit). */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "capture_int.h"
+#include "capture_fanout.h"
 #include "linklayer.h"
 
 #define LIVE_SNAPLEN 262144     /* offloaded (GRO/TSO) frames exceed 64 KB */
@@ -335,6 +336,12 @@ static pcap_t *capture_activate(const struct live_config *lc)
 		return NULL;
 	}
 	capture_check_ring(p, lc->iface);
+	if (lc->fanout_n && !capture_fanout_join(pcap_fileno(p), lc->fanout_group, lc->fanout_n,
+						 err, sizeof(err))) {
+		fprintf(stderr, "popsift: '%s': %s\n", lc->iface, err);
+		pcap_close(p);
+		return NULL;
+	}
 	return p;
 }
 

@@ -30,6 +30,7 @@
 #include "report.h"
 #include "session.h"
 #include "tls/tls_keylog.h"
+#include "workers.h"
 
 /* The Makefile's VERSION, the one place the version is written. */
 #ifndef POPSIFT_VERSION
@@ -67,6 +68,7 @@ struct options {
 	size_t n_keylogs;
 	unsigned buffer_kib; /* -B, live: 0 = LIVE_BUFFER_KIB */
 	bool truncate;          /* --truncate: -o starts afresh when capturing live */
+	unsigned workers;       /* --workers N: 1 is the single process (workers.h) */
 };
 
 static const char usage_text[] =
@@ -117,6 +119,18 @@ static const char usage_text[] =
 	"      --single-thread    do everything on one thread; by default, with more\n"
 	"                         than one CPU, hashing, -x/--mbox files and writing\n"
 	"                         events run on a second thread (same output either way)\n"
+	"      --workers N        analyse in N worker processes (1 to 64; default 1, one\n"
+	"                         process), split by the pair of IP addresses: both\n"
+	"                         directions and every connection between two hosts go\n"
+	"                         to one worker. Files are read once and handed out over\n"
+	"                         shared memory; live (-i), each worker captures in one\n"
+	"                         kernel PACKET_FANOUT group that splits alike (needs\n"
+	"                         root; not with -Z). One stream of events, whole lines;\n"
+	"                         alerts, -T text and --mailbox-report are decided over\n"
+	"                         all workers, as one process decides them. A worker\n"
+	"                         that dies is reported and started again; its open\n"
+	"                         sessions end as \"worker_lost\". Not with --hashes,\n"
+	"                         --mbox or -T html (see popsift(1))\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE      write events to FILE instead of standard output;\n"
@@ -337,6 +351,7 @@ enum {
 	OPT_TLS_KEYLOG,
 	/* inputs and outputs */
 	OPT_TRUNCATE,
+	OPT_WORKERS,
 };
 
 static const struct option longopts[] = {
@@ -365,6 +380,7 @@ static const struct option longopts[] = {
 	{ "single-thread", no_argument, NULL, OPT_SINGLE_THREAD },
 	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -409,6 +425,7 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case OPT_SINGLE_THREAD: o->single_thread = true; break;
 	case OPT_TLS_KEYLOG: add_keylog(o, optarg); break;
 	case OPT_TRUNCATE: o->truncate = true; break;
+	case OPT_WORKERS: o->workers = (unsigned)parse_number(optarg, "--workers", 1, WORKERS_MAX); break;
 	case OPT_MAX_STREAMS:
 		o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
 		break;
@@ -422,6 +439,22 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case ':': die_usage("option '%s' needs an argument", argv[optind - 1]); break;
 	default: die_usage("unknown option '%s'", argv[optind - 1]); break;
 	}
+}
+
+/* --workers N: what one writer per process cannot share (popsift(1), --workers). */
+static void check_workers(const struct options *o)
+{
+	if (o->workers <= 1)
+		return;
+	if (o->hashes || o->mbox)
+		die_usage("--workers cannot be combined with %s: it is one file every worker would "
+			  "write (run popsift without --workers for it)", o->hashes ? "--hashes" : "--mbox");
+	if (o->html)
+		die_usage("--workers cannot be combined with -T html: write the events and run "
+			  "'popsift report --html FILE' on them");
+	if (o->user)
+		die_usage("--workers cannot be combined with -Z: a worker started again needs root "
+			  "to join the capture");
 }
 
 /* Options that make sense alone but not together. */
@@ -442,12 +475,14 @@ static void check_options(const struct options *o, int argc, char **argv)
 		std_in += strcmp(o->inputs[i], "-") == 0;
 	if (std_in > 1)
 		die_usage("'-r -' is given %zu times: standard input can be read only once", std_in);
+	check_workers(o);
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
 	o->max_streams = DEFAULT_MAX_STREAMS;
+	o->workers = 1;
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	o->bruteforce = (struct bf_policy){ BF_DEFAULT_FAILURES, BF_DEFAULT_USERS, BF_DEFAULT_WINDOW };
 	parse_ports(o, DEFAULT_PORTS);
@@ -734,6 +769,38 @@ static int analyse(const struct options *o, struct run_ctx *r, struct capture_ho
 	return analyse_run(o, r, hooks);
 }
 
+/*
+ * --workers N: the workers' engine and output as analyse() sets up one
+ * process's, with the cross-session alerts left to the parent (workers.h).
+ */
+static int analyse_workers(const struct options *o, struct run_ctx *r)
+{
+	static char outbuf[OUTPUT_BUFFER];
+	setvbuf(r->fp, outbuf, o->iface ? _IOLBF : _IOFBF, sizeof(outbuf));
+	capture_watch_output(fileno(r->fp));
+	struct workers_config wc = { .n = o->workers, .keys = &r->keys, .cap = r->cap,
+				     .paths = o->inputs, .n_paths = o->n_inputs,
+				     .output_path = o->output, .quiet = o->quiet };
+	wc.out = (struct output_config){ .show_passwords = o->show_passwords,
+					 .transactions = o->transactions, .extract_dir = o->extract_dir,
+					 .bruteforce = { 0, 0, o->bruteforce.window },
+					 .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1,
+					 .hash_sharing = hash_sharing_from_env() };
+	wc.reasm = (struct reasm_config){ .port_map = o->port_map, .max_streams = o->max_streams,
+					  .rebase_at = rebase_threshold(),
+					  .idle_timeout = o->idle_timeout, .detect = o->detect };
+	wc.replay = (struct replay_config){ .fp = r->fp, .format = o->text ? REPLAY_TEXT : REPLAY_ALERTS,
+					    .show_passwords = o->show_passwords,
+					    .mailbox_report = o->mailbox_report,
+					    .bruteforce = o->bruteforce };
+	struct live_config lc = { .iface = o->iface, .filter = o->filter, .port_map = o->port_map,
+				  .promisc = o->promisc, .detect = o->detect,
+				  .buffer_kib = o->buffer_kib };
+	if (o->iface)
+		wc.live = &lc;
+	return workers_run(&wc);
+}
+
 /* Files (every one opened and its first packet read) or the interface; NULL: *rc says why. */
 static struct capture *open_input(const struct options *o, const struct capture_hooks *hooks,
 				  int *rc)
@@ -786,18 +853,19 @@ static int run(const struct options *o)
 	struct capture_hooks hooks = { .reopen = on_reopen, .report = on_report,
 				       .secrets = on_secrets, .ctx = &r };
 	int rc;
-	r.cap = open_input(o, &hooks, &rc);
-	if (!r.cap) {
+	bool live_workers = o->iface && o->workers > 1; /* each worker opens its own capture */
+	r.cap = live_workers ? NULL : open_input(o, &hooks, &rc);
+	if (!r.cap && !live_workers) {
 		tls_keylog_free(r.keys);
 		return rc;
 	}
-	if (!o->quiet)
+	if (!o->quiet && r.cap)
 		capture_show_progress(r.cap);
 	struct hashes_out *hashes = NULL;
 	rc = EXIT_INPUT;
 	if (outpaths_writable(outs, n_outs) && (r.fp = open_output(o)) &&
 	    (!o->hashes || (hashes = open_hashes(o->hashes))))
-		rc = analyse(o, &r, &hooks, hashes);
+		rc = o->workers > 1 ? analyse_workers(o, &r) : analyse(o, &r, &hooks, hashes);
 	rc = close_outputs(o, r.fp, hashes, rc);
 	capture_close(r.cap);
 	tls_keylog_free(r.keys);

@@ -153,6 +153,8 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 		session_tls_open(s, true);
 	s->out = t->out;
 	session_link(t, s);
+	if (t->on_open)
+		t->on_open(t->watch_ctx, f);
 	return s;
 }
 
@@ -234,6 +236,8 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 		s->d->destroy(s->st);
 		output_session_close(s->sink);
 	}
+	if (t->on_close)
+		t->on_close(t->watch_ctx, &s->flow);
 	free(s->detect);
 	session_tls_free(s);
 	session_unlink(t, s);

@@ -89,6 +89,14 @@ struct session_table {
 	 * follows it.
 	 */
 	const uint64_t *frame;
+	/*
+	 * Optional (--workers, src/workers.c): told of each session as it opens
+	 * and as it ends, so the parent can end the open ones as "worker_lost"
+	 * when this process dies. NULL: nobody is told.
+	 */
+	void (*on_open)(void *ctx, const struct flow *f);
+	void (*on_close)(void *ctx, const struct flow *f);
+	void *watch_ctx;
 };
 
 /* What the reassembler knows of a new connection. */

@@ -1,0 +1,707 @@
+/*
+ * workers.c - the parent of --workers N (workers.h): starts the workers
+ * (workers_child.c), hands them the packets of the files it reads, merges
+ * their event lines into one stream, derives what spans workers (replay.h)
+ * and ends the sessions of a worker that died as "worker_lost", then starts
+ * it again.
+ *
+ * Owns the workers' processes, pipes and rings, the merge (whole lines only:
+ * each pipe's bytes are collected until a newline, and a line is written with
+ * one fwrite), what each worker has open (workers_open.h) and the summary of
+ * the run. Alerts, the mailbox report and the text summary are replay.c's:
+ * the events of every worker go through the same evread/replay path as
+ * `popsift report`, so they cannot differ from what one process decides.
+ */
+#include "workers_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../output/evread.h"
+#include "../output/json.h"
+#include "../output/writer.h"
+#include "capfile.h"
+#include "exitcode.h"
+#include "pairhash.h"
+#include "tls/tls_keylog.h"
+#include "workers_open.h"
+
+#define WORKER_RESTARTS_MAX 8          /* per worker; then its packets are counted as lost */
+#define WORKERS_LINE_MAX (64u << 20)   /* the longest event line (popsift report's bound) */
+#define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
+#define WORKERS_PUMP_EVERY 256         /* packets handed on between looks at the pipes */
+
+struct wpipe {
+	int fd;          /* -1: closed (end of file seen) */
+	char *buf;
+	size_t len, cap;
+	bool skipping;   /* a line over WORKERS_LINE_MAX is being dropped */
+};
+
+struct wproc {
+	pid_t pid;       /* 0: not running */
+	struct wpipe ev, ctl;
+	bool ready;      /* this life said WMSG_READY */
+	bool finished;   /* this life sent its statistics */
+	bool given_up;   /* died too often (or could not start): not started again */
+	unsigned restarts;
+	uint64_t lost_packets; /* files: handed to it while given up */
+	struct wopen_table open;
+	struct wmsg_stats sum; /* over its lives */
+};
+
+struct workers {
+	const struct workers_config *cfg;
+	struct wring *rings;     /* files */
+	uint16_t group;          /* live: the fanout group */
+	struct wproc w[WORKERS_MAX];
+	struct evread *er;
+	struct replay *rp;
+	struct writer *json;     /* worker_lost sessions; NULL with -T text */
+	bool parse_all;          /* text or mailbox report: every event read back */
+	unsigned long lines;     /* event lines written */
+	unsigned long unreadable; /* lines evread refused */
+	unsigned deaths;
+	uint64_t lost_sessions;
+	bool failed;             /* a worker could not be started or kept running */
+	bool ended;              /* files: WRING_END handed to every ring */
+	enum end_reason end_why;
+	bool stopping;           /* live: the workers were told to stop */
+	struct timeval clock;    /* the latest packet's time */
+	const char *last_path;   /* files: the index of the latest path */
+	uint16_t last_file;
+	unsigned since_pump;     /* files: packets handed on since the pipes were read */
+	int sfd;                 /* live: the parent's signals; -1 */
+	FILE *fp;
+};
+
+/* ---- the merge ------------------------------------------------------------ */
+
+/* A line read back for the reports and alerts (all of it, or logins only). */
+static void wk_replay_line(struct workers *W, const char *line, size_t n)
+{
+	if (!W->parse_all && !memmem(line, n, "\"event_type\":\"auth\"", 19))
+		return;
+	struct evread_event ev;
+	char err[EVREAD_ERR_MAX];
+	enum evread_kind k = evread_line(W->er, line, n, &ev, err);
+	if (k == EVR_INVALID || k == EVR_NEWER)
+		W->unreadable++;
+	else
+		replay_event(W->rp, &ev);
+}
+
+static void wk_line(struct workers *W, char *line, size_t n)
+{
+	if (W->cfg->replay.format != REPLAY_TEXT) {
+		line[n] = '\n';
+		fwrite(line, 1, n + 1, W->fp);
+		W->lines++;
+	}
+	wk_replay_line(W, line, n);
+}
+
+/* The whole lines in the buffer, each written once; the rest kept for the next read. */
+static void wk_lines(struct workers *W, struct wpipe *p)
+{
+	size_t start = 0;
+	char *nl;
+	while ((nl = memchr(p->buf + start, '\n', p->len - start))) {
+		size_t end = (size_t)(nl - p->buf);
+		if (p->skipping)
+			p->skipping = false;
+		else
+			wk_line(W, p->buf + start, end - start);
+		start = end + 1;
+	}
+	memmove(p->buf, p->buf + start, p->len - start);
+	p->len -= start;
+	if (p->len >= WORKERS_LINE_MAX) {
+		fprintf(stderr, "popsift: warning: a worker wrote an event over %u MiB; dropped\n",
+			WORKERS_LINE_MAX >> 20);
+		p->len = 0;
+		p->skipping = true;
+	}
+}
+
+/* ---- control messages ----------------------------------------------------- */
+
+static void wk_add_stats(struct wmsg_stats *sum, const struct wmsg_stats *s)
+{
+	uint64_t *a = (uint64_t *)&sum->rs;
+	const uint64_t *b = (const uint64_t *)&s->rs;
+	for (size_t i = 0; i < sizeof(s->rs) / sizeof(uint64_t); i++)
+		a[i] += b[i];
+	sum->cs.packets += s->cs.packets;
+	sum->cs.bytes += s->cs.bytes;
+	sum->cs.other += s->cs.other;
+	sum->cs.truncated += s->cs.truncated;
+	sum->cs.kernel_received += s->cs.kernel_received;
+	sum->cs.kernel_dropped += s->cs.kernel_dropped;
+	sum->cs.iface_dropped += s->cs.iface_dropped;
+	sum->cs.iface_counted |= s->cs.iface_counted;
+	sum->opened_total += s->opened_total;
+	sum->tls_sessions += s->tls_sessions;
+	sum->tls_decrypted += s->tls_decrypted;
+}
+
+static void wk_control(struct wproc *w, const struct wmsg_hdr *h, const void *p)
+{
+	switch ((enum wmsg_type)h->type) {
+	case WMSG_READY: w->ready = true; break;
+	case WMSG_OPEN:
+		if (h->len == sizeof(struct wmsg_open))
+			wopen_add(&w->open, p);
+		break;
+	case WMSG_CLOSE:
+		if (h->len == sizeof(uint64_t)) {
+			uint64_t id;
+			memcpy(&id, p, sizeof(id));
+			wopen_remove(&w->open, id);
+		}
+		break;
+	case WMSG_STATS:
+		if (h->len == sizeof(struct wmsg_stats)) {
+			struct wmsg_stats s;
+			memcpy(&s, p, sizeof(s));
+			wk_add_stats(&w->sum, &s);
+			w->finished = true;
+		}
+		break;
+	}
+}
+
+static void wk_controls(struct wproc *w)
+{
+	struct wpipe *p = &w->ctl;
+	size_t at = 0;
+	struct wmsg_hdr h;
+	while (p->len - at >= sizeof(h)) {
+		memcpy(&h, p->buf + at, sizeof(h));
+		if (p->len - at - sizeof(h) < h.len)
+			break;
+		wk_control(w, &h, p->buf + at + sizeof(h));
+		at += sizeof(h) + h.len;
+	}
+	memmove(p->buf, p->buf + at, p->len - at);
+	p->len -= at;
+}
+
+/* ---- pipes ------------------------------------------------------------------ */
+
+/* Reads what the pipe holds (at most WORKERS_READ); false at its end (closed then). */
+static bool wp_read(struct wpipe *p)
+{
+	if (p->cap - p->len < WORKERS_READ) {
+		size_t cap = p->cap ? p->cap * 2 : 2 * WORKERS_READ;
+		char *b = realloc(p->buf, cap + 1); /* + 1: the newline written back */
+		if (!b)
+			return true; /* read later */
+		p->buf = b;
+		p->cap = cap;
+	}
+	ssize_t n = read(p->fd, p->buf + p->len, WORKERS_READ);
+	if (n > 0) {
+		p->len += (size_t)n;
+		return true;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	close(p->fd);
+	p->fd = -1;
+	return false;
+}
+
+static void wp_init(struct wpipe *p, int fd)
+{
+	p->fd = fd;
+	p->len = 0;
+	p->skipping = false;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* ---- workers' lives ------------------------------------------------------- */
+
+static bool wk_spawn(struct workers *W, unsigned k)
+{
+	int ev[2], ctl[2];
+	if (pipe2(ev, O_CLOEXEC) != 0)
+		return false;
+	if (pipe2(ctl, O_CLOEXEC) != 0) {
+		close(ev[0]);
+		close(ev[1]);
+		return false;
+	}
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ev[0]);
+		close(ctl[0]);
+		worker_main(W->cfg, W->rings, k, W->group, ev[1], ctl[1]);
+	}
+	close(ev[1]);
+	close(ctl[1]);
+	if (pid < 0) {
+		close(ev[0]);
+		close(ctl[0]);
+		return false;
+	}
+	struct wproc *w = &W->w[k];
+	w->pid = pid;
+	w->ready = w->finished = false;
+	wp_init(&w->ev, ev[0]);
+	wp_init(&w->ctl, ctl[0]);
+	return true;
+}
+
+static void wk_end_lost(void *ctx, const struct wmsg_open *m)
+{
+	struct workers *W = ctx;
+	struct flow f = m->flow;
+	f.app_proto = m->app_proto[0] ? m->app_proto : NULL;
+	f.pcap_file = m->file >= 0 && (size_t)m->file < W->cfg->n_paths ? W->cfg->paths[m->file] : NULL;
+	if (W->cfg->live)
+		gettimeofday(&f.now, NULL);
+	else if (timercmp(&W->clock, &f.now, >))
+		f.now = W->clock;
+	struct evread_event ev = { .kind = EVR_SESSION, .flow = f };
+	ev.u.session = (struct session_record){ .end_reason = "worker_lost" };
+	ev.u.session.summary.app_proto = f.app_proto ? f.app_proto : "pop3";
+	ev.u.session.summary.state = "unknown";
+	if (W->json) {
+		W->json->ops->session(W->json, &ev.flow, &ev.u.session);
+		W->lines++;
+	}
+	replay_event(W->rp, &ev);
+	W->lost_sessions++;
+}
+
+static void wk_say_death(unsigned k, pid_t pid, int status, size_t open)
+{
+	char how[64];
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
+	fprintf(stderr, "popsift: worker %u (pid %d) %s; its %zu open sessions end as \"worker_lost\"\n",
+		k, (int)pid, how, open);
+}
+
+/* A worker that died before it finished: its sessions end, and it starts again. */
+static void wk_lost(struct workers *W, unsigned k, int status)
+{
+	struct wproc *w = &W->w[k];
+	wk_say_death(k, w->pid, status, w->open.n);
+	W->deaths++;
+	wopen_drain(&w->open, wk_end_lost, W);
+	bool never_ran = !w->ready && WIFEXITED(status);
+	if (never_ran || w->restarts >= WORKER_RESTARTS_MAX || (W->cfg->live && W->stopping)) {
+		if (!(W->cfg->live && W->stopping)) {
+			fprintf(stderr, "popsift: worker %u %s: not started again\n", k,
+				never_ran ? "could not start" : "died too often");
+			W->failed = true;
+		}
+		w->given_up = true;
+		return;
+	}
+	w->restarts++;
+	if (!wk_spawn(W, k)) {
+		fprintf(stderr, "popsift: cannot start worker %u again: %s\n", k, strerror(errno));
+		w->given_up = W->failed = true;
+		return;
+	}
+	fprintf(stderr, "popsift: worker %u started again (pid %d)\n", k, (int)w->pid);
+	if (W->ended) { /* its predecessor may have taken the end with it */
+		struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why };
+		wring_put(&W->rings[k], &r, NULL);
+	}
+}
+
+/* Both pipes of worker k are at their end: it has exited. */
+static void wk_reap(struct workers *W, unsigned k)
+{
+	struct wproc *w = &W->w[k];
+	int status = 0;
+	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	bool clean = w->finished && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (w->finished && !clean)
+		W->failed = true; /* it said why (a write failed) */
+	if (w->finished) {
+		w->pid = 0;
+		return;
+	}
+	wk_lost(W, k, status);
+	if (w->given_up)
+		w->pid = 0;
+}
+
+/* ---- the parent's loop ------------------------------------------------------ */
+
+static void wk_on_signal(struct workers *W);
+
+/* Reads the pipes that have something, waiting up to timeout_ms (-1: until one has). */
+static void wk_pump(struct workers *W, int timeout_ms)
+{
+	struct pollfd pfd[2 * WORKERS_MAX + 1];
+	struct wpipe *of[2 * WORKERS_MAX + 1];
+	unsigned owner[2 * WORKERS_MAX + 1];
+	nfds_t n = 0;
+	for (unsigned k = 0; k < W->cfg->n; k++) {
+		struct wpipe *ps[2] = { &W->w[k].ev, &W->w[k].ctl };
+		for (int i = 0; i < 2; i++)
+			if (W->w[k].pid && ps[i]->fd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = ps[i]->fd, .events = POLLIN };
+				of[n] = ps[i];
+				owner[n++] = k;
+			}
+	}
+	if (W->sfd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = W->sfd, .events = POLLIN };
+		of[n] = NULL;
+		owner[n++] = 0;
+	}
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return;
+	for (nfds_t i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (!of[i]) {
+			wk_on_signal(W);
+			continue;
+		}
+		struct wproc *w = &W->w[owner[i]];
+		bool open = wp_read(of[i]);
+		if (of[i] == &w->ev)
+			wk_lines(W, of[i]);
+		else
+			wk_controls(w);
+		if (!open && w->ev.fd < 0 && w->ctl.fd < 0)
+			wk_reap(W, owner[i]);
+	}
+}
+
+static bool wk_running(const struct workers *W)
+{
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		if (W->w[k].pid)
+			return true;
+	return false;
+}
+
+/* ---- files: the packets handed on ------------------------------------------- */
+
+static void wk_push(struct workers *W, unsigned k, const struct wring_rec *r, const void *payload)
+{
+	struct wproc *w = &W->w[k];
+	while (!w->given_up && !wring_put(&W->rings[k], r, payload))
+		wk_pump(W, 1);
+	if (w->given_up && r->type == WRING_PACKET)
+		w->lost_packets++;
+}
+
+static uint16_t wk_file_index(struct workers *W, const char *path)
+{
+	if (path != W->last_path) {
+		for (size_t i = 0; i < W->cfg->n_paths; i++)
+			if (W->cfg->paths[i] == path)
+				W->last_file = (uint16_t)i;
+		W->last_path = path;
+	}
+	return W->last_file;
+}
+
+static void wk_ip_packet(void *ctx, const struct capture_ip *p)
+{
+	struct workers *W = ctx;
+	uint32_t h;
+	unsigned k = pairhash_packet(p->ip, p->len, &h) ? pairhash_bucket(h, W->cfg->n) : 0;
+	W->clock = p->ts;
+	struct wring_rec r = { .type = WRING_PACKET, .frame = p->frame, .sec = p->ts.tv_sec,
+			       .usec = (int32_t)p->ts.tv_usec, .aux = p->v6,
+			       .file = wk_file_index(W, p->path) };
+	r.len = (uint32_t)(p->len < WRING_PAYLOAD_MAX ? p->len : WRING_PAYLOAD_MAX);
+	wk_push(W, k, &r, p->ip);
+	if (++W->since_pump >= WORKERS_PUMP_EVERY) {
+		W->since_pump = 0;
+		wk_pump(W, 0);
+	}
+}
+
+/* The clock's second changed: every worker ends the sessions idle too long, as one process would. */
+static void wk_tick(void *ctx, time_t now)
+{
+	struct workers *W = ctx;
+	struct wring_rec r = { .type = WRING_TICK, .frame = *capture_frame_number(W->cfg->cap),
+			       .sec = now };
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		wk_push(W, k, &r, NULL);
+}
+
+/*
+ * A Decryption Secrets Block: kept here too (a worker started again later
+ * inherits it) and handed to every worker, in pieces of whole lines.
+ */
+static void wk_secrets(void *ctx, uint32_t type, const uint8_t *p, size_t n)
+{
+	struct workers *W = ctx;
+	if (type != CAPFILE_SECRETS_TLS)
+		return;
+	if (*W->cfg->keys || (*W->cfg->keys = tls_keylog_new()))
+		tls_keylog_add_text(*W->cfg->keys, (const char *)p, n);
+	while (n) {
+		size_t len = n;
+		if (len > WRING_PAYLOAD_MAX) {
+			const uint8_t *nl = memrchr(p, '\n', WRING_PAYLOAD_MAX);
+			len = nl ? (size_t)(nl - p) + 1 : WRING_PAYLOAD_MAX; /* no line is that long */
+		}
+		struct wring_rec r = { .type = WRING_SECRETS, .len = (uint32_t)len };
+		for (unsigned k = 0; k < W->cfg->n; k++)
+			wk_push(W, k, &r, p);
+		p += len;
+		n -= len;
+	}
+}
+
+static void wk_run_files(struct workers *W)
+{
+	struct capture_hooks hooks = { .tick = wk_tick, .ip_packet = wk_ip_packet,
+				       .secrets = wk_secrets, .ctx = W };
+	capture_run(W->cfg->cap, &hooks);
+	int sig = capture_stop_signal(W->cfg->cap);
+	if (sig && sig != SIGPIPE)
+		fprintf(stderr, "popsift: %s: reading stopped; open sessions end as \"interrupted\"\n",
+			sig == SIGINT ? "SIGINT" : "SIGTERM");
+	W->end_why = sig ? END_INTERRUPTED : END_CAPTURE_END;
+	W->ended = true;
+	struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why };
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		wk_push(W, k, &r, NULL);
+	while (wk_running(W))
+		wk_pump(W, 100);
+}
+
+/* ---- live ------------------------------------------------------------------- */
+
+static void wk_print_summary(const struct workers *W);
+
+/* SIGHUP: logrotate moved -o; the parent writes it, so the parent reopens it. */
+static void wk_reopen(struct workers *W)
+{
+	const char *path = W->cfg->output_path;
+	if (!path || strcmp(path, "-") == 0)
+		return;
+	FILE *fp = freopen(path, "a", W->fp);
+	if (!fp) {
+		fprintf(stderr, "popsift: cannot reopen '%s': %s; events from now on are lost\n", path,
+			strerror(errno));
+		return;
+	}
+	setvbuf(fp, NULL, _IOLBF, 0);
+	capture_watch_output(fileno(fp));
+}
+
+static void wk_on_signal(struct workers *W)
+{
+	struct signalfd_siginfo si;
+	while (read(W->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			wk_reopen(W);
+		} else if (si.ssi_signo == SIGUSR1) {
+			wk_print_summary(W);
+		} else if (!W->stopping) { /* SIGINT, SIGTERM */
+			W->stopping = true;
+			for (unsigned k = 0; k < W->cfg->n; k++)
+				if (W->w[k].pid)
+					kill(W->w[k].pid, SIGTERM);
+		}
+	}
+}
+
+static int wk_signalfd(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, old);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void wk_run_live(struct workers *W)
+{
+	while (wk_running(W))
+		wk_pump(W, 1000);
+}
+
+/* ---- the summary ------------------------------------------------------------ */
+
+static void wk_sum(const struct workers *W, struct wmsg_stats *t, uint64_t *lost_packets)
+{
+	memset(t, 0, sizeof(*t));
+	*lost_packets = 0;
+	for (unsigned k = 0; k < W->cfg->n; k++) {
+		wk_add_stats(t, &W->w[k].sum);
+		*lost_packets += W->w[k].lost_packets;
+	}
+}
+
+static void wk_print_kernel(const struct workers *W, const struct wmsg_stats *t)
+{
+	fprintf(stderr, "popsift: kernel: %llu packets received, %llu dropped (ring full) over %u "
+			"workers:", (unsigned long long)t->cs.kernel_received,
+		(unsigned long long)t->cs.kernel_dropped, W->cfg->n);
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		fprintf(stderr, " %llu/%llu", (unsigned long long)W->w[k].sum.cs.kernel_dropped,
+			(unsigned long long)W->w[k].sum.cs.kernel_received);
+	fputc('\n', stderr);
+	if (t->cs.kernel_dropped)
+		fprintf(stderr, "popsift: warning: the kernel dropped %llu packets; each session open "
+				"then counts them in kernel_drops (a larger -B may help)\n",
+			(unsigned long long)t->cs.kernel_dropped);
+}
+
+static void wk_print_summary(const struct workers *W)
+{
+	struct wmsg_stats t;
+	uint64_t lost;
+	wk_sum(W, &t, &lost);
+	struct capture_stats cs = t.cs;
+	if (!W->cfg->live)
+		capture_get_stats(W->cfg->cap, &cs);
+	char what[64];
+	if (W->cfg->live)
+		snprintf(what, sizeof(what), "live capture");
+	else
+		snprintf(what, sizeof(what), "%u file%s", cs.files, cs.files == 1 ? "" : "s");
+	fprintf(stderr, "popsift: %s, %llu packets, %llu bytes; %llu TCP sessions followed; "
+			"%lu events written; %u workers\n", what, (unsigned long long)cs.packets,
+		(unsigned long long)cs.bytes, (unsigned long long)t.opened_total, W->lines, W->cfg->n);
+	fprintf(stderr, "popsift: %llu picked up mid-stream, %llu bytes lost in gaps, %llu ended by "
+			"port reuse, %llu IPv6 packets, %llu libnids warnings\n",
+		(unsigned long long)t.rs.midstream, (unsigned long long)t.rs.gap_bytes,
+		(unsigned long long)t.rs.port_reuse, (unsigned long long)t.rs.ipv6,
+		(unsigned long long)t.rs.nids_warnings);
+	if (W->cfg->live)
+		wk_print_kernel(W, &t);
+	if (t.tls_sessions)
+		fprintf(stderr, "popsift: %llu TLS sessions, %llu decrypted\n",
+			(unsigned long long)t.tls_sessions, (unsigned long long)t.tls_decrypted);
+	if (W->deaths)
+		fprintf(stderr, "popsift: warning: workers died %u times; %llu sessions ended as "
+				"\"worker_lost\", %llu packets of workers not started again not analysed\n",
+			W->deaths, (unsigned long long)W->lost_sessions, (unsigned long long)lost);
+	if (W->unreadable)
+		fprintf(stderr, "popsift: warning: %lu event lines of the workers could not be read "
+				"back for the alerts and reports\n", W->unreadable);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static bool wk_open(struct workers *W, const struct workers_config *cfg)
+{
+	W->cfg = cfg;
+	W->fp = cfg->replay.fp;
+	W->sfd = -1;
+	for (unsigned k = 0; k < cfg->n; k++)
+		W->w[k].ev.fd = W->w[k].ctl.fd = -1;
+	W->parse_all = cfg->replay.format == REPLAY_TEXT || cfg->replay.mailbox_report;
+	if (!(W->er = evread_new()) || !(W->rp = replay_open(&cfg->replay)))
+		return false;
+	if (cfg->replay.format != REPLAY_TEXT && !(W->json = json_writer_open(W->fp, cfg->replay.show_passwords)))
+		return false;
+	if (!cfg->live && !(W->rings = wring_map(cfg->n))) {
+		fprintf(stderr, "popsift: cannot map the workers' rings: %s\n", strerror(errno));
+		return false;
+	}
+	W->group = (uint16_t)(getpid() & 0xffff);
+	return true;
+}
+
+static bool wk_start_all(struct workers *W)
+{
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		if (!wk_spawn(W, k)) {
+			fprintf(stderr, "popsift: cannot start worker %u: %s\n", k, strerror(errno));
+			return false;
+		}
+	return true;
+}
+
+static void wk_close(struct workers *W)
+{
+	for (unsigned k = 0; k < W->cfg->n; k++) {
+		struct wproc *w = &W->w[k];
+		if (w->pid) {
+			kill(w->pid, SIGKILL);
+			waitpid(w->pid, NULL, 0);
+		}
+		if (w->ev.fd >= 0)
+			close(w->ev.fd);
+		if (w->ctl.fd >= 0)
+			close(w->ctl.fd);
+		free(w->ev.buf);
+		free(w->ctl.buf);
+		wopen_free(&w->open);
+	}
+	if (W->json)
+		W->json->ops->free(W->json);
+	evread_free(W->er);
+	wring_unmap(W->rings, W->cfg->n);
+	if (W->sfd >= 0)
+		close(W->sfd);
+}
+
+static int wk_status(struct workers *W, bool closed)
+{
+	int sig = W->cfg->live ? 0 : capture_stop_signal(W->cfg->cap);
+	if (sig == SIGPIPE || (!closed && capture_output_gone()))
+		return 128 + SIGPIPE;
+	if (!closed) {
+		fprintf(stderr, "popsift: writing the output failed: %s\n", strerror(errno));
+		return EXIT_INPUT;
+	}
+	if (W->failed)
+		return EXIT_INTERNAL;
+	return sig ? 128 + sig : 0;
+}
+
+int workers_run(const struct workers_config *cfg)
+{
+	struct workers *W = calloc(1, sizeof(*W));
+	if (!W)
+		return EXIT_INTERNAL;
+	sigset_t old;
+	bool started = wk_open(W, cfg);
+	if (started && cfg->live)
+		W->sfd = wk_signalfd(&old);
+	started = started && wk_start_all(W);
+	if (started && cfg->live)
+		wk_run_live(W);
+	else if (started)
+		wk_run_files(W);
+	bool closed = started;
+	if (W->json)
+		closed = W->json->ops->flush(W->json) && closed;
+	if (W->rp)
+		closed = replay_close(W->rp) && closed;
+	closed = fflush(W->fp) == 0 && closed;
+	if (started && !cfg->quiet && !capture_output_gone())
+		wk_print_summary(W);
+	int rc = started ? wk_status(W, closed) : EXIT_INTERNAL;
+	wk_close(W);
+	if (cfg->live && W->sfd >= 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	free(W);
+	return rc;
+}

@@ -1,0 +1,237 @@
+/*
+ * workers_child.c - one worker process of --workers N (workers.h): the whole
+ * capture-to-events path of a single popsift run, on the packets of its
+ * address pairs. Files: from its ring (workers_ring.h), with the frame
+ * numbers, file names and clock the reader gave them; live: from its own
+ * socket in the kernel's fanout group. Its JSON events go into the events
+ * pipe, the sessions it opens and ends and its statistics into the control
+ * pipe (workers_int.h). Cross-session alerts are the parent's: off here.
+ *
+ * A worker never returns into main(): it ends with _exit(), so it never
+ * flushes the parent's stdio buffers it inherited.
+ */
+#include "workers_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../output/output.h"
+#include "exitcode.h"
+#include "session.h"
+#include "tls/tls_keylog.h"
+
+#define WORKER_PIPE_BUFFER (256 * 1024)
+#define WORKER_SPINS 64            /* empty ring: yields before sleeping */
+#define WORKER_SLEEP_MAX_US 1000
+
+struct wchild {
+	const struct workers_config *cfg;
+	FILE *ev, *ctl;
+	struct session_table sessions;
+	struct output *out;
+	uint64_t frame;  /* files: the frame being processed, 0 between */
+	int32_t file;    /* files: the index of its capture file */
+};
+
+static void wc_msg(struct wchild *c, uint32_t type, const void *p, uint32_t len)
+{
+	struct wmsg_hdr h = { type, len };
+	fwrite(&h, sizeof(h), 1, c->ctl);
+	if (len)
+		fwrite(p, len, 1, c->ctl);
+}
+
+static void wc_on_open(void *ctx, const struct flow *f)
+{
+	struct wchild *c = ctx;
+	struct wmsg_open m;
+	memset(&m, 0, sizeof(m));
+	m.flow = *f;
+	m.flow.pcap_file = NULL;
+	m.flow.app_proto = NULL;
+	snprintf(m.app_proto, sizeof(m.app_proto), "%s", f->app_proto ? f->app_proto : "");
+	m.file = c->cfg->live ? -1 : c->file;
+	wc_msg(c, WMSG_OPEN, &m, sizeof(m));
+}
+
+static void wc_on_close(void *ctx, const struct flow *f)
+{
+	wc_msg(ctx, WMSG_CLOSE, &f->flow_id, sizeof(f->flow_id));
+}
+
+/* The ring is empty: yield a while, then sleep, longer each time (at most 1 ms). */
+static void wc_idle(struct wchild *c, unsigned *idle)
+{
+	if (*idle == 0)
+		fflush(c->ctl); /* the parent knows the open sessions when nothing is in flight */
+	if (++*idle < WORKER_SPINS) {
+		sched_yield();
+		return;
+	}
+	unsigned us = (*idle - WORKER_SPINS + 1) * 20;
+	struct timespec ts = { 0, (long)(us < WORKER_SLEEP_MAX_US ? us : WORKER_SLEEP_MAX_US) * 1000 };
+	nanosleep(&ts, NULL);
+}
+
+static void wc_secrets(struct wchild *c, const uint8_t *p, size_t n)
+{
+	struct tls_keylog **keys = c->cfg->keys;
+	if (!*keys && !(*keys = tls_keylog_new()))
+		return;
+	tls_keylog_add_text(*keys, (const char *)p, n);
+	c->sessions.keys = *keys;
+}
+
+/* One record of the ring; returns true at its end (WRING_END: *why the sessions end with). */
+static bool wc_record(struct wchild *c, const struct wring_rec *h, enum end_reason *why)
+{
+	const uint8_t *p = (const uint8_t *)(h + 1);
+	struct timeval ts = { .tv_sec = h->sec, .tv_usec = h->usec };
+	switch ((enum wring_type)h->type) {
+	case WRING_PACKET:
+		c->frame = h->frame;
+		c->file = h->file;
+		reasm_tick(ts.tv_sec);
+		const char *path = c->cfg->paths[h->file];
+		if (h->aux)
+			reasm_ipv6(&ts, p, h->len, path);
+		else
+			reasm_ipv4(&ts, p, h->len, path);
+		break;
+	case WRING_TICK:
+		c->frame = h->frame;
+		reasm_tick(ts.tv_sec);
+		fflush(c->ctl);
+		break;
+	case WRING_SECRETS: wc_secrets(c, p, h->len); break;
+	case WRING_END: *why = (enum end_reason)h->aux; return true;
+	case WRING_PAD: break;
+	}
+	c->frame = 0;
+	return false;
+}
+
+static enum end_reason wc_files(struct wchild *c, struct wring *r)
+{
+	unsigned idle = 0;
+	enum end_reason why = END_CAPTURE_END;
+	for (;;) {
+		const struct wring_rec *h = wring_peek(r);
+		if (!h) {
+			wc_idle(c, &idle);
+			continue;
+		}
+		idle = 0;
+		bool end = wc_record(c, h, &why);
+		wring_next(r);
+		if (end)
+			return why;
+	}
+}
+
+static uint64_t wc_drops_between(void *ctx, const struct timeval *from, const struct timeval *to)
+{
+	return capture_drops_between(ctx, from, to);
+}
+
+static void wc_nothing(void *ctx)
+{
+	(void)ctx;
+}
+
+/* Live: this worker's socket in the fanout group, read until SIGINT or SIGTERM. */
+static struct capture *wc_live(struct wchild *c, unsigned n, uint16_t group)
+{
+	struct live_config lc = *c->cfg->live;
+	lc.fanout_n = n;
+	lc.fanout_group = group;
+	struct capture *cap = capture_open_live(&lc);
+	if (!cap)
+		_exit(EXIT_INPUT); /* capture_open_live said why */
+	wc_msg(c, WMSG_READY, NULL, 0);
+	fflush(c->ctl);
+	session_table_count_drops(&c->sessions, wc_drops_between, cap);
+	c->sessions.frame = capture_frame_number(cap);
+	struct capture_hooks hooks = { .reopen = wc_nothing, .report = wc_nothing, .ctx = c };
+	capture_run(cap, &hooks);
+	return cap;
+}
+
+/* Files: a stop is the parent's (it reads the input); live: capture.c's handlers are set later. */
+static void wc_signals(const struct workers_config *cfg)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGPIPE, SIGCHLD };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], cfg->live || sigs[i] == SIGPIPE || sigs[i] == SIGCHLD ? SIG_DFL : SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the parent gone, nobody reads the events */
+}
+
+static FILE *wc_stream(int fd)
+{
+	FILE *fp = fdopen(fd, "w");
+	if (!fp)
+		_exit(EXIT_INTERNAL);
+	setvbuf(fp, NULL, _IOFBF, WORKER_PIPE_BUFFER);
+	return fp;
+}
+
+static void wc_start(struct wchild *c)
+{
+	struct output_config oc = c->cfg->out;
+	oc.fp = c->ev;
+	if (!(c->out = output_open(&oc)))
+		_exit(EXIT_INPUT);
+	session_table_init(&c->sessions, c->out);
+	c->sessions.keys = *c->cfg->keys;
+	c->sessions.on_open = wc_on_open;
+	c->sessions.on_close = wc_on_close;
+	c->sessions.watch_ctx = c;
+	c->sessions.frame = &c->frame;
+	struct reasm_config rc = c->cfg->reasm;
+	rc.sessions = &c->sessions;
+	char err[256];
+	if (!reasm_init(&rc, err, sizeof(err))) {
+		fprintf(stderr, "popsift: %s\n", err);
+		_exit(EXIT_INTERNAL);
+	}
+}
+
+void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned k, uint16_t group,
+		 int ev_fd, int ctl_fd)
+{
+	wc_signals(cfg);
+	struct wchild c = { .cfg = cfg, .ev = wc_stream(ev_fd), .ctl = wc_stream(ctl_fd) };
+	wc_start(&c);
+	struct capture *cap = NULL;
+	enum end_reason why = END_CAPTURE_END;
+	if (cfg->live) {
+		cap = wc_live(&c, cfg->n, group);
+	} else {
+		wc_msg(&c, WMSG_READY, NULL, 0);
+		why = wc_files(&c, &ring[k]);
+	}
+	reasm_finish_as(why);
+	bool ok = output_close(c.out);
+	struct wmsg_stats st;
+	memset(&st, 0, sizeof(st));
+	reasm_get_stats(&st.rs);
+	if (cap)
+		capture_get_stats(cap, &st.cs);
+	st.opened_total = c.sessions.opened_total;
+	st.tls_sessions = c.sessions.tls_sessions;
+	st.tls_decrypted = c.sessions.tls_decrypted;
+	wc_msg(&c, WMSG_STATS, &st, sizeof(st));
+	ok = fclose(c.ev) == 0 && ok;
+	ok = fclose(c.ctl) == 0 && ok;
+	_exit(ok ? 0 : EXIT_INPUT);
+}

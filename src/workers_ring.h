@@ -1,0 +1,59 @@
+/*
+ * workers_ring.h - the shared-memory ring that carries packets from the
+ * reading process to one file worker (--workers N, src/workers.c): single
+ * producer, single consumer, C11 atomics, in memory mapped MAP_SHARED before
+ * fork(). Bounded (WRING_SIZE): the producer waits when it is full (files:
+ * nothing is ever dropped), the consumer when it is empty.
+ *
+ * Records are a 32-octet header and a payload, both rounded up to 32 octets,
+ * so the space left at the end of the buffer is always a whole header or
+ * nothing: a record that does not fit there is preceded by a padding record
+ * and written at the start.
+ */
+#ifndef POPSIFT_WORKERS_RING_H
+#define POPSIFT_WORKERS_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WRING_SIZE (4u << 20)            /* per worker; a power of two */
+#define WRING_PAYLOAD_MAX (1u << 20)      /* the largest record: a 262,144-octet frame fits */
+
+enum wring_type {
+	WRING_PAD,     /* nothing: the rest of the buffer is skipped */
+	WRING_PACKET,  /* an IP packet; aux: 1 IPv6, 0 IPv4; file: the capture file's index */
+	WRING_TICK,    /* the capture clock's second changed (sessions may time out) */
+	WRING_SECRETS, /* TLS key log lines of a pcapng Decryption Secrets Block */
+	WRING_END,     /* no more input; aux: the end_reason of the sessions still open */
+};
+
+struct wring_rec {
+	uint32_t type;  /* enum wring_type */
+	uint32_t len;   /* payload octets */
+	uint64_t frame; /* pcap_cnt of the frame being read */
+	int64_t sec;
+	int32_t usec;
+	uint16_t aux;
+	uint16_t file;
+};
+_Static_assert(sizeof(struct wring_rec) == 32, "a header is one 32-octet unit");
+
+struct wring {
+	_Alignas(64) _Atomic uint64_t head; /* octets published (producer) */
+	_Alignas(64) _Atomic uint64_t tail; /* octets consumed (consumer) */
+	_Alignas(64) uint8_t data[WRING_SIZE];
+};
+
+/* The rings of n workers in one shared anonymous mapping; NULL when it cannot be mapped. */
+struct wring *wring_map(unsigned n);
+void wring_unmap(struct wring *rings, unsigned n);
+/* Producer: appends a record (len <= WRING_PAYLOAD_MAX); false when it has no room now. */
+bool wring_put(struct wring *r, const struct wring_rec *h, const void *payload);
+/* Consumer: the oldest record (payload right after it), NULL when empty. */
+const struct wring_rec *wring_peek(struct wring *r);
+/* Consumer: the record wring_peek() gave is done with. */
+void wring_next(struct wring *r);
+
+#endif
