@@ -207,6 +207,9 @@ static bool ev_flow(struct evread *r, const struct jr_value *root, struct flow *
 	snprintf(f->server_ip, sizeof(f->server_ip), "%s", dst);
 	f->client_port = (uint16_t)ev_int(J, root, "src_port", 0);
 	f->server_port = (uint16_t)ev_int(J, root, "dest_port", 0);
+	/* the frames (files only): an alert derived again carries its login's, as json.c wrote it */
+	f->pcap_cnt = (uint64_t)ev_int(J, root, "pcap_cnt", 0);
+	f->pcap_cnt_first = (uint64_t)ev_int(J, root, "pcap_cnt_first", 0);
 	const char *file = ev_str(J, root, "pcap_file");
 	const char *proto = ev_str(J, root, "app_proto");
 	f->pcap_file = file ? evread_intern(r, file) : NULL;
@@ -318,12 +321,45 @@ static void ev_message(struct evread *r, const struct jr_value *o, struct messag
 	ev_attachments(r, o, m);
 }
 
+/* "2017-05-02T17:23:08Z" (json.c's certificate dates), or the plain number it writes otherwise. */
+static int64_t ev_epoch(const struct jr *J, const struct jr_value *o, const char *key)
+{
+	const char *s = ev_str(J, o, key);
+	if (!s)
+		return 0;
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return end && !*end ? (int64_t)timegm(&tm) : strtoll(s, NULL, 10);
+}
+
+/* What the -T text summary's TLS table takes: the handshake's result and the certificate. */
+static void ev_tls_session(const struct jr *J, const struct jr_value *o, struct ev_tls *t)
+{
+	t->version_name = ev_str(J, o, "version");
+	t->cipher_suite = ev_str(J, o, "cipher_suite");
+	t->server_hello = t->version_name && t->cipher_suite;
+	t->handshake = t->server_hello || ev_str(J, o, "client_version");
+	t->decrypted = ev_bool(J, o, "decrypted");
+	t->certificate_status = ev_str(J, o, "certificate_status");
+	const struct jr_value *c = GET(o, "certificate");
+	if (!c || c->type != JR_OBJECT || !(t->sha256 = ev_str(J, c, "sha256")))
+		return;
+	t->subject = ev_str(J, c, "subject");
+	t->issuer = ev_str(J, c, "issuer");
+	t->subject = t->subject ? t->subject : "";
+	t->issuer = t->issuer ? t->issuer : "";
+	t->not_before = ev_epoch(J, c, "not_before");
+	t->not_after = ev_epoch(J, c, "not_after");
+	t->self_signed = ev_bool(J, c, "self_signed");
+}
+
 static void ev_tls(const struct jr *J, const struct jr_value *o, struct ev_tls *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->command = ev_str(J, o, "command");
 	t->command = t->command ? t->command : "STLS";
 	t->result = ev_result(J, o, "result");
+	ev_tls_session(J, o, t);
 }
 
 static void ev_command(const struct jr *J, const struct jr_value *o, struct ev_command *c)

@@ -32,11 +32,13 @@
 #include "pairhash.h"
 #include "tls/tls_keylog.h"
 #include "workers_open.h"
+#include "workers_order.h"
 
 #define WORKER_RESTARTS_MAX 8          /* per worker; then its packets are counted as lost */
 #define WORKERS_LINE_MAX (64u << 20)   /* the longest event line (popsift report's bound) */
 #define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
 #define WORKERS_PUMP_EVERY 256         /* packets handed on between looks at the pipes */
+#define WORKERS_SYNC_EVERY 32768       /* frames between markers (workers_order.h) */
 
 struct wpipe {
 	int fd;          /* -1: closed (end of file seen) */
@@ -64,7 +66,11 @@ struct workers {
 	struct wproc w[WORKERS_MAX];
 	struct evread *er;
 	struct replay *rp;
-	struct writer *json;     /* worker_lost sessions; NULL with -T text */
+	struct worder *order;    /* files: the order events are read back in */
+	struct writer *json;     /* worker_lost sessions, as a worker would write them */
+	FILE *lost_fp;           /* json writes there (a memory stream) */
+	char *lost_buf;
+	size_t lost_len;
 	bool parse_all;          /* text or mailbox report: every event read back */
 	unsigned long lines;     /* event lines written */
 	unsigned long unreadable; /* lines evread refused */
@@ -78,17 +84,17 @@ struct workers {
 	const char *last_path;   /* files: the index of the latest path */
 	uint16_t last_file;
 	unsigned since_pump;     /* files: packets handed on since the pipes were read */
+	unsigned since_sync;     /* files: packets handed on since the last marker */
 	int sfd;                 /* live: the parent's signals; -1 */
 	FILE *fp;
 };
 
 /* ---- the merge ------------------------------------------------------------ */
 
-/* A line read back for the reports and alerts (all of it, or logins only). */
-static void wk_replay_line(struct workers *W, const char *line, size_t n)
+/* A line read back for the reports and alerts, in workers_order.h's order. */
+static void wk_deliver(void *ctx, const char *line, size_t n)
 {
-	if (!W->parse_all && !memmem(line, n, "\"event_type\":\"auth\"", 19))
-		return;
+	struct workers *W = ctx;
 	struct evread_event ev;
 	char err[EVREAD_ERR_MAX];
 	enum evread_kind k = evread_line(W->er, line, n, &ev, err);
@@ -98,18 +104,36 @@ static void wk_replay_line(struct workers *W, const char *line, size_t n)
 		replay_event(W->rp, &ev);
 }
 
-static void wk_line(struct workers *W, char *line, size_t n)
+/* The frame that made the line (its pcap_cnt); 0 when it has none. */
+static uint64_t wk_key(const char *line, size_t n)
 {
+	const char *p = memmem(line, n, "\"pcap_cnt\":", 11);
+	return p ? strtoull(p + 11, NULL, 10) : 0;
+}
+
+/* One line of worker k: a marker, or an event written on and, if needed, read back. */
+static void wk_line(struct workers *W, unsigned k, char *line, size_t n)
+{
+	if (n && line[0] == '#') { /* "#sync FRAME" (workers_int.h) */
+		if (W->order && n > 6 && memcmp(line, "#sync ", 6) == 0)
+			worder_synced(W->order, k, strtoull(line + 6, NULL, 10));
+		return;
+	}
 	if (W->cfg->replay.format != REPLAY_TEXT) {
 		line[n] = '\n';
 		fwrite(line, 1, n + 1, W->fp);
 		W->lines++;
 	}
-	wk_replay_line(W, line, n);
+	if (!W->parse_all && !memmem(line, n, "\"event_type\":\"auth\"", 19))
+		return;
+	if (W->order)
+		worder_line(W->order, k, line, n, wk_key(line, n));
+	else
+		wk_deliver(W, line, n);
 }
 
 /* The whole lines in the buffer, each written once; the rest kept for the next read. */
-static void wk_lines(struct workers *W, struct wpipe *p)
+static void wk_lines(struct workers *W, unsigned k, struct wpipe *p)
 {
 	size_t start = 0;
 	char *nl;
@@ -118,7 +142,7 @@ static void wk_lines(struct workers *W, struct wpipe *p)
 		if (p->skipping)
 			p->skipping = false;
 		else
-			wk_line(W, p->buf + start, end - start);
+			wk_line(W, k, p->buf + start, end - start);
 		start = end + 1;
 	}
 	memmove(p->buf, p->buf + start, p->len - start);
@@ -261,9 +285,15 @@ static bool wk_spawn(struct workers *W, unsigned k)
 	return true;
 }
 
+struct wk_lost_ctx {
+	struct workers *W;
+	unsigned k;
+};
+
 static void wk_end_lost(void *ctx, const struct wmsg_open *m)
 {
-	struct workers *W = ctx;
+	struct wk_lost_ctx *lc = ctx;
+	struct workers *W = lc->W;
 	struct flow f = m->flow;
 	f.app_proto = m->app_proto[0] ? m->app_proto : NULL;
 	f.pcap_file = m->file >= 0 && (size_t)m->file < W->cfg->n_paths ? W->cfg->paths[m->file] : NULL;
@@ -275,11 +305,12 @@ static void wk_end_lost(void *ctx, const struct wmsg_open *m)
 	ev.u.session = (struct session_record){ .end_reason = "worker_lost" };
 	ev.u.session.summary.app_proto = f.app_proto ? f.app_proto : "pop3";
 	ev.u.session.summary.state = "unknown";
-	if (W->json) {
-		W->json->ops->session(W->json, &ev.flow, &ev.u.session);
-		W->lines++;
-	}
-	replay_event(W->rp, &ev);
+	fseeko(W->lost_fp, 0, SEEK_SET);
+	W->json->ops->session(W->json, &ev.flow, &ev.u.session);
+	off_t len = ftello(W->lost_fp);
+	fflush(W->lost_fp);
+	if (len > 0 && (size_t)len <= W->lost_len && W->lost_buf[len - 1] == '\n')
+		wk_line(W, lc->k, W->lost_buf, (size_t)len - 1); /* its newline's place is there */
 	W->lost_sessions++;
 }
 
@@ -301,7 +332,8 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 	struct wproc *w = &W->w[k];
 	wk_say_death(k, w->pid, status, w->open.n);
 	W->deaths++;
-	wopen_drain(&w->open, wk_end_lost, W);
+	struct wk_lost_ctx lc = { W, k };
+	wopen_drain(&w->open, wk_end_lost, &lc);
 	bool never_ran = !w->ready && WIFEXITED(status);
 	if (never_ran || w->restarts >= WORKER_RESTARTS_MAX || (W->cfg->live && W->stopping)) {
 		if (!(W->cfg->live && W->stopping)) {
@@ -310,12 +342,16 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 			W->failed = true;
 		}
 		w->given_up = true;
+		if (W->order)
+			worder_ended(W->order, k, true);
 		return;
 	}
 	w->restarts++;
 	if (!wk_spawn(W, k)) {
 		fprintf(stderr, "popsift: cannot start worker %u again: %s\n", k, strerror(errno));
 		w->given_up = W->failed = true;
+		if (W->order)
+			worder_ended(W->order, k, true);
 		return;
 	}
 	fprintf(stderr, "popsift: worker %u started again (pid %d)\n", k, (int)w->pid);
@@ -337,6 +373,8 @@ static void wk_reap(struct workers *W, unsigned k)
 		W->failed = true; /* it said why (a write failed) */
 	if (w->finished) {
 		w->pid = 0;
+		if (W->order)
+			worder_ended(W->order, k, true);
 		return;
 	}
 	wk_lost(W, k, status);
@@ -381,7 +419,7 @@ static void wk_pump(struct workers *W, int timeout_ms)
 		struct wproc *w = &W->w[owner[i]];
 		bool open = wp_read(of[i]);
 		if (of[i] == &w->ev)
-			wk_lines(W, of[i]);
+			wk_lines(W, owner[i], of[i]);
 		else
 			wk_controls(w);
 		if (!open && w->ev.fd < 0 && w->ctl.fd < 0)
@@ -430,6 +468,12 @@ static void wk_ip_packet(void *ctx, const struct capture_ip *p)
 			       .file = wk_file_index(W, p->path) };
 	r.len = (uint32_t)(p->len < WRING_PAYLOAD_MAX ? p->len : WRING_PAYLOAD_MAX);
 	wk_push(W, k, &r, p->ip);
+	if (++W->since_sync >= WORKERS_SYNC_EVERY && W->order) {
+		W->since_sync = 0;
+		struct wring_rec s = { .type = WRING_SYNC, .frame = p->frame };
+		for (unsigned i = 0; i < W->cfg->n; i++)
+			wk_push(W, i, &s, NULL);
+	}
 	if (++W->since_pump >= WORKERS_PUMP_EVERY) {
 		W->since_pump = 0;
 		wk_pump(W, 0);
@@ -618,7 +662,10 @@ static bool wk_open(struct workers *W, const struct workers_config *cfg)
 	W->parse_all = cfg->replay.format == REPLAY_TEXT || cfg->replay.mailbox_report;
 	if (!(W->er = evread_new()) || !(W->rp = replay_open(&cfg->replay)))
 		return false;
-	if (cfg->replay.format != REPLAY_TEXT && !(W->json = json_writer_open(W->fp, cfg->replay.show_passwords)))
+	if (!(W->lost_fp = open_memstream(&W->lost_buf, &W->lost_len)) ||
+	    !(W->json = json_writer_open(W->lost_fp, cfg->replay.show_passwords)))
+		return false;
+	if (!cfg->live && !(W->order = worder_new(cfg->n, wk_deliver, W)))
 		return false;
 	if (!cfg->live && !(W->rings = wring_map(cfg->n))) {
 		fprintf(stderr, "popsift: cannot map the workers' rings: %s\n", strerror(errno));
@@ -656,6 +703,10 @@ static void wk_close(struct workers *W)
 	}
 	if (W->json)
 		W->json->ops->free(W->json);
+	if (W->lost_fp)
+		fclose(W->lost_fp);
+	free(W->lost_buf);
+	worder_free(W->order);
 	evread_free(W->er);
 	wring_unmap(W->rings, W->cfg->n);
 	if (W->sfd >= 0)
@@ -691,8 +742,8 @@ int workers_run(const struct workers_config *cfg)
 	else if (started)
 		wk_run_files(W);
 	bool closed = started;
-	if (W->json)
-		closed = W->json->ops->flush(W->json) && closed;
+	if (W->order)
+		worder_drain(W->order);
 	if (W->rp)
 		closed = replay_close(W->rp) && closed;
 	closed = fflush(W->fp) == 0 && closed;

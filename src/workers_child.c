@@ -111,6 +111,11 @@ static bool wc_record(struct wchild *c, const struct wring_rec *h, enum end_reas
 		fflush(c->ctl);
 		break;
 	case WRING_SECRETS: wc_secrets(c, p, h->len); break;
+	case WRING_SYNC: /* every event of the frames so far in the pipe, then the marker */
+		output_flush(c->out);
+		fprintf(c->ev, "#sync %llu\n", (unsigned long long)h->frame);
+		fflush(c->ev);
+		break;
 	case WRING_END: *why = (enum end_reason)h->aux; return true;
 	case WRING_PAD: break;
 	}

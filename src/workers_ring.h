@@ -26,6 +26,7 @@ enum wring_type {
 	WRING_PACKET,  /* an IP packet; aux: 1 IPv6, 0 IPv4; file: the capture file's index */
 	WRING_TICK,    /* the capture clock's second changed (sessions may time out) */
 	WRING_SECRETS, /* TLS key log lines of a pcapng Decryption Secrets Block */
+	WRING_SYNC,    /* write a marker after every event so far (workers_order.h); frame: the latest */
 	WRING_END,     /* no more input; aux: the end_reason of the sessions still open */
 };
 
