@@ -237,7 +237,7 @@ void session_close(struct session_table *t, struct session *s, enum end_reason w
 		output_session_close(s->sink);
 	}
 	if (t->on_close)
-		t->on_close(t->watch_ctx, &s->flow);
+		t->on_close(t->watch_ctx, &s->flow, s->d != NULL);
 	free(s->detect);
 	session_tls_free(s);
 	session_unlink(t, s);

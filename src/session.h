@@ -91,11 +91,12 @@ struct session_table {
 	const uint64_t *frame;
 	/*
 	 * Optional (--workers, src/workers.c): told of each session as it opens
-	 * and as it ends, so the parent can end the open ones as "worker_lost"
-	 * when this process dies. NULL: nobody is told.
+	 * and as it ends (with_events: it writes a session event; false for a
+	 * connection --detect never recognised), so the parent can end the open
+	 * ones as "worker_lost" when this process dies. NULL: nobody is told.
 	 */
 	void (*on_open)(void *ctx, const struct flow *f);
-	void (*on_close)(void *ctx, const struct flow *f);
+	void (*on_close)(void *ctx, const struct flow *f, bool with_events);
 	void *watch_ctx;
 };
 

@@ -55,7 +55,8 @@ struct wproc {
 	bool given_up;   /* died too often (or could not start): not started again */
 	unsigned restarts;
 	uint64_t lost_packets; /* files: handed to it while given up */
-	struct wopen_table open;
+	struct wopen_table open;   /* sessions opened whose session event has not come */
+	struct wopen_table early;  /* session events that came before their session's opening */
 	struct wmsg_stats sum; /* over its lives */
 };
 
@@ -132,6 +133,21 @@ static void wk_line(struct workers *W, unsigned k, char *line, size_t n)
 		wk_deliver(W, line, n);
 }
 
+/* A session event of worker k: the session is no longer open there. */
+static void wk_session_ended(struct wproc *w, const char *line, size_t n)
+{
+	if (!memmem(line, n, "\"event_type\":\"session\"", 22))
+		return;
+	const char *p = memmem(line, n, "\"flow_id\":", 10);
+	if (!p)
+		return;
+	uint64_t id = strtoull(p + 10, NULL, 10);
+	if (!wopen_remove(&w->open, id)) { /* its opening is still on the way */
+		struct wmsg_open m = { .flow.flow_id = id };
+		wopen_add(&w->early, &m);
+	}
+}
+
 /* The whole lines in the buffer, each written once; the rest kept for the next read. */
 static void wk_lines(struct workers *W, unsigned k, struct wpipe *p)
 {
@@ -141,8 +157,10 @@ static void wk_lines(struct workers *W, unsigned k, struct wpipe *p)
 		size_t end = (size_t)(nl - p->buf);
 		if (p->skipping)
 			p->skipping = false;
-		else
+		else {
+			wk_session_ended(&W->w[k], p->buf + start, end - start);
 			wk_line(W, k, p->buf + start, end - start);
+		}
 		start = end + 1;
 	}
 	memmove(p->buf, p->buf + start, p->len - start);
@@ -181,8 +199,12 @@ static void wk_control(struct wproc *w, const struct wmsg_hdr *h, const void *p)
 	switch ((enum wmsg_type)h->type) {
 	case WMSG_READY: w->ready = true; break;
 	case WMSG_OPEN:
-		if (h->len == sizeof(struct wmsg_open))
-			wopen_add(&w->open, p);
+		if (h->len == sizeof(struct wmsg_open)) {
+			struct wmsg_open m;
+			memcpy(&m, p, sizeof(m));
+			if (!wopen_remove(&w->early, m.flow.flow_id))
+				wopen_add(&w->open, &m);
+		}
 		break;
 	case WMSG_CLOSE:
 		if (h->len == sizeof(uint64_t)) {
@@ -334,6 +356,7 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 	W->deaths++;
 	struct wk_lost_ctx lc = { W, k };
 	wopen_drain(&w->open, wk_end_lost, &lc);
+	wopen_drain(&w->early, NULL, NULL);
 	bool never_ran = !w->ready && WIFEXITED(status);
 	if (never_ran || w->restarts >= WORKER_RESTARTS_MAX || (W->cfg->live && W->stopping)) {
 		if (!(W->cfg->live && W->stopping)) {
@@ -700,6 +723,7 @@ static void wk_close(struct workers *W)
 		free(w->ev.buf);
 		free(w->ctl.buf);
 		wopen_free(&w->open);
+		wopen_free(&w->early);
 	}
 	if (W->json)
 		W->json->ops->free(W->json);

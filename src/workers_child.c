@@ -61,9 +61,11 @@ static void wc_on_open(void *ctx, const struct flow *f)
 	wc_msg(c, WMSG_OPEN, &m, sizeof(m));
 }
 
-static void wc_on_close(void *ctx, const struct flow *f)
+/* Only a session without events is closed here: the parent sees the others' session events. */
+static void wc_on_close(void *ctx, const struct flow *f, bool with_events)
 {
-	wc_msg(ctx, WMSG_CLOSE, &f->flow_id, sizeof(f->flow_id));
+	if (!with_events)
+		wc_msg(ctx, WMSG_CLOSE, &f->flow_id, sizeof(f->flow_id));
 }
 
 /* The ring is empty: yield a while, then sleep, longer each time (at most 1 ms). */

@@ -20,7 +20,9 @@
 enum wmsg_type {
 	WMSG_READY, /* the worker's input is open (live: its socket joined the group) */
 	WMSG_OPEN,  /* a session opened: struct wmsg_open */
-	WMSG_CLOSE, /* a session ended: its flow_id */
+	WMSG_CLOSE, /* a session ended without events (--detect found no POP): its flow_id.
+		       A session with events is ended, for the parent, by its session
+		       event: one lost in the buffers of a worker that died is "worker_lost" */
 	WMSG_STATS, /* the worker finished: struct wmsg_stats, then nothing */
 };
 

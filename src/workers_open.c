@@ -44,15 +44,15 @@ bool wopen_add(struct wopen_table *t, const struct wmsg_open *m)
 	return true;
 }
 
-void wopen_remove(struct wopen_table *t, uint64_t flow_id)
+bool wopen_remove(struct wopen_table *t, uint64_t flow_id)
 {
 	if (!t->cap)
-		return;
+		return false;
 	size_t i = wopen_home(t, flow_id);
 	while (t->used[i] && t->slot[i].flow.flow_id != flow_id)
 		i = (i + 1) & (t->cap - 1);
 	if (!t->used[i])
-		return;
+		return false;
 	t->used[i] = false;
 	t->n--;
 	/* backward shift: an entry after the hole that may move into it does */
@@ -65,13 +65,15 @@ void wopen_remove(struct wopen_table *t, uint64_t flow_id)
 			i = j;
 		}
 	}
+	return true;
 }
 
 void wopen_drain(struct wopen_table *t, void (*fn)(void *ctx, const struct wmsg_open *m), void *ctx)
 {
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->used[i]) {
-			fn(ctx, &t->slot[i]);
+			if (fn)
+				fn(ctx, &t->slot[i]);
 			t->used[i] = false;
 		}
 	t->n = 0;

@@ -20,8 +20,9 @@ struct wopen_table {
 
 /* False when out of memory (the session is then not known). */
 bool wopen_add(struct wopen_table *t, const struct wmsg_open *m);
-void wopen_remove(struct wopen_table *t, uint64_t flow_id);
-/* Calls fn on every entry, then empties the table. */
+/* False when flow_id is not in the table. */
+bool wopen_remove(struct wopen_table *t, uint64_t flow_id);
+/* Calls fn (may be NULL) on every entry, then empties the table. */
 void wopen_drain(struct wopen_table *t, void (*fn)(void *ctx, const struct wmsg_open *m), void *ctx);
 void wopen_free(struct wopen_table *t);
 

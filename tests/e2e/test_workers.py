@@ -141,6 +141,89 @@ def extraction_from_several_workers_writes_every_message_once():
     expect(paths(one) == paths(three), (paths(one), paths(three)))
 
 
+def children(pid):
+    """The processes whose parent is pid: popsift's workers."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d))
+    return sorted(out)
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def settled(pids):
+    """True once none of pids used CPU for 0.3 s: they are waiting for packets."""
+    before = [cpu_ticks(p) for p in pids]
+    time.sleep(0.3)
+    return [cpu_ticks(p) for p in pids] == before
+
+
+def bucket(client, server, n):
+    """pairhash_bucket() of an IPv4 address pair (src/pairhash.h)."""
+    import socket
+    import struct
+    x = struct.unpack("!I", socket.inet_aton(client))[0] ^ struct.unpack("!I", socket.inet_aton(server))[0]
+    h = (x * 0x9E3779B1) & 0xFFFFFFFF
+    return (h ^ (h >> 16)) % n
+
+
+@SUITE.test
+def a_worker_killed_mid_run_is_reported_started_again_and_its_sessions_end_as_worker_lost():
+    pcap, _ = popgen(TMP, "kill", "-n", "240", "-c", "24", "--msg-max", "20000")
+    with open(pcap, "rb") as f:
+        data = f.read()
+    one = SUITE.events("-r", "-", stdin=data)
+    out = os.path.join(TMP, "kill.json")
+    p = subprocess.Popen([SUITE.popsift, "-q", "--workers", "3", "-o", out, "-r", "-"],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        half = len(data) // 2
+        p.stdin.write(data[:half])
+        p.stdin.flush()
+        workers = wait_for(lambda: len(children(p.pid)) == 3 and children(p.pid), 30, "3 workers")
+        wait_for(lambda: settled(workers), 60, "the workers to take the first half")
+        victim = workers[0]
+        os.kill(victim, signal.SIGKILL)
+        p.stdin.write(data[half:])
+        p.stdin.close()
+        err = p.stderr.read().decode()
+        code = p.wait(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    expect(code == 0, (code, err))
+    expect(f"(pid {victim}) was killed by signal 9" in err and "started again" in err, err)
+    with open(out) as f:
+        evs = [json.loads(l) for l in f]
+    sessions = [e for e in evs if e["event_type"] == "session"]
+    lost = [e for e in sessions if e["session"]["end_reason"] == "worker_lost"]
+    expect(lost, "no session ended as worker_lost")
+    k = {bucket(e["src_ip"], e["dest_ip"], 3) for e in lost}
+    expect(len(k) == 1, f"worker_lost sessions of several workers: {k}")
+    ids = [e["flow_id"] for e in sessions]
+    expect(len(ids) == len(set(ids)), "a session ended twice")
+    # the other workers went on: their address pairs' events are one process's, all of them
+    key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731
+    others = lambda es: sorted(key(e) for e in es if bucket(e["src_ip"], e["dest_ip"], 3) not in k)  # noqa: E731
+    expect(others(evs) == others(one), "the workers that were not killed wrote other events")
+    # and the run completed: every connection one process ended has its session event
+    ends = lambda es: {(e["src_ip"], e["src_port"]) for e in es if e["event_type"] == "session"}  # noqa: E731
+    missing = ends(one) - ends(sessions)
+    expect(len(ends(one)) > 150 and not missing, f"connections without a session event: {sorted(missing)[:5]}")
+    return f"{len(lost)} sessions lost with worker {k.pop()}"
+
+
 if __name__ == "__main__":
     code = SUITE.main()
     shutil.rmtree(TMP, ignore_errors=True)
