@@ -57,7 +57,8 @@ struct wproc {
 	uint64_t lost_packets; /* files: handed to it while given up */
 	struct wopen_table open;   /* sessions opened whose session event has not come */
 	struct wopen_table early;  /* session events that came before their session's opening */
-	struct wmsg_stats sum; /* over its lives */
+	struct wmsg_stats sum; /* over its lives that ended */
+	struct wmsg_stats cur; /* live: this life's so far (WMSG_PROGRESS) */
 };
 
 struct workers {
@@ -218,8 +219,13 @@ static void wk_control(struct wproc *w, const struct wmsg_hdr *h, const void *p)
 			struct wmsg_stats s;
 			memcpy(&s, p, sizeof(s));
 			wk_add_stats(&w->sum, &s);
+			memset(&w->cur, 0, sizeof(w->cur));
 			w->finished = true;
 		}
+		break;
+	case WMSG_PROGRESS:
+		if (h->len == sizeof(struct wmsg_stats))
+			memcpy(&w->cur, p, sizeof(w->cur));
 		break;
 	}
 }
@@ -353,6 +359,8 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 {
 	struct wproc *w = &W->w[k];
 	wk_say_death(k, w->pid, status, w->open.n);
+	wk_add_stats(&w->sum, &w->cur); /* what it had counted by its last word */
+	memset(&w->cur, 0, sizeof(w->cur));
 	W->deaths++;
 	struct wk_lost_ctx lc = { W, k };
 	wopen_drain(&w->open, wk_end_lost, &lc);
@@ -619,6 +627,7 @@ static void wk_sum(const struct workers *W, struct wmsg_stats *t, uint64_t *lost
 	*lost_packets = 0;
 	for (unsigned k = 0; k < W->cfg->n; k++) {
 		wk_add_stats(t, &W->w[k].sum);
+		wk_add_stats(t, &W->w[k].cur);
 		*lost_packets += W->w[k].lost_packets;
 	}
 }
@@ -629,8 +638,9 @@ static void wk_print_kernel(const struct workers *W, const struct wmsg_stats *t)
 			"workers:", (unsigned long long)t->cs.kernel_received,
 		(unsigned long long)t->cs.kernel_dropped, W->cfg->n);
 	for (unsigned k = 0; k < W->cfg->n; k++)
-		fprintf(stderr, " %llu/%llu", (unsigned long long)W->w[k].sum.cs.kernel_dropped,
-			(unsigned long long)W->w[k].sum.cs.kernel_received);
+		fprintf(stderr, " %llu/%llu", (unsigned long long)(W->w[k].sum.cs.kernel_dropped +
+								  W->w[k].cur.cs.kernel_dropped),
+			(unsigned long long)(W->w[k].sum.cs.kernel_received + W->w[k].cur.cs.kernel_received));
 	fputc('\n', stderr);
 	if (t->cs.kernel_dropped)
 		fprintf(stderr, "popsift: warning: the kernel dropped %llu packets; each session open "

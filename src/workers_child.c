@@ -33,6 +33,7 @@
 
 struct wchild {
 	const struct workers_config *cfg;
+	struct capture *cap; /* live */
 	FILE *ev, *ctl;
 	struct session_table sessions;
 	struct output *out;
@@ -153,8 +154,30 @@ static void wc_nothing(void *ctx)
 	(void)ctx;
 }
 
+static void wc_stats(const struct wchild *c, struct wmsg_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	reasm_get_stats(&st->rs);
+	if (c->cap)
+		capture_get_stats(c->cap, &st->cs);
+	st->opened_total = c->sessions.opened_total;
+	st->tls_sessions = c->sessions.tls_sessions;
+	st->tls_decrypted = c->sessions.tls_decrypted;
+}
+
+/* Live, every second: the counts so far, for the parent's SIGUSR1 summary. */
+static void wc_tick(void *ctx, time_t now)
+{
+	(void)now;
+	struct wchild *c = ctx;
+	struct wmsg_stats st;
+	wc_stats(c, &st);
+	wc_msg(c, WMSG_PROGRESS, &st, sizeof(st));
+	fflush(c->ctl);
+}
+
 /* Live: this worker's socket in the fanout group, read until SIGINT or SIGTERM. */
-static struct capture *wc_live(struct wchild *c, unsigned n, uint16_t group)
+static void wc_live(struct wchild *c, unsigned n, uint16_t group)
 {
 	struct live_config lc = *c->cfg->live;
 	lc.fanout_n = n;
@@ -162,13 +185,14 @@ static struct capture *wc_live(struct wchild *c, unsigned n, uint16_t group)
 	struct capture *cap = capture_open_live(&lc);
 	if (!cap)
 		_exit(EXIT_INPUT); /* capture_open_live said why */
+	c->cap = cap;
 	wc_msg(c, WMSG_READY, NULL, 0);
 	fflush(c->ctl);
 	session_table_count_drops(&c->sessions, wc_drops_between, cap);
 	c->sessions.frame = capture_frame_number(cap);
-	struct capture_hooks hooks = { .reopen = wc_nothing, .report = wc_nothing, .ctx = c };
+	struct capture_hooks hooks = { .reopen = wc_nothing, .report = wc_nothing, .tick = wc_tick,
+				       .ctx = c };
 	capture_run(cap, &hooks);
-	return cap;
 }
 
 /* Files: a stop is the parent's (it reads the input); live: capture.c's handlers are set later. */
@@ -219,10 +243,9 @@ void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned 
 	wc_signals(cfg);
 	struct wchild c = { .cfg = cfg, .ev = wc_stream(ev_fd), .ctl = wc_stream(ctl_fd) };
 	wc_start(&c);
-	struct capture *cap = NULL;
 	enum end_reason why = END_CAPTURE_END;
 	if (cfg->live) {
-		cap = wc_live(&c, cfg->n, group);
+		wc_live(&c, cfg->n, group);
 	} else {
 		wc_msg(&c, WMSG_READY, NULL, 0);
 		why = wc_files(&c, &ring[k]);
@@ -230,13 +253,7 @@ void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned 
 	reasm_finish_as(why);
 	bool ok = output_close(c.out);
 	struct wmsg_stats st;
-	memset(&st, 0, sizeof(st));
-	reasm_get_stats(&st.rs);
-	if (cap)
-		capture_get_stats(cap, &st.cs);
-	st.opened_total = c.sessions.opened_total;
-	st.tls_sessions = c.sessions.tls_sessions;
-	st.tls_decrypted = c.sessions.tls_decrypted;
+	wc_stats(&c, &st);
 	wc_msg(&c, WMSG_STATS, &st, sizeof(st));
 	ok = fclose(c.ev) == 0 && ok;
 	ok = fclose(c.ctl) == 0 && ok;

@@ -24,6 +24,7 @@ enum wmsg_type {
 		       A session with events is ended, for the parent, by its session
 		       event: one lost in the buffers of a worker that died is "worker_lost" */
 	WMSG_STATS, /* the worker finished: struct wmsg_stats, then nothing */
+	WMSG_PROGRESS, /* live, every second: struct wmsg_stats so far (SIGUSR1's summary) */
 };
 
 struct wmsg_hdr {

@@ -11,6 +11,7 @@ Usage: test_workers.py POPSIFT [TEST...]
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from craft import Capture  # noqa: E402
-from runner import ROOT, Suite, expect, popgen, wait_for  # noqa: E402
+from runner import ROOT, Skip, Suite, expect, popgen, wait_for  # noqa: E402
 
 SUITE = Suite("workers")
 TMP = tempfile.mkdtemp(prefix="popsift-workers-")
@@ -222,6 +223,69 @@ def a_worker_killed_mid_run_is_reported_started_again_and_its_sessions_end_as_wo
     missing = ends(one) - ends(sessions)
     expect(len(ends(one)) > 150 and not missing, f"connections without a session event: {sorted(missing)[:5]}")
     return f"{len(lost)} sessions lost with worker {k.pop()}"
+
+
+# ---- live: one kernel fanout group --------------------------------------------------------
+
+def live_skip_reason():
+    if os.geteuid() != 0:
+        return "needs root (network namespaces, packet capture)"
+    for tool in ("ip", "tcpreplay"):
+        if not shutil.which(tool):
+            return f"needs {tool}"
+    return None
+
+
+@SUITE.test
+def live_two_workers_in_one_fanout_group_give_the_offline_events_drops_reported():
+    why = live_skip_reason()
+    if why:
+        raise Skip(why)
+    from test_load import Live, VethPair, by_connection, kernel_drops, masked, read_events
+
+    class LiveWorkers(Live):
+        """popsift -i --workers N: ready once every worker catches SIGINT (its socket joined)."""
+        def wait_ready(self, timeout=30):
+            def ready():
+                expect(self.p.poll() is None, f"popsift exited {self.p.returncode}: {self.stderr()}")
+                kids = [c for c in children(self.p.pid) if caught_sigint(c)]
+                return len(kids) == 2 and os.path.exists(self.events)
+            wait_for(ready, timeout, "2 workers capturing")
+
+    pcap, _ = popgen(TMP, "live", "-n", "300", "-c", "16", "--msg-max", "100000", "-s", "5")
+    offline = SUITE.events("-r", pcap)
+    with VethPair() as pair:
+        live = LiveWorkers(pair, SUITE.popsift, TMP, "--workers", "2", name="live.ndjson")
+        try:
+            sent, _ = pair.replay(pcap, "--mbps", "100")
+            live.wait_all(sent)
+            seen, received, dropped = live.stop()
+        finally:
+            live.kill()
+    err = live.stderr()
+    per = re.findall(r"over 2 workers: (\d+)/(\d+) (\d+)/(\d+)", err)  # the last: the run's end
+    expect(per, f"no per-worker kernel counts in: {err}")
+    d0, r0, d1, r1 = map(int, per[-1])
+    expect(r0 > 0 and r1 > 0 and r0 + r1 == received and d0 + d1 == dropped, (per[-1], received, dropped))
+    evs = read_events(live.events)
+    key = lambda e: json.dumps(masked(e), sort_keys=True)  # noqa: E731
+    if not dropped:
+        expect(sorted(map(key, evs)) == sorted(map(key, offline)), "live events differ from the offline run's")
+    else:  # every connection that lost packets says so
+        got, want = by_connection(evs), by_connection(offline)
+        for conn, es in want.items():
+            if sorted(map(key, got.get(conn, []))) != sorted(map(key, es)):
+                expect(conn in got and kernel_drops(got[conn]) > 0, f"{conn} differs, kernel_drops 0")
+    return f"{sent} packets sent, workers received {r0} and {r1}, kernel dropped {dropped}"
+
+
+def caught_sigint(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            caught = int(re.search(r"SigCgt:\s*([0-9a-f]+)", f.read()).group(1), 16)
+    except (OSError, AttributeError):
+        return False
+    return bool(caught & (1 << (signal.SIGINT - 1)))
 
 
 if __name__ == "__main__":
