@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -769,6 +770,15 @@ static int analyse(const struct options *o, struct run_ctx *r, struct capture_ho
 	return analyse_run(o, r, hooks);
 }
 
+/* The CPUs this process may run on (taskset, cgroups' cpusets), at least 1. */
+static unsigned workers_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	return (unsigned)CPU_COUNT(&set);
+}
+
 /*
  * --workers N: the workers' engine and output as analyse() sets up one
  * process's, with the cross-session alerts left to the parent (workers.h).
@@ -781,10 +791,11 @@ static int analyse_workers(const struct options *o, struct run_ctx *r)
 	struct workers_config wc = { .n = o->workers, .keys = &r->keys, .cap = r->cap,
 				     .paths = o->inputs, .n_paths = o->n_inputs,
 				     .output_path = o->output, .quiet = o->quiet };
+	/* An output thread per worker only where each worker has a second CPU for it. */
 	wc.out = (struct output_config){ .show_passwords = o->show_passwords,
 					 .transactions = o->transactions, .extract_dir = o->extract_dir,
 					 .bruteforce = { 0, 0, o->bruteforce.window },
-					 .threaded = !o->single_thread && sysconf(_SC_NPROCESSORS_ONLN) > 1,
+					 .threaded = !o->single_thread && workers_cpus() >= 2 * o->workers,
 					 .hash_sharing = hash_sharing_from_env() };
 	wc.reasm = (struct reasm_config){ .port_map = o->port_map, .max_streams = o->max_streams,
 					  .rebase_at = rebase_threshold(),

@@ -20,6 +20,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,7 +39,9 @@
 #define WORKER_RESTARTS_MAX 8          /* per worker; then its packets are counted as lost */
 #define WORKERS_LINE_MAX (64u << 20)   /* the longest event line (popsift report's bound) */
 #define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
-#define WORKERS_PUMP_EVERY 256         /* packets handed on between looks at the pipes */
+#define WORKERS_PUMP_EVERY 4096        /* packets handed on between looks at the pipes */
+#define WORKERS_PIPE_SIZE (1 << 20)    /* each pipe's capacity in the kernel */
+#define WORKERS_ROOM_WAIT_MS 100       /* the longest wait for room before looking again */
 #define WORKERS_SYNC_EVERY 32768       /* frames between markers (workers_order.h) */
 
 struct wpipe {
@@ -55,10 +59,12 @@ struct wproc {
 	bool given_up;   /* died too often (or could not start): not started again */
 	unsigned restarts;
 	uint64_t lost_packets; /* files: handed to it while given up */
+	int room_fd;     /* files: an eventfd the worker signals when it made room the parent waits for */
 	struct wopen_table open;   /* sessions opened whose session event has not come */
 	struct wopen_table early;  /* session events that came before their session's opening */
 	struct wmsg_stats sum; /* over its lives that ended */
 	struct wmsg_stats cur; /* live: this life's so far (WMSG_PROGRESS) */
+	double cpu;            /* user + system seconds of its lives that ended (and their helpers) */
 };
 
 struct workers {
@@ -85,9 +91,12 @@ struct workers {
 	struct timeval clock;    /* the latest packet's time */
 	const char *last_path;   /* files: the index of the latest path */
 	uint16_t last_file;
+	bool lost_now;           /* the lines are worker_lost sessions (wopen_drain() runs) */
+	bool write_failed;       /* writing the events failed (errno says why) */
 	unsigned since_pump;     /* files: packets handed on since the pipes were read */
 	unsigned since_sync;     /* files: packets handed on since the last marker */
 	int sfd;                 /* live: the parent's signals; -1 */
+	int waiting_room;        /* files: the worker whose ring is full and awaited; -1 */
 	FILE *fp;
 };
 
@@ -106,64 +115,149 @@ static void wk_deliver(void *ctx, const char *line, size_t n)
 		replay_event(W->rp, &ev);
 }
 
-/* The frame that made the line (its pcap_cnt); 0 when it has none. */
-static uint64_t wk_key(const char *line, size_t n)
+/* What the parent reads of an event line without parsing it: its envelope's head. */
+struct wk_env {
+	const char *type; /* after "event_type":" */
+	const char *body; /* the rest of the line after it */
+	uint64_t flow_id;
+	uint64_t pcap_cnt; /* 0: none (live) */
+};
+
+#define WK_ENV_MAX 8192 /* json.c writes event_type after the addresses, the file name and frames */
+
+/* The number after `key` in line[0..n), or 0. */
+static uint64_t wk_number(const char *line, size_t n, const char *key, size_t klen)
 {
-	const char *p = memmem(line, n, "\"pcap_cnt\":", 11);
-	return p ? strtoull(p + 11, NULL, 10) : 0;
+	const char *p = memmem(line, n, key, klen);
+	return p ? strtoull(p + klen, NULL, 10) : 0;
 }
 
-/* One line of worker k: a marker, or an event written on and, if needed, read back. */
-static void wk_line(struct workers *W, unsigned k, char *line, size_t n)
+static bool wk_envelope(const char *line, size_t n, struct wk_env *e)
 {
-	if (n && line[0] == '#') { /* "#sync FRAME" (workers_int.h) */
-		if (W->order && n > 6 && memcmp(line, "#sync ", 6) == 0)
-			worder_synced(W->order, k, strtoull(line + 6, NULL, 10));
-		return;
-	}
-	if (W->cfg->replay.format != REPLAY_TEXT) {
-		line[n] = '\n';
-		fwrite(line, 1, n + 1, W->fp);
-		W->lines++;
-	}
-	if (!W->parse_all && !memmem(line, n, "\"event_type\":\"auth\"", 19))
-		return;
-	if (W->order)
-		worder_line(W->order, k, line, n, wk_key(line, n));
-	else
-		wk_deliver(W, line, n);
+	static const char key[] = "\"event_type\":\"";
+	const char *t = memmem(line, n < WK_ENV_MAX ? n : WK_ENV_MAX, key, sizeof(key) - 1);
+	if (!t)
+		return false;
+	e->type = t + sizeof(key) - 1;
+	e->body = e->type;
+	size_t head = (size_t)(t - line);
+	e->flow_id = wk_number(line, head, "\"flow_id\":", 10);
+	e->pcap_cnt = wk_number(line, head, "\"pcap_cnt\":", 11);
+	return true;
+}
+
+static bool wk_is(const struct wk_env *e, const char *line, size_t n, const char *type)
+{
+	size_t len = strlen(type);
+	return (size_t)(line + n - e->type) > len && memcmp(e->type, type, len) == 0 && e->type[len] == '"';
 }
 
 /* A session event of worker k: the session is no longer open there. */
-static void wk_session_ended(struct wproc *w, const char *line, size_t n)
+static void wk_session_ended(struct wproc *w, uint64_t id)
 {
-	if (!memmem(line, n, "\"event_type\":\"session\"", 22))
-		return;
-	const char *p = memmem(line, n, "\"flow_id\":", 10);
-	if (!p)
-		return;
-	uint64_t id = strtoull(p + 10, NULL, 10);
 	if (!wopen_remove(&w->open, id)) { /* its opening is still on the way */
 		struct wmsg_open m = { .flow.flow_id = id };
 		wopen_add(&w->early, &m);
 	}
 }
 
-/* The whole lines in the buffer, each written once; the rest kept for the next read. */
+/*
+ * Whether the parent reads the line back: every event for -T text and the
+ * mailbox report; for the alerts alone, the failed logins (the only ones
+ * bruteforce.h counts: a login's own alerts are the worker's).
+ */
+static bool wk_wanted(const struct workers *W, const struct wk_env *e, const char *line, size_t n)
+{
+	if (W->parse_all)
+		return true;
+	static const char failed[] = "\"result\":\"failure\"";
+	return wk_is(e, line, n, "auth") &&
+	       memmem(e->body, (size_t)(line + n - e->body), failed, sizeof(failed) - 1);
+}
+
+/*
+ * Whole lines of a worker's pipe, written as they are: one write() for many
+ * lines, past stdio (its buffer, where the parent's own lines wait, first).
+ */
+static void wk_write_block(struct workers *W, const char *p, size_t n)
+{
+	if (!n || W->cfg->replay.format == REPLAY_TEXT || W->write_failed)
+		return;
+	if (fflush(W->fp) != 0) {
+		W->write_failed = true;
+		return;
+	}
+	while (n) {
+		ssize_t w = write(fileno(W->fp), p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			W->write_failed = true;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static bool wk_marker(struct workers *W, unsigned k, const char *line, size_t n)
+{
+	if (!n || line[0] != '#')
+		return false;
+	if (W->order && n > 6 && memcmp(line, "#sync ", 6) == 0) /* workers_int.h */
+		worder_synced(W->order, k, strtoull(line + 6, NULL, 10));
+	return true;
+}
+
+/*
+ * One event line of worker k: written on (unless `written`: wk_lines() writes
+ * the pipe's lines in blocks) and, if needed, read back.
+ */
+static void wk_line(struct workers *W, unsigned k, char *line, size_t n, bool written)
+{
+	if (written)
+		W->lines++;
+	else if (W->cfg->replay.format != REPLAY_TEXT) {
+		line[n] = '\n';
+		fwrite_unlocked(line, 1, n + 1, W->fp);
+		W->lines++;
+	}
+	struct wk_env e;
+	if (!wk_envelope(line, n, &e))
+		return;
+	if (!W->lost_now && wk_is(&e, line, n, "session"))
+		wk_session_ended(&W->w[k], e.flow_id);
+	if (!wk_wanted(W, &e, line, n))
+		return;
+	if (W->order)
+		worder_line(W->order, k, line, n, e.pcap_cnt);
+	else
+		wk_deliver(W, line, n);
+}
+
+/*
+ * The whole lines in the buffer, written once (in blocks between markers);
+ * the rest kept for the next read.
+ */
 static void wk_lines(struct workers *W, unsigned k, struct wpipe *p)
 {
-	size_t start = 0;
+	size_t start = 0, block = 0;
 	char *nl;
 	while ((nl = memchr(p->buf + start, '\n', p->len - start))) {
 		size_t end = (size_t)(nl - p->buf);
-		if (p->skipping)
+		char *line = p->buf + start;
+		if (p->skipping) {
 			p->skipping = false;
-		else {
-			wk_session_ended(&W->w[k], p->buf + start, end - start);
-			wk_line(W, k, p->buf + start, end - start);
+			block = end + 1;
+		} else if (wk_marker(W, k, line, end - start)) {
+			wk_write_block(W, p->buf + block, start - block);
+			block = end + 1;
+		} else {
+			wk_line(W, k, line, end - start, true);
 		}
 		start = end + 1;
 	}
+	wk_write_block(W, p->buf + block, start - block);
 	memmove(p->buf, p->buf + start, p->len - start);
 	p->len -= start;
 	if (p->len >= WORKERS_LINE_MAX) {
@@ -277,6 +371,7 @@ static void wp_init(struct wpipe *p, int fd)
 	p->len = 0;
 	p->skipping = false;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETPIPE_SZ, WORKERS_PIPE_SIZE); /* fewer wake-ups; the default where refused */
 }
 
 /* ---- workers' lives ------------------------------------------------------- */
@@ -296,7 +391,7 @@ static bool wk_spawn(struct workers *W, unsigned k)
 	if (pid == 0) {
 		close(ev[0]);
 		close(ctl[0]);
-		worker_main(W->cfg, W->rings, k, W->group, ev[1], ctl[1]);
+		worker_main(W->cfg, W->rings, k, W->group, ev[1], ctl[1], W->w[k].room_fd);
 	}
 	close(ev[1]);
 	close(ctl[1]);
@@ -338,7 +433,7 @@ static void wk_end_lost(void *ctx, const struct wmsg_open *m)
 	off_t len = ftello(W->lost_fp);
 	fflush(W->lost_fp);
 	if (len > 0 && (size_t)len <= W->lost_len && W->lost_buf[len - 1] == '\n')
-		wk_line(W, lc->k, W->lost_buf, (size_t)len - 1); /* its newline's place is there */
+		wk_line(W, lc->k, W->lost_buf, (size_t)len - 1, false); /* its newline's place is there */
 	W->lost_sessions++;
 }
 
@@ -363,7 +458,9 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 	memset(&w->cur, 0, sizeof(w->cur));
 	W->deaths++;
 	struct wk_lost_ctx lc = { W, k };
+	W->lost_now = true;
 	wopen_drain(&w->open, wk_end_lost, &lc);
+	W->lost_now = false;
 	wopen_drain(&w->early, NULL, NULL);
 	bool never_ran = !w->ready && WIFEXITED(status);
 	if (never_ran || w->restarts >= WORKER_RESTARTS_MAX || (W->cfg->live && W->stopping)) {
@@ -397,8 +494,11 @@ static void wk_reap(struct workers *W, unsigned k)
 {
 	struct wproc *w = &W->w[k];
 	int status = 0;
-	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+	struct rusage ru = { 0 };
+	while (wait4(w->pid, &status, 0, &ru) < 0 && errno == EINTR)
 		;
+	w->cpu += (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		  ru.ru_stime.tv_usec / 1e6;
 	bool clean = w->finished && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (w->finished && !clean)
 		W->failed = true; /* it said why (a write failed) */
@@ -420,9 +520,9 @@ static void wk_on_signal(struct workers *W);
 /* Reads the pipes that have something, waiting up to timeout_ms (-1: until one has). */
 static void wk_pump(struct workers *W, int timeout_ms)
 {
-	struct pollfd pfd[2 * WORKERS_MAX + 1];
-	struct wpipe *of[2 * WORKERS_MAX + 1];
-	unsigned owner[2 * WORKERS_MAX + 1];
+	struct pollfd pfd[2 * WORKERS_MAX + 2];
+	struct wpipe *of[2 * WORKERS_MAX + 2];
+	unsigned owner[2 * WORKERS_MAX + 2];
 	nfds_t n = 0;
 	for (unsigned k = 0; k < W->cfg->n; k++) {
 		struct wpipe *ps[2] = { &W->w[k].ev, &W->w[k].ctl };
@@ -438,13 +538,22 @@ static void wk_pump(struct workers *W, int timeout_ms)
 		of[n] = NULL;
 		owner[n++] = 0;
 	}
+	if (W->waiting_room >= 0) {
+		pfd[n] = (struct pollfd){ .fd = W->w[W->waiting_room].room_fd, .events = POLLIN };
+		of[n] = NULL;
+		owner[n++] = 1;
+	}
 	if (poll(pfd, n, timeout_ms) <= 0)
 		return;
 	for (nfds_t i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
 		if (!of[i]) {
-			wk_on_signal(W);
+			uint64_t v;
+			if (owner[i] == 0)
+				wk_on_signal(W);
+			else if (read(pfd[i].fd, &v, sizeof(v)) < 0)
+				v = 0; /* nothing to take: a spurious wake-up */
 			continue;
 		}
 		struct wproc *w = &W->w[owner[i]];
@@ -468,13 +577,22 @@ static bool wk_running(const struct workers *W)
 
 /* ---- files: the packets handed on ------------------------------------------- */
 
+/* Hands a record to worker k, waiting for room (reading the pipes meanwhile) when its ring is full. */
 static void wk_push(struct workers *W, unsigned k, const struct wring_rec *r, const void *payload)
 {
 	struct wproc *w = &W->w[k];
-	while (!w->given_up && !wring_put(&W->rings[k], r, payload))
-		wk_pump(W, 1);
+	struct wring *ring = &W->rings[k];
+	while (!w->given_up && !wring_put(ring, r, payload)) {
+		if (wring_wants_room(ring, r->len)) {
+			W->waiting_room = (int)k;
+			wk_pump(W, WORKERS_ROOM_WAIT_MS);
+			W->waiting_room = -1;
+		}
+	}
 	if (w->given_up && r->type == WRING_PACKET)
 		w->lost_packets++;
+	else
+		wring_wake(ring);
 }
 
 static uint16_t wk_file_index(struct workers *W, const char *path)
@@ -648,6 +766,19 @@ static void wk_print_kernel(const struct workers *W, const struct wmsg_stats *t)
 			(unsigned long long)t->cs.kernel_dropped);
 }
 
+/* Where the CPU time went: the parent (reading, handing out, merging) and each worker. */
+static void wk_print_cpu(const struct workers *W)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double self = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		      ru.ru_stime.tv_usec / 1e6;
+	fprintf(stderr, "popsift: CPU seconds: %.2f reading and merging; workers (ended):", self);
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		fprintf(stderr, " %.2f", W->w[k].cpu);
+	fputc('\n', stderr);
+}
+
 static void wk_print_summary(const struct workers *W)
 {
 	struct wmsg_stats t;
@@ -678,6 +809,7 @@ static void wk_print_summary(const struct workers *W)
 		fprintf(stderr, "popsift: warning: workers died %u times; %llu sessions ended as "
 				"\"worker_lost\", %llu packets of workers not started again not analysed\n",
 			W->deaths, (unsigned long long)W->lost_sessions, (unsigned long long)lost);
+	wk_print_cpu(W);
 	if (W->unreadable)
 		fprintf(stderr, "popsift: warning: %lu event lines of the workers could not be read "
 				"back for the alerts and reports\n", W->unreadable);
@@ -689,9 +821,12 @@ static bool wk_open(struct workers *W, const struct workers_config *cfg)
 {
 	W->cfg = cfg;
 	W->fp = cfg->replay.fp;
-	W->sfd = -1;
+	W->sfd = W->waiting_room = -1;
 	for (unsigned k = 0; k < cfg->n; k++)
-		W->w[k].ev.fd = W->w[k].ctl.fd = -1;
+		W->w[k].ev.fd = W->w[k].ctl.fd = W->w[k].room_fd = -1;
+	for (unsigned k = 0; k < cfg->n && !cfg->live; k++)
+		if ((W->w[k].room_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+			return false;
 	W->parse_all = cfg->replay.format == REPLAY_TEXT || cfg->replay.mailbox_report;
 	if (!(W->er = evread_new()) || !(W->rp = replay_open(&cfg->replay)))
 		return false;
@@ -730,6 +865,8 @@ static void wk_close(struct workers *W)
 			close(w->ev.fd);
 		if (w->ctl.fd >= 0)
 			close(w->ctl.fd);
+		if (w->room_fd >= 0)
+			close(w->room_fd);
 		free(w->ev.buf);
 		free(w->ctl.buf);
 		wopen_free(&w->open);
@@ -780,7 +917,7 @@ int workers_run(const struct workers_config *cfg)
 		worder_drain(W->order);
 	if (W->rp)
 		closed = replay_close(W->rp) && closed;
-	closed = fflush(W->fp) == 0 && closed;
+	closed = fflush(W->fp) == 0 && !W->write_failed && closed;
 	if (started && !cfg->quiet && !capture_output_gone())
 		wk_print_summary(W);
 	int rc = started ? wk_status(W, closed) : EXIT_INTERNAL;

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,8 @@
 #include "tls/tls_keylog.h"
 
 #define WORKER_PIPE_BUFFER (256 * 1024)
-#define WORKER_SPINS 64            /* empty ring: yields before sleeping */
-#define WORKER_SLEEP_MAX_US 1000
+#define WORKER_WAIT_MS 100          /* the longest sleep on an empty ring (a wake-up can be missed
+				       only if the parent died: then the worker is killed anyway) */
 
 struct wchild {
 	const struct workers_config *cfg;
@@ -38,6 +37,7 @@ struct wchild {
 	struct session_table sessions;
 	struct output *out;
 	uint64_t frame;  /* files: the frame being processed, 0 between */
+	int room_fd;     /* files: the parent's eventfd for room in the ring */
 	int32_t file;    /* files: the index of its capture file */
 };
 
@@ -69,18 +69,11 @@ static void wc_on_close(void *ctx, const struct flow *f, bool with_events)
 		wc_msg(ctx, WMSG_CLOSE, &f->flow_id, sizeof(f->flow_id));
 }
 
-/* The ring is empty: yield a while, then sleep, longer each time (at most 1 ms). */
-static void wc_idle(struct wchild *c, unsigned *idle)
+/* The ring is empty: the parent knows the open sessions, then the worker sleeps until a record. */
+static void wc_idle(struct wchild *c, struct wring *r)
 {
-	if (*idle == 0)
-		fflush(c->ctl); /* the parent knows the open sessions when nothing is in flight */
-	if (++*idle < WORKER_SPINS) {
-		sched_yield();
-		return;
-	}
-	unsigned us = (*idle - WORKER_SPINS + 1) * 20;
-	struct timespec ts = { 0, (long)(us < WORKER_SLEEP_MAX_US ? us : WORKER_SLEEP_MAX_US) * 1000 };
-	nanosleep(&ts, NULL);
+	fflush(c->ctl);
+	wring_wait(r, WORKER_WAIT_MS);
 }
 
 static void wc_secrets(struct wchild *c, const uint8_t *p, size_t n)
@@ -128,17 +121,20 @@ static bool wc_record(struct wchild *c, const struct wring_rec *h, enum end_reas
 
 static enum end_reason wc_files(struct wchild *c, struct wring *r)
 {
-	unsigned idle = 0;
 	enum end_reason why = END_CAPTURE_END;
+	static const uint64_t one = 1;
 	for (;;) {
 		const struct wring_rec *h = wring_peek(r);
 		if (!h) {
-			wc_idle(c, &idle);
+			wc_idle(c, r);
 			continue;
 		}
-		idle = 0;
 		bool end = wc_record(c, h, &why);
 		wring_next(r);
+		if (wring_room_made(r)) {
+			ssize_t w = write(c->room_fd, &one, sizeof(one));
+			(void)w; /* failing, the parent looks again within its poll's timeout anyway */
+		}
 		if (end)
 			return why;
 	}
@@ -238,10 +234,11 @@ static void wc_start(struct wchild *c)
 }
 
 void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned k, uint16_t group,
-		 int ev_fd, int ctl_fd)
+		 int ev_fd, int ctl_fd, int room_fd)
 {
 	wc_signals(cfg);
-	struct wchild c = { .cfg = cfg, .ev = wc_stream(ev_fd), .ctl = wc_stream(ctl_fd) };
+	struct wchild c = { .cfg = cfg, .ev = wc_stream(ev_fd), .ctl = wc_stream(ctl_fd),
+			    .room_fd = room_fd };
 	wc_start(&c);
 	enum end_reason why = END_CAPTURE_END;
 	if (cfg->live) {

@@ -46,8 +46,9 @@ struct wmsg_stats {
 	uint64_t opened_total, tls_sessions, tls_decrypted;
 };
 
-/* The child's side: runs worker k (never returns). resume: a restart after a worker died. */
+/* The child's side: runs worker k (never returns). */
+/* room_fd: files, an eventfd the worker signals when the parent waits for room in its ring. */
 __attribute__((noreturn)) void worker_main(const struct workers_config *cfg, struct wring *ring,
-					   unsigned k, uint16_t group, int ev_fd, int ctl_fd);
+					   unsigned k, uint16_t group, int ev_fd, int ctl_fd, int room_fd);
 
 #endif

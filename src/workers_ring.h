@@ -43,7 +43,9 @@ _Static_assert(sizeof(struct wring_rec) == 32, "a header is one 32-octet unit");
 
 struct wring {
 	_Alignas(64) _Atomic uint64_t head; /* octets published (producer) */
+	_Atomic uint32_t consumer_asleep;    /* the consumer waits on this futex for a record */
 	_Alignas(64) _Atomic uint64_t tail; /* octets consumed (consumer) */
+	_Atomic uint32_t producer_waiting;   /* the producer waits for room (wring_wants_room) */
 	_Alignas(64) uint8_t data[WRING_SIZE];
 };
 
@@ -56,5 +58,18 @@ bool wring_put(struct wring *r, const struct wring_rec *h, const void *payload);
 const struct wring_rec *wring_peek(struct wring *r);
 /* Consumer: the record wring_peek() gave is done with. */
 void wring_next(struct wring *r);
+
+/*
+ * Waiting without spinning. The consumer of an empty ring sleeps in
+ * wring_wait() (a futex; at most timeout_ms) until wring_wake() after a
+ * put. The producer of a full ring calls wring_wants_room() (true: still
+ * full, so wait) and waits on its own terms (the parent polls its pipes and an
+ * eventfd); the consumer calls wring_room_made() after wring_next(), which
+ * says whether to signal it.
+ */
+void wring_wait(struct wring *r, int timeout_ms);
+void wring_wake(struct wring *r);
+bool wring_wants_room(struct wring *r, size_t len);
+bool wring_room_made(struct wring *r);
 
 #endif
