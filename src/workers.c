@@ -41,6 +41,7 @@
 #define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
 #define WORKERS_PUMP_EVERY 4096        /* packets handed on between looks at the pipes */
 #define WORKERS_PIPE_SIZE (1 << 20)    /* each pipe's capacity in the kernel */
+#define WORKERS_WAKE_EVERY 64          /* packets between fenced wake-ups (workers_ring.h) */
 #define WORKERS_ROOM_WAIT_MS 100       /* the longest wait for room before looking again */
 #define WORKERS_SYNC_EVERY 32768       /* frames between markers (workers_order.h) */
 
@@ -59,6 +60,7 @@ struct wproc {
 	bool given_up;   /* died too often (or could not start): not started again */
 	unsigned restarts;
 	uint64_t lost_packets; /* files: handed to it while given up */
+	unsigned unwoken; /* files: packets put without wring_wake()'s fence */
 	int room_fd;     /* files: an eventfd the worker signals when it made room the parent waits for */
 	struct wopen_table open;   /* sessions opened whose session event has not come */
 	struct wopen_table early;  /* session events that came before their session's opening */
@@ -126,16 +128,28 @@ struct wk_env {
 #define WK_ENV_MAX 8192 /* json.c writes event_type after the addresses, the file name and frames */
 
 /* The number after `key` in line[0..n), or 0. */
+static const char *wk_find(const char *line, size_t n, const char *key, size_t klen);
+
 static uint64_t wk_number(const char *line, size_t n, const char *key, size_t klen)
 {
-	const char *p = memmem(line, n, key, klen);
+	const char *p = wk_find(line, n, key, klen);
 	return p ? strtoull(p + klen, NULL, 10) : 0;
+}
+
+/* The first `key` in line[0..n) (it begins with a quote): memchr()'s speed for a short line. */
+static const char *wk_find(const char *line, size_t n, const char *key, size_t klen)
+{
+	const char *end = line + n;
+	for (const char *p = line; (p = memchr(p, '"', (size_t)(end - p))); p++)
+		if ((size_t)(end - p) >= klen && memcmp(p, key, klen) == 0)
+			return p;
+	return NULL;
 }
 
 static bool wk_envelope(const char *line, size_t n, struct wk_env *e)
 {
 	static const char key[] = "\"event_type\":\"";
-	const char *t = memmem(line, n < WK_ENV_MAX ? n : WK_ENV_MAX, key, sizeof(key) - 1);
+	const char *t = wk_find(line, n < WK_ENV_MAX ? n : WK_ENV_MAX, key, sizeof(key) - 1);
 	if (!t)
 		return false;
 	e->type = t + sizeof(key) - 1;
@@ -172,7 +186,7 @@ static bool wk_wanted(const struct workers *W, const struct wk_env *e, const cha
 		return true;
 	static const char failed[] = "\"result\":\"failure\"";
 	return wk_is(e, line, n, "auth") &&
-	       memmem(e->body, (size_t)(line + n - e->body), failed, sizeof(failed) - 1);
+	       wk_find(e->body, (size_t)(line + n - e->body), failed, sizeof(failed) - 1);
 }
 
 /*
@@ -591,8 +605,12 @@ static void wk_push(struct workers *W, unsigned k, const struct wring_rec *r, co
 	}
 	if (w->given_up && r->type == WRING_PACKET)
 		w->lost_packets++;
-	else
+	else if (r->type != WRING_PACKET || ++w->unwoken >= WORKERS_WAKE_EVERY) {
+		w->unwoken = 0;
 		wring_wake(ring);
+	} else {
+		wring_wake_cheap(ring);
+	}
 }
 
 static uint16_t wk_file_index(struct workers *W, const char *path)

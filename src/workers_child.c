@@ -27,6 +27,7 @@
 #include "tls/tls_keylog.h"
 
 #define WORKER_PIPE_BUFFER (256 * 1024)
+#define WORKER_FENCE_EVERY 64      /* records between fenced looks for a waiting parent */
 #define WORKER_WAIT_MS 100          /* the longest sleep on an empty ring (a wake-up can be missed
 				       only if the parent died: then the worker is killed anyway) */
 
@@ -123,6 +124,7 @@ static enum end_reason wc_files(struct wchild *c, struct wring *r)
 {
 	enum end_reason why = END_CAPTURE_END;
 	static const uint64_t one = 1;
+	unsigned records = 0;
 	for (;;) {
 		const struct wring_rec *h = wring_peek(r);
 		if (!h) {
@@ -131,7 +133,7 @@ static enum end_reason wc_files(struct wchild *c, struct wring *r)
 		}
 		bool end = wc_record(c, h, &why);
 		wring_next(r);
-		if (wring_room_made(r)) {
+		if (wring_room_made(r, ++records % WORKER_FENCE_EVERY == 0)) {
 			ssize_t w = write(c->room_fd, &one, sizeof(one));
 			(void)w; /* failing, the parent looks again within its poll's timeout anyway */
 		}

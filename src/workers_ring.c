@@ -109,6 +109,13 @@ void wring_wake(struct wring *r)
 		wring_futex(&r->consumer_asleep, FUTEX_WAKE, 1, NULL);
 }
 
+void wring_wake_cheap(struct wring *r)
+{
+	if (atomic_load_explicit(&r->consumer_asleep, memory_order_relaxed) &&
+	    atomic_exchange(&r->consumer_asleep, 0))
+		wring_futex(&r->consumer_asleep, FUTEX_WAKE, 1, NULL);
+}
+
 bool wring_wants_room(struct wring *r, size_t len)
 {
 	size_t pad, need;
@@ -121,8 +128,11 @@ bool wring_wants_room(struct wring *r, size_t len)
 	return true;
 }
 
-bool wring_room_made(struct wring *r)
+bool wring_room_made(struct wring *r, bool fenced)
 {
-	atomic_thread_fence(memory_order_seq_cst); /* the room made before the flag is read */
+	if (fenced)
+		atomic_thread_fence(memory_order_seq_cst); /* the room made before the flag is read */
+	else if (!atomic_load_explicit(&r->producer_waiting, memory_order_relaxed))
+		return false;
 	return atomic_load(&r->producer_waiting) && atomic_exchange(&r->producer_waiting, 0);
 }

@@ -69,7 +69,13 @@ void wring_next(struct wring *r);
  */
 void wring_wait(struct wring *r, int timeout_ms);
 void wring_wake(struct wring *r);
+/*
+ * wring_wake() without its fence: wakes a consumer seen asleep, but may miss
+ * one falling asleep right now (it then waits for the next wring_wake(),
+ * which the producer gives every few records and after the last one).
+ */
+void wring_wake_cheap(struct wring *r);
 bool wring_wants_room(struct wring *r, size_t len);
-bool wring_room_made(struct wring *r);
+bool wring_room_made(struct wring *r, bool fenced); /* not fenced: may miss it (see wring_wake_cheap) */
 
 #endif
