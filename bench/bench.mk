@@ -11,6 +11,9 @@ BENCH_ARGS ?=
 # bench/tls.py: the TLS scenario (a TLS 1.3 capture with its key log against the same
 # dialogue in clear), e.g. TLS_BENCH_ARGS="--runs 7".
 TLS_BENCH_ARGS ?=
+# bench/scaling.py: --workers 1 on one core against --workers 2 on two (issue 19), e.g.
+# SCALING_ARGS="--runs 9 --only short".
+SCALING_ARGS ?=
 
 .PHONY: bench bench-quick bench-bins bench-clean soak
 
@@ -34,12 +37,14 @@ bench: bench-bins
 	@python3 bench/run.py --full $(BENCH_ARGS)
 	@python3 bench/tls.py --full $(TLS_BENCH_ARGS)
 	@python3 bench/report_bench.py
+	@python3 bench/scaling.py --full $(SCALING_ARGS)
 
 bench-quick: bench-bins
 	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
 	@python3 bench/run.py --quick $(BENCH_ARGS)
 	@python3 bench/tls.py --quick $(TLS_BENCH_ARGS)
 	@python3 bench/report_bench.py
+	@python3 bench/scaling.py --quick $(SCALING_ARGS)
 
 # The generated captures take ~3.4 GB (full) / ~0.6 GB (quick); they are kept for the next run.
 bench-clean:

@@ -58,7 +58,8 @@ size_t capture_fanout_prog(struct sock_filter out[CAPTURE_FANOUT_PROG_MAX], unsi
 
 bool capture_fanout_join(int fd, uint16_t group, unsigned n, char *err, size_t errlen)
 {
-	int arg = group | (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+	uint32_t mode = PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG;
+	int arg = (int)(group | mode << 16);
 	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
 		snprintf(err, errlen, "cannot join the kernel's fanout group %u: %s", group, strerror(errno));
 		return false;

@@ -87,6 +87,7 @@ struct workers {
 	unsigned deaths;
 	uint64_t lost_sessions;
 	bool failed;             /* a worker could not be started or kept running */
+	int start_failed;        /* a worker could not open its input: its exit status */
 	bool ended;              /* files: WRING_END handed to every ring */
 	enum end_reason end_why;
 	bool stopping;           /* live: the workers were told to stop */
@@ -463,10 +464,27 @@ static void wk_say_death(unsigned k, pid_t pid, int status, size_t open)
 		k, (int)pid, how, open);
 }
 
+/* Live: every worker is told to end its sessions and finish (SIGTERM). */
+static void wk_stop_all(struct workers *W)
+{
+	W->stopping = true;
+	for (unsigned k = 0; k < W->cfg->n; k++)
+		if (W->w[k].pid)
+			kill(W->w[k].pid, SIGTERM);
+}
+
 /* A worker that died before it finished: its sessions end, and it starts again. */
 static void wk_lost(struct workers *W, unsigned k, int status)
 {
 	struct wproc *w = &W->w[k];
+	bool never_ran = !w->ready && WIFEXITED(status);
+	if (never_ran) { /* it said why (the capture could not be opened): the run stops */
+		if (!W->start_failed)
+			W->start_failed = WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
+		wk_stop_all(W);
+		w->given_up = true;
+		return;
+	}
 	wk_say_death(k, w->pid, status, w->open.n);
 	wk_add_stats(&w->sum, &w->cur); /* what it had counted by its last word */
 	memset(&w->cur, 0, sizeof(w->cur));
@@ -476,11 +494,10 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 	wopen_drain(&w->open, wk_end_lost, &lc);
 	W->lost_now = false;
 	wopen_drain(&w->early, NULL, NULL);
-	bool never_ran = !w->ready && WIFEXITED(status);
 	if (never_ran || w->restarts >= WORKER_RESTARTS_MAX || (W->cfg->live && W->stopping)) {
 		if (!(W->cfg->live && W->stopping)) {
-			fprintf(stderr, "popsift: worker %u %s: not started again\n", k,
-				never_ran ? "could not start" : "died too often");
+			if (!never_ran)
+				fprintf(stderr, "popsift: worker %u died too often: not started again\n", k);
 			W->failed = true;
 		}
 		w->given_up = true;
@@ -729,10 +746,7 @@ static void wk_on_signal(struct workers *W)
 		} else if (si.ssi_signo == SIGUSR1) {
 			wk_print_summary(W);
 		} else if (!W->stopping) { /* SIGINT, SIGTERM */
-			W->stopping = true;
-			for (unsigned k = 0; k < W->cfg->n; k++)
-				if (W->w[k].pid)
-					kill(W->w[k].pid, SIGTERM);
+			wk_stop_all(W);
 		}
 	}
 }
@@ -936,9 +950,9 @@ int workers_run(const struct workers_config *cfg)
 	if (W->rp)
 		closed = replay_close(W->rp) && closed;
 	closed = fflush(W->fp) == 0 && !W->write_failed && closed;
-	if (started && !cfg->quiet && !capture_output_gone())
+	if (started && !cfg->quiet && !capture_output_gone() && !W->start_failed)
 		wk_print_summary(W);
-	int rc = started ? wk_status(W, closed) : EXIT_INTERNAL;
+	int rc = W->start_failed ? W->start_failed : started ? wk_status(W, closed) : EXIT_INTERNAL;
 	wk_close(W);
 	if (cfg->live && W->sfd >= 0)
 		sigprocmask(SIG_SETMASK, &old, NULL);

@@ -128,6 +128,14 @@ def what_one_file_per_run_cannot_share_is_refused():
 
 
 @SUITE.test
+def live_workers_that_cannot_open_the_interface_fail_the_run_as_one_process_would():
+    one = SUITE.run("-i", "popsift-no-such-if0")
+    got = SUITE.run("-i", "popsift-no-such-if0", "--workers", "2")
+    expect(got.code == one.code == 2, (one.code, got.code, got.err))
+    expect("cannot capture on 'popsift-no-such-if0'" in got.err and "worker_lost" not in got.err, got.err)
+
+
+@SUITE.test
 def extraction_from_several_workers_writes_every_message_once():
     cap = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")
     d1, d3 = os.path.join(TMP, "x1"), os.path.join(TMP, "x3")
