@@ -478,6 +478,10 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 {
 	struct wproc *w = &W->w[k];
 	bool never_ran = !w->ready && WIFEXITED(status);
+	if (!w->ready && W->stopping) { /* told to stop before its capture was open */
+		w->given_up = true;
+		return;
+	}
 	if (never_ran) { /* it said why (the capture could not be opened): the run stops */
 		if (!W->start_failed)
 			W->start_failed = WEXITSTATUS(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
