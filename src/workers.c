@@ -41,7 +41,7 @@
 #define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
 #define WORKERS_PUMP_EVERY 4096        /* packets handed on between looks at the pipes */
 #define WORKERS_PIPE_SIZE (1 << 20)    /* each pipe's capacity in the kernel */
-#define WORKERS_WAKE_EVERY 64          /* packets between fenced wake-ups (workers_ring.h) */
+#define WORKERS_WAKE_EVERY 4096         /* packets between fenced wake-ups (workers_ring.h) */
 #define WORKERS_ROOM_WAIT_MS 100       /* the longest wait for room before looking again */
 #define WORKERS_SYNC_EVERY 32768       /* frames between markers (workers_order.h) */
 
@@ -137,12 +137,17 @@ static uint64_t wk_number(const char *line, size_t n, const char *key, size_t kl
 	return p ? strtoull(p + klen, NULL, 10) : 0;
 }
 
-/* The first `key` in line[0..n) (it begins with a quote): memchr()'s speed for a short line. */
+/*
+ * The first `key` in line[0..n) (it begins with a quote and a letter): a
+ * plain loop, as the keys sought sit in an event's first hundred octets.
+ */
 static const char *wk_find(const char *line, size_t n, const char *key, size_t klen)
 {
-	const char *end = line + n;
-	for (const char *p = line; (p = memchr(p, '"', (size_t)(end - p))); p++)
-		if ((size_t)(end - p) >= klen && memcmp(p, key, klen) == 0)
+	if (n < klen)
+		return NULL;
+	const char *last = line + n - klen;
+	for (const char *p = line; p <= last; p++)
+		if (p[0] == '"' && p[1] == key[1] && memcmp(p, key, klen) == 0)
 			return p;
 	return NULL;
 }
@@ -626,7 +631,7 @@ static void wk_push(struct workers *W, unsigned k, const struct wring_rec *r, co
 	}
 	if (w->given_up && r->type == WRING_PACKET)
 		w->lost_packets++;
-	else if (r->type != WRING_PACKET || ++w->unwoken >= WORKERS_WAKE_EVERY) {
+	else if (r->type != WRING_PACKET || ++w->unwoken >= WORKERS_WAKE_EVERY) { /* the clock, the end */
 		w->unwoken = 0;
 		wring_wake(ring);
 	} else {
@@ -731,10 +736,19 @@ static void wk_reopen(struct workers *W)
 	const char *path = W->cfg->output_path;
 	if (!path || strcmp(path, "-") == 0)
 		return;
+	/* freopen() keeps the FILE the replay's writers hold; tried first, as it closes it on failure */
+	FILE *probe = fopen(path, "a");
+	if (!probe) {
+		fprintf(stderr, "popsift: warning: cannot reopen '%s': %s; still writing to the old file\n",
+			path, strerror(errno));
+		return;
+	}
+	fclose(probe);
 	FILE *fp = freopen(path, "a", W->fp);
 	if (!fp) {
 		fprintf(stderr, "popsift: cannot reopen '%s': %s; events from now on are lost\n", path,
 			strerror(errno));
+		W->write_failed = true;
 		return;
 	}
 	setvbuf(fp, NULL, _IOLBF, 0);

@@ -111,7 +111,9 @@ void wring_wake(struct wring *r)
 
 void wring_wake_cheap(struct wring *r)
 {
-	if (atomic_load_explicit(&r->consumer_asleep, memory_order_relaxed) &&
+	uint64_t held = atomic_load_explicit(&r->head, memory_order_relaxed) -
+			atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (held >= WRING_WAKE_AT && atomic_load_explicit(&r->consumer_asleep, memory_order_relaxed) &&
 	    atomic_exchange(&r->consumer_asleep, 0))
 		wring_futex(&r->consumer_asleep, FUTEX_WAKE, 1, NULL);
 }
@@ -130,6 +132,10 @@ bool wring_wants_room(struct wring *r, size_t len)
 
 bool wring_room_made(struct wring *r, bool fenced)
 {
+	uint64_t held = atomic_load_explicit(&r->head, memory_order_relaxed) -
+			atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (held > WRING_SIZE / 2)
+		return false; /* not yet: the producer would fill it again at once */
 	if (fenced)
 		atomic_thread_fence(memory_order_seq_cst); /* the room made before the flag is read */
 	else if (!atomic_load_explicit(&r->producer_waiting, memory_order_relaxed))

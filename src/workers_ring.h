@@ -20,6 +20,12 @@
 
 #define WRING_SIZE (4u << 20)            /* per worker; a power of two */
 #define WRING_PAYLOAD_MAX (1u << 20)      /* the largest record: a 262,144-octet frame fits */
+/*
+ * Hysteresis, so producer and consumer do not wake each other for every
+ * record: a sleeping consumer is woken when this much waits (or by a fenced
+ * wring_wake()), a waiting producer when the ring is half empty.
+ */
+#define WRING_WAKE_AT (256u * 1024)
 
 enum wring_type {
 	WRING_PAD,     /* nothing: the rest of the buffer is skipped */
@@ -70,9 +76,10 @@ void wring_next(struct wring *r);
 void wring_wait(struct wring *r, int timeout_ms);
 void wring_wake(struct wring *r);
 /*
- * wring_wake() without its fence: wakes a consumer seen asleep, but may miss
- * one falling asleep right now (it then waits for the next wring_wake(),
- * which the producer gives every few records and after the last one).
+ * wring_wake() without its fence, once WRING_WAKE_AT octets wait: wakes a
+ * consumer seen asleep, but may miss one falling asleep right now (it then
+ * waits for the next wring_wake(), which the producer gives every few
+ * records and after the last one, or its timeout).
  */
 void wring_wake_cheap(struct wring *r);
 bool wring_wants_room(struct wring *r, size_t len);
