@@ -33,6 +33,7 @@
 #include "exitcode.h"
 #include "pairhash.h"
 #include "tls/tls_keylog.h"
+#include "workers_line.h"
 #include "workers_open.h"
 #include "workers_order.h"
 
@@ -118,60 +119,6 @@ static void wk_deliver(void *ctx, const char *line, size_t n)
 		replay_event(W->rp, &ev);
 }
 
-/* What the parent reads of an event line without parsing it: its envelope's head. */
-struct wk_env {
-	const char *type; /* after "event_type":" */
-	const char *body; /* the rest of the line after it */
-	uint64_t flow_id;
-	uint64_t pcap_cnt; /* 0: none (live) */
-};
-
-#define WK_ENV_MAX 8192 /* json.c writes event_type after the addresses, the file name and frames */
-
-/* The number after `key` in line[0..n), or 0. */
-static const char *wk_find(const char *line, size_t n, const char *key, size_t klen);
-
-static uint64_t wk_number(const char *line, size_t n, const char *key, size_t klen)
-{
-	const char *p = wk_find(line, n, key, klen);
-	return p ? strtoull(p + klen, NULL, 10) : 0;
-}
-
-/*
- * The first `key` in line[0..n) (it begins with a quote and a letter): a
- * plain loop, as the keys sought sit in an event's first hundred octets.
- */
-static const char *wk_find(const char *line, size_t n, const char *key, size_t klen)
-{
-	if (n < klen)
-		return NULL;
-	const char *last = line + n - klen;
-	for (const char *p = line; p <= last; p++)
-		if (p[0] == '"' && p[1] == key[1] && memcmp(p, key, klen) == 0)
-			return p;
-	return NULL;
-}
-
-static bool wk_envelope(const char *line, size_t n, struct wk_env *e)
-{
-	static const char key[] = "\"event_type\":\"";
-	const char *t = wk_find(line, n < WK_ENV_MAX ? n : WK_ENV_MAX, key, sizeof(key) - 1);
-	if (!t)
-		return false;
-	e->type = t + sizeof(key) - 1;
-	e->body = e->type;
-	size_t head = (size_t)(t - line);
-	e->flow_id = wk_number(line, head, "\"flow_id\":", 10);
-	e->pcap_cnt = wk_number(line, head, "\"pcap_cnt\":", 11);
-	return true;
-}
-
-static bool wk_is(const struct wk_env *e, const char *line, size_t n, const char *type)
-{
-	size_t len = strlen(type);
-	return (size_t)(line + n - e->type) > len && memcmp(e->type, type, len) == 0 && e->type[len] == '"';
-}
-
 /* A session event of worker k: the session is no longer open there. */
 static void wk_session_ended(struct wproc *w, uint64_t id)
 {
@@ -186,13 +133,11 @@ static void wk_session_ended(struct wproc *w, uint64_t id)
  * mailbox report; for the alerts alone, the failed logins (the only ones
  * bruteforce.h counts: a login's own alerts are the worker's).
  */
-static bool wk_wanted(const struct workers *W, const struct wk_env *e, const char *line, size_t n)
+static bool wk_wanted(const struct workers *W, const struct wline_env *e, const char *line, size_t n)
 {
 	if (W->parse_all)
 		return true;
-	static const char failed[] = "\"result\":\"failure\"";
-	return wk_is(e, line, n, "auth") &&
-	       wk_find(e->body, (size_t)(line + n - e->body), failed, sizeof(failed) - 1);
+	return wline_failed_login(e, line, n);
 }
 
 /*
@@ -242,10 +187,10 @@ static void wk_line(struct workers *W, unsigned k, char *line, size_t n, bool wr
 		fwrite_unlocked(line, 1, n + 1, W->fp);
 		W->lines++;
 	}
-	struct wk_env e;
-	if (!wk_envelope(line, n, &e))
+	struct wline_env e;
+	if (!wline_envelope(line, n, &e))
 		return;
-	if (!W->lost_now && wk_is(&e, line, n, "session"))
+	if (!W->lost_now && wline_is(&e, line, n, "session"))
 		wk_session_ended(&W->w[k], e.flow_id);
 	if (!wk_wanted(W, &e, line, n))
 		return;
