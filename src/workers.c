@@ -23,6 +23,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +44,7 @@
 #define WORKERS_READ (256u * 1024)     /* read() size, and the most read from a pipe per look */
 #define WORKERS_PUMP_EVERY 4096        /* packets handed on between looks at the pipes */
 #define WORKERS_PIPE_SIZE (1 << 20)    /* each pipe's capacity in the kernel */
-#define WORKERS_WAKE_EVERY 4096         /* packets between fenced wake-ups (workers_ring.h) */
+#define WORKERS_WAKE_EVERY 4096         /* records between fenced wake-ups (workers_ring.h) */
 #define WORKERS_ROOM_WAIT_MS 100       /* the longest wait for room before looking again */
 #define WORKERS_SYNC_EVERY 32768       /* frames between markers (workers_order.h) */
 
@@ -97,6 +99,10 @@ struct workers {
 	uint16_t last_file;
 	bool lost_now;           /* the lines are worker_lost sessions (wopen_drain() runs) */
 	bool write_failed;       /* writing the events failed (errno says why) */
+	bool direct;             /* the workers write the events to the output themselves */
+	FILE *alert_fp;          /* direct: the parent's own lines (alerts) wait here (a memory stream) */
+	char *alert_buf;
+	size_t alert_len;
 	unsigned since_pump;     /* files: packets handed on since the pipes were read */
 	unsigned since_sync;     /* files: packets handed on since the last marker */
 	int sfd;                 /* live: the parent's signals; -1 */
@@ -105,6 +111,20 @@ struct workers {
 };
 
 /* ---- the merge ------------------------------------------------------------ */
+
+static void wk_write_block(struct workers *W, const char *p, size_t n);
+
+/* Direct: the parent's own lines (alerts), whole, written as the workers write theirs. */
+static void wk_drain_alerts(struct workers *W)
+{
+	if (!W->alert_fp || fflush(W->alert_fp) != 0)
+		return;
+	off_t len = ftello(W->alert_fp);
+	if (len <= 0)
+		return;
+	wk_write_block(W, W->alert_buf, (size_t)len);
+	fseeko(W->alert_fp, 0, SEEK_SET);
+}
 
 /* A line read back for the reports and alerts, in workers_order.h's order. */
 static void wk_deliver(void *ctx, const char *line, size_t n)
@@ -117,6 +137,7 @@ static void wk_deliver(void *ctx, const char *line, size_t n)
 		W->unreadable++;
 	else
 		replay_event(W->rp, &ev);
+	wk_drain_alerts(W);
 }
 
 /* A session event of worker k: the session is no longer open there. */
@@ -180,9 +201,13 @@ static bool wk_marker(struct workers *W, unsigned k, const char *line, size_t n)
  */
 static void wk_line(struct workers *W, unsigned k, char *line, size_t n, bool written)
 {
-	if (written)
+	if (written && !W->direct)
 		W->lines++;
-	else if (W->cfg->replay.format != REPLAY_TEXT) {
+	else if (!written && W->direct) {
+		line[n] = '\n';
+		wk_write_block(W, line, n + 1);
+		W->lines++;
+	} else if (!written && W->cfg->replay.format != REPLAY_TEXT) {
 		line[n] = '\n';
 		fwrite_unlocked(line, 1, n + 1, W->fp);
 		W->lines++;
@@ -215,14 +240,16 @@ static void wk_lines(struct workers *W, unsigned k, struct wpipe *p)
 			p->skipping = false;
 			block = end + 1;
 		} else if (wk_marker(W, k, line, end - start)) {
-			wk_write_block(W, p->buf + block, start - block);
+			if (!W->direct)
+				wk_write_block(W, p->buf + block, start - block);
 			block = end + 1;
 		} else {
 			wk_line(W, k, line, end - start, true);
 		}
 		start = end + 1;
 	}
-	wk_write_block(W, p->buf + block, start - block);
+	if (!W->direct)
+		wk_write_block(W, p->buf + block, start - block);
 	memmove(p->buf, p->buf + start, p->len - start);
 	p->len -= start;
 	if (p->len >= WORKERS_LINE_MAX) {
@@ -252,6 +279,7 @@ static void wk_add_stats(struct wmsg_stats *sum, const struct wmsg_stats *s)
 	sum->opened_total += s->opened_total;
 	sum->tls_sessions += s->tls_sessions;
 	sum->tls_decrypted += s->tls_decrypted;
+	sum->events += s->events;
 }
 
 static void wk_control(struct wproc *w, const struct wmsg_hdr *h, const void *p)
@@ -280,6 +308,13 @@ static void wk_control(struct wproc *w, const struct wmsg_hdr *h, const void *p)
 			wk_add_stats(&w->sum, &s);
 			memset(&w->cur, 0, sizeof(w->cur));
 			w->finished = true;
+		}
+		break;
+	case WMSG_ENDED:
+		if (h->len == sizeof(uint64_t)) {
+			uint64_t id;
+			memcpy(&id, p, sizeof(id));
+			wk_session_ended(w, id);
 		}
 		break;
 	case WMSG_PROGRESS:
@@ -356,7 +391,8 @@ static bool wk_spawn(struct workers *W, unsigned k)
 	if (pid == 0) {
 		close(ev[0]);
 		close(ctl[0]);
-		worker_main(W->cfg, W->rings, k, W->group, ev[1], ctl[1], W->w[k].room_fd);
+		worker_main(W->cfg, W->rings, k, W->group, ev[1], ctl[1], W->w[k].room_fd,
+			    W->direct ? fileno(W->fp) : -1);
 	}
 	close(ev[1]);
 	close(ctl[1]);
@@ -576,7 +612,7 @@ static void wk_push(struct workers *W, unsigned k, const struct wring_rec *r, co
 	}
 	if (w->given_up && r->type == WRING_PACKET)
 		w->lost_packets++;
-	else if (r->type != WRING_PACKET || ++w->unwoken >= WORKERS_WAKE_EVERY) { /* the clock, the end */
+	else if (r->type == WRING_END || ++w->unwoken >= WORKERS_WAKE_EVERY) {
 		w->unwoken = 0;
 		wring_wake(ring);
 	} else {
@@ -789,7 +825,8 @@ static void wk_print_summary(const struct workers *W)
 		snprintf(what, sizeof(what), "%u file%s", cs.files, cs.files == 1 ? "" : "s");
 	fprintf(stderr, "popsift: %s, %llu packets, %llu bytes; %llu TCP sessions followed; "
 			"%lu events written; %u workers\n", what, (unsigned long long)cs.packets,
-		(unsigned long long)cs.bytes, (unsigned long long)t.opened_total, W->lines, W->cfg->n);
+		(unsigned long long)cs.bytes, (unsigned long long)t.opened_total,
+		W->lines + (unsigned long)t.events, W->cfg->n);
 	fprintf(stderr, "popsift: %llu picked up mid-stream, %llu bytes lost in gaps, %llu ended by "
 			"port reuse, %llu IPv6 packets, %llu libnids warnings\n",
 		(unsigned long long)t.rs.midstream, (unsigned long long)t.rs.gap_bytes,
@@ -812,6 +849,27 @@ static void wk_print_summary(const struct workers *W)
 
 /* ---- the run ------------------------------------------------------------------ */
 
+/*
+ * Whether the workers write the events to the output themselves: JSON events
+ * (nothing the parent writes of all of them), into a regular file (O_APPEND:
+ * each write() of whole lines lands whole, after the others) or /dev/null.
+ * A pipe or a terminal takes the merge through the parent: a write() to a
+ * pipe is whole only up to PIPE_BUF. Live never: SIGHUP reopens the file.
+ */
+static bool wk_direct_ok(const struct workers_config *cfg)
+{
+	if (cfg->live || cfg->replay.format != REPLAY_ALERTS || cfg->replay.mailbox_report ||
+	    getenv("POPSIFT_WORKERS_MERGE"))
+		return false;
+	int fd = fileno(cfg->replay.fp);
+	struct stat sb;
+	if (fstat(fd, &sb) != 0)
+		return false;
+	bool devnull = S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(1, 3);
+	int fl = fcntl(fd, F_GETFL);
+	return (S_ISREG(sb.st_mode) || devnull) && fl >= 0 && fcntl(fd, F_SETFL, fl | O_APPEND) == 0;
+}
+
 static bool wk_open(struct workers *W, const struct workers_config *cfg)
 {
 	W->cfg = cfg;
@@ -823,7 +881,11 @@ static bool wk_open(struct workers *W, const struct workers_config *cfg)
 		if ((W->w[k].room_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 			return false;
 	W->parse_all = cfg->replay.format == REPLAY_TEXT || cfg->replay.mailbox_report;
-	if (!(W->er = evread_new()) || !(W->rp = replay_open(&cfg->replay)))
+	struct replay_config rc = cfg->replay;
+	W->direct = wk_direct_ok(cfg);
+	if (W->direct && !(rc.fp = W->alert_fp = open_memstream(&W->alert_buf, &W->alert_len)))
+		return false;
+	if (!(W->er = evread_new()) || !(W->rp = replay_open(&rc)))
 		return false;
 	if (!(W->lost_fp = open_memstream(&W->lost_buf, &W->lost_len)) ||
 	    !(W->json = json_writer_open(W->lost_fp, cfg->replay.show_passwords)))
@@ -871,6 +933,9 @@ static void wk_close(struct workers *W)
 		W->json->ops->free(W->json);
 	if (W->lost_fp)
 		fclose(W->lost_fp);
+	if (W->alert_fp)
+		fclose(W->alert_fp);
+	free(W->alert_buf);
 	free(W->lost_buf);
 	worder_free(W->order);
 	evread_free(W->er);
@@ -912,6 +977,7 @@ int workers_run(const struct workers_config *cfg)
 		worder_drain(W->order);
 	if (W->rp)
 		closed = replay_close(W->rp) && closed;
+	wk_drain_alerts(W);
 	closed = fflush(W->fp) == 0 && !W->write_failed && closed;
 	if (started && !cfg->quiet && !capture_output_gone() && !W->start_failed)
 		wk_print_summary(W);

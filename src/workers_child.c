@@ -24,6 +24,7 @@
 #include "../output/output.h"
 #include "exitcode.h"
 #include "session.h"
+#include "workers_line.h"
 #include "tls/tls_keylog.h"
 
 #define WORKER_PIPE_BUFFER (256 * 1024)
@@ -31,8 +32,20 @@
 #define WORKER_WAIT_MS 100          /* the longest sleep on an empty ring (a wake-up can be missed
 				       only if the parent died: then the worker is killed anyway) */
 
+/* The events written straight to the output (direct_fd), whole lines per write(). */
+struct wdirect {
+	int fd;
+	FILE *notify;    /* the events pipe: the failed logins the parent reads back */
+	FILE *ctl;       /* the control pipe: the session events written (WMSG_ENDED) */
+	char *tail;      /* a line not yet whole */
+	size_t len, cap;
+	bool failed;
+};
+
 struct wchild {
 	const struct workers_config *cfg;
+	struct wdirect direct;
+	FILE *direct_fp; /* NULL: events go into the pipe */
 	struct capture *cap; /* live */
 	FILE *ev, *ctl;
 	struct session_table sessions;
@@ -42,12 +55,27 @@ struct wchild {
 	int32_t file;    /* files: the index of its capture file */
 };
 
+/*
+ * One message, in one fwrite(): with an output thread, the session events'
+ * notices (WMSG_ENDED) come from it while the capture thread writes the rest.
+ */
+static void wmsg_put(FILE *ctl, uint32_t type, const void *p, uint32_t len)
+{
+	struct {
+		struct wmsg_hdr h;
+		uint8_t p[sizeof(struct wmsg_stats) > sizeof(struct wmsg_open) ? sizeof(struct wmsg_stats)
+										: sizeof(struct wmsg_open)];
+	} m = { .h = { type, len } };
+	if (len > sizeof(m.p))
+		return;
+	if (len)
+		memcpy(m.p, p, len);
+	fwrite(&m, sizeof(m.h) + len, 1, ctl);
+}
+
 static void wc_msg(struct wchild *c, uint32_t type, const void *p, uint32_t len)
 {
-	struct wmsg_hdr h = { type, len };
-	fwrite(&h, sizeof(h), 1, c->ctl);
-	if (len)
-		fwrite(p, len, 1, c->ctl);
+	wmsg_put(c->ctl, type, p, len);
 }
 
 static void wc_on_open(void *ctx, const struct flow *f)
@@ -205,6 +233,88 @@ static void wc_signals(const struct workers_config *cfg)
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* the parent gone, nobody reads the events */
 }
 
+static bool wd_write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* The lines of p[0..n) the parent reads back, into the events pipe. */
+static void wd_notify(struct wdirect *d, const char *p, size_t n)
+{
+	const char *end = p + n, *nl;
+	bool any = false;
+	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+		struct wline_env e;
+		size_t len = (size_t)(nl - p);
+		if (!wline_envelope(p, len, &e))
+			continue;
+		if (wline_is(&e, p, len, "session")) {
+			wmsg_put(d->ctl, WMSG_ENDED, &e.flow_id, sizeof(e.flow_id));
+			any = true;
+		} else if (wline_failed_login(&e, p, len)) {
+			fwrite(p, 1, len + 1, d->notify);
+			any = true;
+		}
+	}
+	if (any) { /* written to the file first: a death between costs a duplicate, never a loss */
+		fflush(d->notify);
+		fflush(d->ctl);
+	}
+}
+
+/* Whole lines of tail + p[0..n) to the file (one write()), the rest kept. */
+static ssize_t wd_write(void *cookie, const char *p, size_t n)
+{
+	struct wdirect *d = cookie;
+	if (d->len + n > d->cap) {
+		size_t cap = (d->len + n) * 2;
+		char *t = realloc(d->tail, cap);
+		if (!t)
+			return -1;
+		d->tail = t;
+		d->cap = cap;
+	}
+	memcpy(d->tail + d->len, p, n);
+	d->len += n;
+	const char *nl = memrchr(d->tail, '\n', d->len);
+	if (nl) {
+		size_t whole = (size_t)(nl - d->tail) + 1;
+		d->failed = d->failed || !wd_write_all(d->fd, d->tail, whole);
+		wd_notify(d, d->tail, whole);
+		memmove(d->tail, d->tail + whole, d->len - whole);
+		d->len -= whole;
+	}
+	return d->failed ? -1 : (ssize_t)n;
+}
+
+static int wd_close(void *cookie)
+{
+	struct wdirect *d = cookie;
+	bool ok = !d->failed && wd_write_all(d->fd, d->tail, d->len); /* nothing: events end in a newline */
+	free(d->tail);
+	return ok ? 0 : -1;
+}
+
+static FILE *wc_direct(struct wchild *c, int fd)
+{
+	c->direct = (struct wdirect){ .fd = fd, .notify = c->ev, .ctl = c->ctl };
+	cookie_io_functions_t io = { .write = wd_write, .close = wd_close };
+	FILE *fp = fopencookie(&c->direct, "w", io);
+	if (!fp)
+		_exit(EXIT_INTERNAL);
+	setvbuf(fp, NULL, _IOFBF, WORKER_PIPE_BUFFER);
+	return fp;
+}
+
 static FILE *wc_stream(int fd)
 {
 	FILE *fp = fdopen(fd, "w");
@@ -217,7 +327,7 @@ static FILE *wc_stream(int fd)
 static void wc_start(struct wchild *c)
 {
 	struct output_config oc = c->cfg->out;
-	oc.fp = c->ev;
+	oc.fp = c->direct_fp ? c->direct_fp : c->ev;
 	if (!(c->out = output_open(&oc)))
 		_exit(EXIT_INPUT);
 	session_table_init(&c->sessions, c->out);
@@ -236,11 +346,13 @@ static void wc_start(struct wchild *c)
 }
 
 void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned k, uint16_t group,
-		 int ev_fd, int ctl_fd, int room_fd)
+		 int ev_fd, int ctl_fd, int room_fd, int direct_fd)
 {
 	wc_signals(cfg);
 	struct wchild c = { .cfg = cfg, .ev = wc_stream(ev_fd), .ctl = wc_stream(ctl_fd),
 			    .room_fd = room_fd };
+	if (direct_fd >= 0)
+		c.direct_fp = wc_direct(&c, direct_fd);
 	wc_start(&c);
 	enum end_reason why = END_CAPTURE_END;
 	if (cfg->live) {
@@ -250,9 +362,15 @@ void worker_main(const struct workers_config *cfg, struct wring *ring, unsigned 
 		why = wc_files(&c, &ring[k]);
 	}
 	reasm_finish_as(why);
+	output_flush(c.out); /* every event written: the count is final */
+	uint64_t events = output_events_written(c.out);
 	bool ok = output_close(c.out);
 	struct wmsg_stats st;
 	wc_stats(&c, &st);
+	if (c.direct_fp) {
+		st.events = events;
+		ok = fclose(c.direct_fp) == 0 && ok;
+	}
 	wc_msg(&c, WMSG_STATS, &st, sizeof(st));
 	ok = fclose(c.ev) == 0 && ok;
 	ok = fclose(c.ctl) == 0 && ok;

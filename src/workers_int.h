@@ -25,6 +25,7 @@ enum wmsg_type {
 		       event: one lost in the buffers of a worker that died is "worker_lost" */
 	WMSG_STATS, /* the worker finished: struct wmsg_stats, then nothing */
 	WMSG_PROGRESS, /* live, every second: struct wmsg_stats so far (SIGUSR1's summary) */
+	WMSG_ENDED,    /* direct_fd: a session event is in the file: its flow_id */
 };
 
 struct wmsg_hdr {
@@ -44,11 +45,19 @@ struct wmsg_stats {
 	struct reasm_stats rs;
 	struct capture_stats cs;      /* live: the worker's own socket's */
 	uint64_t opened_total, tls_sessions, tls_decrypted;
+	uint64_t events;              /* written to direct_fd itself (worker_main) */
 };
 
 /* The child's side: runs worker k (never returns). */
-/* room_fd: files, an eventfd the worker signals when the parent waits for room in its ring. */
+/*
+ * room_fd: files, an eventfd the worker signals when the parent waits for
+ * room in its ring. direct_fd: -1, or the events' output (a regular file,
+ * O_APPEND) the worker writes its events to itself, whole lines in each
+ * write(); the events pipe then carries only the lines the parent reads back
+ * (session events, failed logins), after they are in the file.
+ */
 __attribute__((noreturn)) void worker_main(const struct workers_config *cfg, struct wring *ring,
-					   unsigned k, uint16_t group, int ev_fd, int ctl_fd, int room_fd);
+					   unsigned k, uint16_t group, int ev_fd, int ctl_fd, int room_fd,
+					   int direct_fd);
 
 #endif

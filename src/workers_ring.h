@@ -79,7 +79,7 @@ void wring_wake(struct wring *r);
  * wring_wake() without its fence, once WRING_WAKE_AT octets wait: wakes a
  * consumer seen asleep, but may miss one falling asleep right now (it then
  * waits for the next wring_wake(), which the producer gives every few
- * records and after the last one, or its timeout).
+ * thousand records and after the last one, or its timeout).
  */
 void wring_wake_cheap(struct wring *r);
 bool wring_wants_room(struct wring *r, size_t len);
