@@ -64,10 +64,24 @@ def same_with_workers(args, what):
         expect(lines(got.out) == lines(one.out), f"{what}, --workers {n}: {diff(lines(one.out), lines(got.out))}")
 
 
+def same_into_a_file(args, what):
+    """Into a regular file the workers write their events themselves (O_APPEND, whole lines):
+    the same lines as one process, none cut or interleaved."""
+    one = SUITE.ok("-q", *args)
+    for n in (2, 3):
+        out = os.path.join(TMP, f"direct-{n}.json")
+        SUITE.ok("-q", "--workers", str(n), "-o", out, *args)
+        with open(out, "rb") as f:
+            got = f.read()
+        expect(got.endswith(b"\n") or not got, f"{what}: the file does not end with a whole line")
+        expect(lines(got) == lines(one.out), f"{what}, --workers {n} -o FILE: {diff(lines(one.out), lines(got))}")
+
+
 def add_capture_tests():
     for name, cap, opts in captures():
         def events(cap=cap, opts=opts, name=name):
             same_with_workers([*opts, "--mailbox-report", "-", "-r", cap], name)
+            same_into_a_file([*opts, "-r", cap], name)
         SUITE.add(f"events_and_mailbox_report_{name}", events)
 
         def text(cap=cap, opts=opts, name=name):
@@ -102,6 +116,7 @@ def alerts_over_logins_spread_across_workers_equal_one_process():
                  ("brute-force", "password-spray")]
         expect(cross, f"{opts}: no cross-session alert to compare")
         same_with_workers([*opts, "-r", cap], f"spread failures {opts}")
+        same_into_a_file([*opts, "-r", cap], f"spread failures {opts}")
     # the workers really were spread: the 12 servers of 10.9.0.7 fall on several workers of 3
     import struct as _s
     import socket as _sock
