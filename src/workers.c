@@ -858,8 +858,7 @@ static void wk_print_summary(const struct workers *W)
  */
 static bool wk_direct_ok(const struct workers_config *cfg)
 {
-	if (cfg->live || cfg->replay.format != REPLAY_ALERTS || cfg->replay.mailbox_report ||
-	    getenv("POPSIFT_WORKERS_MERGE"))
+	if (cfg->live || cfg->replay.format != REPLAY_ALERTS || cfg->replay.mailbox_report)
 		return false;
 	int fd = fileno(cfg->replay.fp);
 	struct stat sb;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,28 +272,66 @@ static void wd_notify(struct wdirect *d, const char *p, size_t n)
 	}
 }
 
-/* Whole lines of tail + p[0..n) to the file (one write()), the rest kept. */
-static ssize_t wd_write(void *cookie, const char *p, size_t n)
+/* Keeps p[0..n) after the tail (a line not yet whole); false when out of memory. */
+static bool wd_keep(struct wdirect *d, const char *p, size_t n)
 {
-	struct wdirect *d = cookie;
 	if (d->len + n > d->cap) {
 		size_t cap = (d->len + n) * 2;
 		char *t = realloc(d->tail, cap);
 		if (!t)
-			return -1;
+			return false;
 		d->tail = t;
 		d->cap = cap;
 	}
 	memcpy(d->tail + d->len, p, n);
 	d->len += n;
-	const char *nl = memrchr(d->tail, '\n', d->len);
-	if (nl) {
-		size_t whole = (size_t)(nl - d->tail) + 1;
-		d->failed = d->failed || !wd_write_all(d->fd, d->tail, whole);
-		wd_notify(d, d->tail, whole);
-		memmove(d->tail, d->tail + whole, d->len - whole);
-		d->len -= whole;
+	return true;
+}
+
+static bool wd_writev_all(int fd, struct iovec *v, int n)
+{
+	while (n) {
+		ssize_t w = writev(fd, v, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return false;
+		for (; n && (size_t)w >= v->iov_len; v++, n--)
+			w -= (ssize_t)v->iov_len;
+		if (n) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
 	}
+	return true;
+}
+
+/*
+ * Whole lines of tail + p[0..n) to the file in one writev() (whole on
+ * O_APPEND), the rest kept: only the line that spans two calls is copied.
+ */
+static ssize_t wd_write(void *cookie, const char *buf, size_t n)
+{
+	struct wdirect *d = cookie;
+	const char *p = buf, *last = memrchr(p, '\n', n);
+	if (!last)
+		return wd_keep(d, p, n) ? (ssize_t)n : -1;
+	size_t whole = (size_t)(last - p) + 1; /* p[0..whole): to the file now */
+	struct iovec v[2] = { { d->tail, d->len }, { (void *)p, whole } };
+	d->failed = d->failed || !wd_writev_all(d->fd, d->len ? v : v + 1, d->len ? 2 : 1);
+	if (d->len) { /* the line the tail began, made whole, for wd_notify() */
+		size_t head = (size_t)((const char *)memchr(p, '\n', whole) - p) + 1;
+		if (!wd_keep(d, p, head))
+			return -1;
+		wd_notify(d, d->tail, d->len);
+		d->len = 0;
+		p += head;
+		whole -= head;
+	}
+	wd_notify(d, p, whole);
+	size_t rest = (size_t)(buf + n - (p + whole));
+	if (rest && !wd_keep(d, p + whole, rest))
+		return -1;
 	return d->failed ? -1 : (ssize_t)n;
 }
 
