@@ -65,12 +65,12 @@ def prepare(original, work):
     return [("libpcap, pcap", "bench-libpcap", cap), ("capfile, pcap", "bench-capfile", cap),
             ("capfile, pcapng", "bench-capfile", ng), ("capfile, pcap.zst", "bench-capfile", pz),
             ("capfile, pcapng.zst", "bench-capfile", ngz),
-            ("capfile, zstd -dc pcapng.zst | stdin", "pipe-capfile", ngz),
+            ("capfile, zstd -dc pcapng.zst \\| stdin", "pipe-capfile", ngz),
             ("popsift -r pcap", "popsift", cap),
             ("popsift -r pcapng", "popsift", ng),
             ("popsift -r pcap.zst", "popsift", pz),
             ("popsift -r pcapng.zst", "popsift", ngz),
-            ("zstd -dc pcap.zst | popsift -r -", "pipe-popsift", pz)]
+            ("zstd -dc pcap.zst \\| popsift -r -", "pipe-popsift", pz)]
 
 
 def once(mode, path):
