@@ -57,6 +57,8 @@ void capture_frame(struct capture *c, int dlt, const char *path, const struct pc
 	const uint8_t *addressed = kind == LL_IPV4 || kind == LL_IPV6 ? ip : NULL;
 	if (c->shard.n > 1 && !shard_owns(&c->shard, addressed, iplen)) {
 		c->st.shard_skipped++;
+		if (addressed)
+			reasm_clock(&h->ts);
 		return;
 	}
 	c->st.snaplen_cut += h->caplen < h->len;
