@@ -1,7 +1,7 @@
 /*
- * capture.c - the packet loop's shared part: each frame's link layer stripped
- * and its IP packet and the clock handed to the reassembler (whose idle sweep
- * runs on that clock); signals (SIGINT/SIGTERM stop; SIGHUP and SIGUSR1 go to
+ * capture.c - the packet loop's shared part: each frame's link layer stripped,
+ * other shards' frames dropped (--shard, shard.h), and its IP packet and the
+ * clock handed to the reassembler (whose idle sweep runs on that clock); signals (SIGINT/SIGTERM stop; SIGHUP and SIGUSR1 go to
  * the command line's hooks: reopen the output, report; SIGPIPE stops the run
  * when the events' output is a pipe nobody reads). The inputs are read by
  * capture_files.c and capture_live.c.
