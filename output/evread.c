@@ -209,9 +209,13 @@ static bool ev_flow(struct evread *r, const struct jr_value *root, struct flow *
 	f->server_port = (uint16_t)ev_int(J, root, "dest_port", 0);
 	const char *file = ev_str(J, root, "pcap_file");
 	const char *proto = ev_str(J, root, "app_proto");
+	const char *cid = ev_str(J, root, "community_id"), *sensor = ev_str(J, root, "sensor");
+	if (cid && strlen(cid) < sizeof(f->community_id)) /* else unknown: written as none */
+		memcpy(f->community_id, cid, strlen(cid) + 1);
 	f->pcap_file = file ? evread_intern(r, file) : NULL;
 	f->app_proto = evread_intern(r, proto ? proto : "pop3");
-	if ((file && !f->pcap_file) || !f->app_proto) {
+	f->sensor = sensor ? evread_intern(r, sensor) : NULL;
+	if ((file && !f->pcap_file) || !f->app_proto || (sensor && !f->sensor)) {
 		snprintf(err, EVREAD_ERR_MAX, "too many distinct capture file names, or out of memory");
 		return false;
 	}

@@ -89,6 +89,7 @@ struct session_table {
 	 * follows it.
 	 */
 	const uint64_t *frame;
+	const char *sensor; /* every flow's sensor name (--sensor-name); NULL: none */
 };
 
 /* What the reassembler knows of a new connection. */
