@@ -244,11 +244,12 @@ static void ev_frames(const struct jr *J, const struct jr_value *root, struct fl
 
 /*
  * "tls": {"decrypted": true}: read inside TLS popsift decrypted. On a tls
- * event the key is the body itself, which says it for that session alone.
+ * event the key is the body itself, whose `decrypted` says the same of the
+ * session from then on (the alerts its handshake raises carry the mark).
  */
-static void ev_decrypted(const struct jr *J, const struct jr_value *root, const char *type, struct flow *f)
+static void ev_decrypted(const struct jr *J, const struct jr_value *root, struct flow *f)
 {
-	if (strcmp(type, "tls") != 0 && ev_bool(J, GET(root, "tls"), "decrypted"))
+	if (ev_bool(J, GET(root, "tls"), "decrypted"))
 		f->tls = FLOW_TLS_DECRYPTED;
 }
 
@@ -716,6 +717,6 @@ enum evread_kind evread_line(struct evread *r, const char *line, size_t n,
 	if (!ev_flow(r, root, &ev->flow, err))
 		return ev->kind = EVR_INVALID;
 	ev_frames(J, root, &ev->flow);
-	ev_decrypted(J, root, type, &ev->flow);
+	ev_decrypted(J, root, &ev->flow);
 	return ev->kind = ev_body(r, type, GET(root, type), ev);
 }
