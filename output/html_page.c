@@ -75,8 +75,13 @@ static const char *html_base(const char *path)
 	return b ? b + 1 : path;
 }
 
-/* Where a row came from: the flow id and the capture file, to find its events. */
-static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file)
+/*
+ * Where a row came from, to find its events and packets: the flow id, the
+ * capture file, and the frame (pcap_cnt; a session's from its first, `first`)
+ * to go to in Wireshark. Live capture has neither file nor frames (0).
+ */
+static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file, uint64_t first,
+		       uint64_t last)
 {
 	fprintf(fp, "<td class=\"w\">flow <code>%llu</code>", (unsigned long long)flow_id);
 	if (file >= 0) {
@@ -86,6 +91,11 @@ static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, 
 		html_esc(fp, html_base(h->files[file]));
 		fputs("</span>", fp);
 	}
+	if (last && first && first != last)
+		fprintf(fp, "<br>frames <code>%llu</code>&ndash;<code>%llu</code>", (unsigned long long)first,
+			(unsigned long long)last);
+	else if (last)
+		fprintf(fp, "<br>frame <code>%llu</code>", (unsigned long long)last);
 	fputs("</td>", fp);
 }
 
@@ -278,6 +288,22 @@ static void html_mech_table(const struct html_report *h, FILE *fp)
 	fputs("</table>", fp);
 }
 
+/* TLS sessions by negotiated version, with how many of them popsift read decrypted. */
+static void html_tls_table(const struct html_report *h, FILE *fp)
+{
+	fputs("<div><h3>TLS sessions by version</h3><table><tr><th>version</th><th>sessions</th>"
+	      "<th>decrypted</th></tr>", fp);
+	for (size_t i = 0; i < h->n_tls; i++) {
+		const struct html_tls_version *v = &h->tls[i];
+		fputs("<tr><td>", fp);
+		html_esc(fp, v->name);
+		fprintf(fp, "%s</td><td class=\"n\" data-n=\"tls-", i == HTML_TLS_VERSIONS_MAX - 1 ? " and others" : "");
+		html_esc(fp, v->name);
+		fprintf(fp, "\">%lu</td><td class=\"n\">%lu</td></tr>", v->sessions, v->decrypted);
+	}
+	fputs("</table></div>", fp);
+}
+
 static void html_summary(struct html_report *h, FILE *fp)
 {
 	fputs("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">", fp);
@@ -299,17 +325,20 @@ static void html_summary(struct html_report *h, FILE *fp)
 	fprintf(fp, "</b>; logins: <b class=\"ok\" data-n=\"logins-success\">%lu</b> succeeded, "
 		"<b class=\"bad\">%lu</b> failed, <b class=\"unk\" data-n=\"logins-unknown\">%lu</b> "
 		"without a reply; TLS: <b data-n=\"stls\">%lu</b> STLS upgrade%s (%lu refused), "
-		"<b data-n=\"encrypted\">%lu</b> session%s encrypted.</p>",
+		"<b data-n=\"encrypted\">%lu</b> session%s encrypted, <b data-n=\"tls-sessions\">%lu</b> "
+		"TLS handshake%s seen.</p>",
 		h->by_result[AUTH_RESULT_SUCCESS], h->by_result[AUTH_RESULT_FAILURE],
 		h->by_result[AUTH_RESULT_UNKNOWN], h->stls[AUTH_RESULT_SUCCESS],
 		h->stls[AUTH_RESULT_SUCCESS] == 1 ? "" : "s", h->stls[AUTH_RESULT_FAILURE], h->encrypted,
-		h->encrypted == 1 ? "" : "s");
+		h->encrypted == 1 ? "" : "s", h->tls_sessions, h->tls_sessions == 1 ? "" : "s");
 	fputs("<div class=\"cols\">", fp);
 	if (h->n_mechs) {
 		fputs("<div><h3>Logins by mechanism and outcome</h3>", fp);
 		html_mech_table(h, fp);
 		fputs("</div>", fp);
 	}
+	if (h->n_tls)
+		html_tls_table(h, fp);
 	if (h->n_files) {
 		fputs("<div><h3>Capture files</h3><p class=\"mono\">", fp);
 		for (size_t i = 0; i < h->n_files && i < HTML_ROWS_MAX; i++) {
@@ -898,7 +927,7 @@ static void html_cleartext(struct html_report *h, FILE *fp)
 		html_td_times(fp, g);
 		if (h->show_passwords)
 			html_td(fp, "mono", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -930,7 +959,7 @@ static void html_failed(struct html_report *h, FILE *fp)
 		html_td(fp, "bad", g->why);
 		html_td_times(fp, g);
 		html_td(fp, "mono sub", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -959,7 +988,7 @@ static void html_alerts(struct html_report *h, FILE *fp)
 		html_td(fp, NULL, g->f[3]);
 		html_td_times(fp, g);
 		html_td(fp, "sub", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -998,7 +1027,7 @@ static void html_message_row(const struct html_report *h, FILE *fp, const struct
 		fputs("</span>", fp);
 	}
 	fputs("</td>", fp);
-	html_where(fp, h, m->flow_id, m->file);
+	html_where(fp, h, m->flow_id, m->file, 0, m->frame);
 	fputs("</tr>\n", fp);
 }
 
@@ -1044,7 +1073,7 @@ static void html_session_row(const struct html_report *h, FILE *fp, const struct
 	fputs("</td>", fp);
 	html_td(fp, NULL, s->end_reason);
 	fprintf(fp, "<td class=\"n\">%u</td>", s->anomalies);
-	html_where(fp, h, s->flow_id, s->file);
+	html_where(fp, h, s->flow_id, s->file, s->frame_first, s->frame_last);
 	fputs("</tr>\n", fp);
 }
 
