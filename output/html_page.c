@@ -80,15 +80,14 @@ static const char *html_base(const char *path)
  * capture file, and the frame (pcap_cnt; a session's from its first, `first`)
  * to go to in Wireshark. Live capture has neither file nor frames (0).
  */
-static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file, uint64_t first,
-		       uint64_t last)
+static void html_where_file(FILE *fp, uint64_t flow_id, const char *file, uint64_t first, uint64_t last)
 {
 	fprintf(fp, "<td class=\"w\">flow <code>%llu</code>", (unsigned long long)flow_id);
-	if (file >= 0) {
+	if (file) {
 		fputs("<br><span title=\"", fp);
-		html_esc(fp, h->files[file]);
+		html_esc(fp, file);
 		fputs("\">", fp);
-		html_esc(fp, html_base(h->files[file]));
+		html_esc(fp, html_base(file));
 		fputs("</span>", fp);
 	}
 	if (last && first && first != last)
@@ -97,6 +96,13 @@ static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, 
 	else if (last)
 		fprintf(fp, "<br>frame <code>%llu</code>", (unsigned long long)last);
 	fputs("</td>", fp);
+}
+
+/* The same, the file by its index in the report (-1: live). */
+static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file, uint64_t first,
+		       uint64_t last)
+{
+	html_where_file(fp, flow_id, file >= 0 ? h->files[file] : NULL, first, last);
 }
 
 /* ---- servers, links -------------------------------------------------------- */
@@ -1124,7 +1130,9 @@ static void mb_session(FILE *fp, const struct mbr_session *s)
 	if (marked)
 		fprintf(fp, "%zu: %s", marked, s->committed == COMMIT_YES ? "<b class=\"bad\">deleted</b>"
 			: s->committed == COMMIT_NO ? "not committed (still there)" : "capture ended first");
-	fprintf(fp, "</td><td class=\"w\">flow <code>%llu</code></td></tr>\n", (unsigned long long)s->flow_id);
+	fputs("</td>", fp);
+	html_where_file(fp, s->flow_id, s->pcap_file, s->frame_first, s->frame_last);
+	fputs("</tr>\n", fp);
 }
 
 static void mb_message(FILE *fp, const struct mbr_message *m)
@@ -1137,8 +1145,10 @@ static void mb_message(FILE *fp, const struct mbr_message *m)
 		fputs("<td></td>", fp);
 	fputs("<td class=\"t\">", fp);
 	html_time(fp, &m->first_seen);
-	fprintf(fp, "</td><td class=\"w\">flow <code>%llu</code></td><td class=\"n\">%u</td><td>",
-		(unsigned long long)m->first_flow, m->times_retrieved);
+	fputs("</td>", fp);
+	const struct mbr_session *s = m->first_session;
+	html_where_file(fp, m->first_flow, s ? s->pcap_file : NULL, s ? s->frame_first : 0, s ? s->frame_last : 0);
+	fprintf(fp, "<td class=\"n\">%u</td><td>", m->times_retrieved);
 	if (m->deleted)
 		fprintf(fp, "<span class=\"%s\">%s</span>", strcmp(m->deleted, "committed") == 0 ? "bad" : "unk",
 			strcmp(m->deleted, "committed") == 0 ? "deleted" : m->deleted);
