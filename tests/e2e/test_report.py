@@ -307,6 +307,30 @@ def a_missing_input_fails_before_any_output():
     expect(p.returncode == 1, p.stderr)
 
 
+@SUITE.test
+def every_row_of_the_html_report_names_its_flow_file_and_frames():
+    caps = [os.path.join(ROOT, "samples", c) for c in ("mailbox/dele.pcap", "dovecot-pop3.pcap", "pop2/pop2.pcap")]
+    ev = run("-q", *sum((["-r", c] for c in caps), [])).stdout
+    frames = {}  # flow_id -> every frame an event of it names
+    for e in map(json.loads, ev.splitlines()):
+        frames.setdefault(e["flow_id"], set()).update({e["pcap_cnt"], e.get("pcap_cnt_first", e["pcap_cnt"])})
+    run("report", "-q", "--html", path("rows.html"), stdin=ev)
+    page = read("rows.html").decode()
+    cells = re.findall(r'<td class="w">(.*?)</td>', page)
+    expect(len(cells) > 40, len(cells))
+    for cell in cells:
+        m = re.fullmatch(r'flow <code>(\d+)</code><br><span title="([^"]+)">[^<]+</span>'
+                         r'<br>frames? <code>(\d+)</code>(?:&ndash;<code>(\d+)</code>)?', cell)
+        expect(m and m.group(2) in caps, cell)
+        named = {int(g) for g in m.group(3, 4) if g}
+        expect(named <= frames[int(m.group(1))], (cell, frames[int(m.group(1))]))
+    # and the live capture's rows: a flow id alone (no file, no frame)
+    live = re.sub(rb'"pcap_file":"[^"]*",|"pcap_cnt(_first)?":\d+,', b"", ev)
+    run("report", "-q", "--html", path("live.html"), stdin=live)
+    cells = re.findall(r'<td class="w">(.*?)</td>', read("live.html").decode())
+    expect(cells and all(re.fullmatch(r"flow <code>\d+</code>", c) for c in cells), cells[:3])
+
+
 HOSTILE_USER = b'<script>document.title="pwned"</script>"\'&'
 HOSTILE_SUBJECT = b'</td><img src=x onerror="document.title=1"><svg onload=alert(1)>'
 
