@@ -1,8 +1,9 @@
 /*
  * evread.c - reads popsift's JSON events back into records (see evread.h).
  *
- * Owns the parsed line (jsonr.h's values, reused from line to line), the arrays
- * built from it (capabilities, listing, anomalies, attachments) and the
+ * Owns the parsed line (jsonr.h's values, reused from line to line), what is
+ * built from it (capabilities, listing, anomalies, attachments, a certificate's
+ * subject alternative names, a cross-session alert's evidence) and the
  * interned capture file and protocol names, which stay put for the whole
  * input: writers may keep a pointer to them (json.c caches pcap_file's text by
  * pointer). Interned names are bounded (EVREAD_NAMES_MAX).

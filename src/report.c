@@ -8,7 +8,9 @@
  * policy are the capture run's own (output/replay.c).
  *
  * Owns the command line of the subcommand, the line splitting (bounded:
- * REPORT_LINE_MAX) and what is said about the input on standard error.
+ * REPORT_LINE_MAX), what is said about the input on standard error, and the
+ * TLS layer's numbers behind a tls event's names (the cipher suites by name),
+ * which evread.c takes from here: output does not include src/tls/.
  */
 #include "report.h"
 
