@@ -231,6 +231,16 @@ def every_field_json_c_writes_is_named_by_evread_c():
         expect(unread_keys(json_c, evread_c.replace(f'"{key}"', '"x"')) == [key], key)
 
 
+@SUITE.test
+def fields_no_e2e_capture_holds_come_back_too():
+    # live capture's kernel_drops, a snapshot length's cuts: spliced where json.c writes them
+    ev = run("-q", "-r", os.path.join(ROOT, "samples", "mailbox", "dele.pcap")).stdout
+    spliced = re.sub(rb'("gaps":\d+,)', rb'\1"kernel_drops":7,"snaplen_cut":3,', ev)
+    expect(spliced.count(b'"kernel_drops":7') > 2, spliced[:500])
+    again = run("report", "-q", stdin=spliced, env={"POPSIFT_REPORT_EVENTS": "1"}).stdout
+    expect(again == spliced, [(a, b) for a, b in zip(spliced.splitlines(), again.splitlines()) if a != b][:1])
+
+
 def events_of(cap="dovecot-pop3.pcap"):
     return run("-q", "-r", os.path.join(ROOT, "samples", cap)).stdout
 
