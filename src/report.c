@@ -225,7 +225,8 @@ static uint16_t report_tls_suite(void *ctx, const char *name, unsigned *weakness
 	if (!t->built)
 		report_suites_build(t);
 	const struct report_suite key = { name, 0 };
-	const struct report_suite *row = t->n ? bsearch(&key, t->rows, t->n, sizeof(*t->rows), report_suite_cmp) : NULL;
+	const struct report_suite *row =
+		t->n ? bsearch(&key, t->rows, t->n, sizeof(*t->rows), report_suite_cmp) : NULL;
 	if (!row)
 		return 0;
 	*weakness = tls_suite_weakness(row->code);
