@@ -186,9 +186,9 @@ static struct mbr_listed listed[] = {
 };
 
 static struct mbr_message messages[] = {
-	{ "uid-1", 1234, 9, { 1700000000, 0 }, 2, "committed" },
-	{ "uid\\x80", -1, UINT64_MAX, { 1700000000, 1 }, 0, NULL },
-	{ "uid-\"4\"", 5, 10, { 1700000000, 2 }, 1, "marked-unknown" },
+	{ "uid-1", 1234, 9, { 1700000000, 0 }, 2, "committed", NULL },
+	{ "uid\\x80", -1, UINT64_MAX, { 1700000000, 1 }, 0, NULL, NULL },
+	{ "uid-\"4\"", 5, 10, { 1700000000, 2 }, 1, "marked-unknown", NULL },
 };
 
 static struct mbr_session sessions(size_t i)
