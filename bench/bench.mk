@@ -14,6 +14,10 @@ TLS_BENCH_ARGS ?=
 # bench/scaling.py: --workers 1 on one core against --workers 2 on two (issue 19), e.g.
 # SCALING_ARGS="--runs 9 --only short".
 SCALING_ARGS ?=
+# bench/capfile_bench.py: the same capture as classic pcap, pcapng and zstd-compressed (issue 14),
+# read by our reader alone and by popsift end to end; the 200 MB message-heavy capture that
+# run.py generates in both modes.
+CAPFILE_BENCH_CAPTURE ?= build/bench/popgen_size_200M_c_16_s_1.pcap
 
 .PHONY: bench bench-quick bench-bins bench-clean soak
 
@@ -33,16 +37,18 @@ bench-bins: $(BENCH_BINS)
 
 # Always the release build (build/popsift, -O2), never the sanitizer tree.
 bench: bench-bins
-	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
+	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen build/capdump
 	@python3 bench/run.py --full $(BENCH_ARGS)
 	@python3 bench/tls.py --full $(TLS_BENCH_ARGS)
+	@python3 bench/capfile_bench.py $(CAPFILE_BENCH_CAPTURE) --runs 5
 	@python3 bench/report_bench.py
 	@python3 bench/scaling.py --full $(SCALING_ARGS)
 
 bench-quick: bench-bins
-	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen
+	@$(MAKE) --no-print-directory BUILD=build OPT='-O2 -g' SAN= build/popsift build/popgen build/capdump
 	@python3 bench/run.py --quick $(BENCH_ARGS)
 	@python3 bench/tls.py --quick $(TLS_BENCH_ARGS)
+	@python3 bench/capfile_bench.py $(CAPFILE_BENCH_CAPTURE) --runs 3
 	@python3 bench/report_bench.py
 	@python3 bench/scaling.py --quick $(SCALING_ARGS)
 

@@ -40,39 +40,25 @@
  * folder selected; ITEM: "=ccc" told the size of the current message; NEXT:
  * RETR sent the message, ACKS, ACKD or NACK must follow; DONE: QUIT
  * acknowledged. The names are also the state the session summary reports.
- */
-enum pop2_state { POP2_ST_GREETING, POP2_ST_AUTH, POP2_ST_MBOX, POP2_ST_ITEM, POP2_ST_NEXT,
-		  POP2_ST_DONE, POP2_ST_COUNT };
-static const char *const pop2_state_names[] = {
-	[POP2_ST_GREETING] = "GREETING", [POP2_ST_AUTH] = "AUTH", [POP2_ST_MBOX] = "MBOX",
-	[POP2_ST_ITEM] = "ITEM", [POP2_ST_NEXT] = "NEXT", [POP2_ST_DONE] = "DONE",
-};
-_Static_assert(ARRAY_LEN(pop2_state_names) == POP2_ST_COUNT, "state names out of step");
-
-/*
+ *
  * srv: how the server's bytes are read. LINE: reply lines; REPLY_DUE: the
  * counted octets just ended, the next line must be a reply; DATA: the counted
  * octets of a message, streamed, never held; SKIP: the rest of a message a
  * gap already ended, counted and dropped.
- */
-enum pop2_srv { POP2_SRV_LINE, POP2_SRV_REPLY_DUE, POP2_SRV_DATA, POP2_SRV_SKIP, POP2_SRV_COUNT };
-static const char *const pop2_srv_names[] = {
-	[POP2_SRV_LINE] = "LINE", [POP2_SRV_REPLY_DUE] = "REPLY-DUE",
-	[POP2_SRV_DATA] = "DATA", [POP2_SRV_SKIP] = "SKIP",
-};
-_Static_assert(ARRAY_LEN(pop2_srv_names) == POP2_SRV_COUNT, "reading mode names out of step");
-
-/*
+ *
  * sync: whether the server's lines can be matched to the waiting commands.
  * SEEK: skipping to a line that can be trusted (pop2_is_anchor); SEEK_LOST:
  * the same, and replies may have been lost (a gap, a mid-stream start).
  */
-enum pop2_sync { POP2_SYNC_OK, POP2_SYNC_SEEK, POP2_SYNC_SEEK_LOST, POP2_SYNC_COUNT };
-static const char *const pop2_sync_names[] = {
-	[POP2_SYNC_OK] = "OK",
-	[POP2_SYNC_SEEK] = "SEEK", [POP2_SYNC_SEEK_LOST] = "SEEK-LOST",
-};
-_Static_assert(ARRAY_LEN(pop2_sync_names) == POP2_SYNC_COUNT, "sync names out of step");
+#define POP2_STATES(X) X(POP2_ST_GREETING, "GREETING") X(POP2_ST_AUTH, "AUTH") X(POP2_ST_MBOX, "MBOX") \
+	X(POP2_ST_ITEM, "ITEM") X(POP2_ST_NEXT, "NEXT") X(POP2_ST_DONE, "DONE")
+STATE_ENUM(pop2_state, POP2_STATES, POP2_ST_COUNT);
+#define POP2_SRV_MODES(X) X(POP2_SRV_LINE, "LINE") X(POP2_SRV_REPLY_DUE, "REPLY-DUE") \
+	X(POP2_SRV_DATA, "DATA") X(POP2_SRV_SKIP, "SKIP")
+STATE_ENUM(pop2_srv, POP2_SRV_MODES, POP2_SRV_COUNT);
+#define POP2_SYNCS(X) X(POP2_SYNC_OK, "OK") X(POP2_SYNC_SEEK, "SEEK") \
+	X(POP2_SYNC_SEEK_LOST, "SEEK-LOST")
+STATE_ENUM(pop2_sync, POP2_SYNCS, POP2_SYNC_COUNT);
 
 /*
  * What a server line (or the data after RETR) is, by its first character:

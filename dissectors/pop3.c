@@ -60,16 +60,7 @@ _Static_assert(ARRAY_LEN(pop3_cmds) == POP3_CMD_COUNT, "command table out of ste
  *
  * phase: RFC 1939 §3, plus the time before the greeting. UPDATE is QUIT
  * acknowledged in TRANSACTION: the deletions are committed.
- */
-enum pop3_phase { POP3_PH_GREETING, POP3_PH_AUTHORIZATION, POP3_PH_TRANSACTION, POP3_PH_UPDATE,
-		  POP3_PH_COUNT };
-static const char *const pop3_phase_names[] = {
-	[POP3_PH_GREETING] = "GREETING", [POP3_PH_AUTHORIZATION] = "AUTHORIZATION",
-	[POP3_PH_TRANSACTION] = "TRANSACTION", [POP3_PH_UPDATE] = "UPDATE",
-};
-_Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of step");
-
-/*
+ *
  * wire: what the dissector's bytes are. TEXT is read. HANDOVER: STLS was
  * accepted in the bytes being read; the rest of them, and every later byte,
  * belong to a layer beneath POP3 (TLS, RFC 2595 §4), which the engine is told
@@ -77,39 +68,29 @@ _Static_assert(ARRAY_LEN(pop3_phase_names) == POP3_PH_COUNT, "phase names out of
  * then on is the dialogue inside that layer. The dissector knows no more of
  * TLS. SASL_LAYER is a SASL security layer negotiated by AUTH: nothing more is
  * read.
- */
-enum pop3_wire { POP3_WIRE_TEXT, POP3_WIRE_HANDOVER, POP3_WIRE_SASL_LAYER, POP3_WIRE_COUNT };
-static const char *const pop3_wire_names[] = {
-	[POP3_WIRE_TEXT] = "TEXT", [POP3_WIRE_HANDOVER] = "HANDOVER",
-	[POP3_WIRE_SASL_LAYER] = "SASL-LAYER",
-};
-_Static_assert(ARRAY_LEN(pop3_wire_names) == POP3_WIRE_COUNT, "wire names out of step");
-
-/*
+ *
  * srv: how the server's bytes are read. STATUS: a status line or a SASL
  * continuation; LINES: the lines of a multi-line reply (CAPA, LIST, UIDL...);
  * BODY: a message, streamed through the dot-unstuffer, never held;
  * BODY_BY_LINE: a message that lost bytes to a gap, read line by line.
- */
-enum pop3_srv { POP3_SRV_STATUS, POP3_SRV_LINES, POP3_SRV_BODY, POP3_SRV_BODY_BY_LINE,
-		POP3_SRV_COUNT };
-static const char *const pop3_srv_names[] = {
-	[POP3_SRV_STATUS] = "STATUS", [POP3_SRV_LINES] = "LINES", [POP3_SRV_BODY] = "BODY",
-	[POP3_SRV_BODY_BY_LINE] = "BODY-BY-LINE",
-};
-_Static_assert(ARRAY_LEN(pop3_srv_names) == POP3_SRV_COUNT, "reading mode names out of step");
-
-/*
+ *
  * xmit: XTND XMIT (qpopper) is one command with two replies, and between them
  * the client sends a dot-stuffed message (docs/protocol.md §8). BODY: the
  * first +OK came, the client's bytes are the message; RESULT: it ended, the
  * next server status line is the verdict.
  */
-enum pop3_xmit { POP3_XMIT_NONE, POP3_XMIT_BODY, POP3_XMIT_RESULT, POP3_XMIT_COUNT };
-static const char *const pop3_xmit_names[] = {
-	[POP3_XMIT_NONE] = "NONE", [POP3_XMIT_BODY] = "BODY", [POP3_XMIT_RESULT] = "RESULT",
-};
-_Static_assert(ARRAY_LEN(pop3_xmit_names) == POP3_XMIT_COUNT, "xmit names out of step");
+#define POP3_PHASES(X) X(POP3_PH_GREETING, "GREETING") X(POP3_PH_AUTHORIZATION, "AUTHORIZATION") \
+	X(POP3_PH_TRANSACTION, "TRANSACTION") X(POP3_PH_UPDATE, "UPDATE")
+STATE_ENUM(pop3_phase, POP3_PHASES, POP3_PH_COUNT);
+#define POP3_WIRES(X) X(POP3_WIRE_TEXT, "TEXT") X(POP3_WIRE_HANDOVER, "HANDOVER") \
+	X(POP3_WIRE_SASL_LAYER, "SASL-LAYER")
+STATE_ENUM(pop3_wire, POP3_WIRES, POP3_WIRE_COUNT);
+#define POP3_SRV_MODES(X) X(POP3_SRV_STATUS, "STATUS") X(POP3_SRV_LINES, "LINES") \
+	X(POP3_SRV_BODY, "BODY") X(POP3_SRV_BODY_BY_LINE, "BODY-BY-LINE")
+STATE_ENUM(pop3_srv, POP3_SRV_MODES, POP3_SRV_COUNT);
+#define POP3_XMITS(X) X(POP3_XMIT_NONE, "NONE") X(POP3_XMIT_BODY, "BODY") \
+	X(POP3_XMIT_RESULT, "RESULT")
+STATE_ENUM(pop3_xmit, POP3_XMITS, POP3_XMIT_COUNT);
 
 enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
 

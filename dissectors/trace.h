@@ -34,4 +34,17 @@
 		obj->field = to;                                     \
 	}
 
+/*
+ * A state enum and its name table made from one list, so the two cannot drift:
+ *   #define POP3_PHASES(X) X(POP3_PH_GREETING, "GREETING") X(POP3_PH_UPDATE, "UPDATE")
+ *   STATE_ENUM(pop3_phase, POP3_PHASES, POP3_PH_COUNT);
+ * declares enum pop3_phase { POP3_PH_GREETING, POP3_PH_UPDATE, POP3_PH_COUNT } and
+ * pop3_phase_names[], the names STATE_SETTER traces with.
+ */
+#define STATE_ENUM_ID(id, name) id,
+#define STATE_ENUM_NAME(id, name) [id] = name,
+#define STATE_ENUM(tag, LIST, count)                 \
+	enum tag { LIST(STATE_ENUM_ID) count };      \
+	static const char *const tag##_names[] = { LIST(STATE_ENUM_NAME) }
+
 #endif

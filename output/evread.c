@@ -1,14 +1,16 @@
 /*
  * evread.c - reads popsift's JSON events back into records (see evread.h).
  *
- * Owns the parsed line (jsonr.h's values, reused from line to line), the arrays
- * built from it (capabilities, listing, anomalies, attachments) and the
+ * Owns the parsed line (jsonr.h's values, reused from line to line), what is
+ * built from it (capabilities, listing, anomalies, attachments, a certificate's
+ * subject alternative names, a cross-session alert's evidence) and the
  * interned capture file and protocol names, which stay put for the whole
  * input: writers may keep a pointer to them (json.c caches pcap_file's text by
  * pointer). Interned names are bounded (EVREAD_NAMES_MAX).
  */
 #include "evread.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,10 @@ struct evread {
 	struct mailbox_entry *listing;
 	struct anomaly_record *anoms;
 	struct attachment_record *atts;
+	struct bytes *san;            /* ev_tls's subject alternative names, */
+	uint8_t *san_types;           /* and their kinds */
+	struct alert_counts counts;   /* a cross-session alert's evidence */
+	struct evread_tls_names tls_names;
 	char **names;                 /* interned, for the whole input */
 	char sec_text[20];            /* the seconds of the last time read, and their value */
 	time_t sec;
@@ -44,10 +50,19 @@ static void evread_clear(struct evread *r)
 	free(r->listing);
 	free(r->anoms);
 	free(r->atts);
+	free(r->san);
+	free(r->san_types);
 	r->caps = r->folders = NULL;
 	r->listing = NULL;
 	r->anoms = NULL;
 	r->atts = NULL;
+	r->san = NULL;
+	r->san_types = NULL;
+}
+
+void evread_set_tls_names(struct evread *r, const struct evread_tls_names *names)
+{
+	r->tls_names = *names;
 }
 
 void evread_free(struct evread *r)
@@ -207,18 +222,40 @@ static bool ev_flow(struct evread *r, const struct jr_value *root, struct flow *
 	snprintf(f->server_ip, sizeof(f->server_ip), "%s", dst);
 	f->client_port = (uint16_t)ev_int(J, root, "src_port", 0);
 	f->server_port = (uint16_t)ev_int(J, root, "dest_port", 0);
-	/* the frames (files only): an alert derived again carries its login's, as json.c wrote it */
-	f->pcap_cnt = (uint64_t)ev_int(J, root, "pcap_cnt", 0);
-	f->pcap_cnt_first = (uint64_t)ev_int(J, root, "pcap_cnt_first", 0);
 	const char *file = ev_str(J, root, "pcap_file");
 	const char *proto = ev_str(J, root, "app_proto");
+	const char *cid = ev_str(J, root, "community_id"), *sensor = ev_str(J, root, "sensor");
+	if (cid && strlen(cid) < sizeof(f->community_id)) /* else unknown: written as none */
+		memcpy(f->community_id, cid, strlen(cid) + 1);
 	f->pcap_file = file ? evread_intern(r, file) : NULL;
 	f->app_proto = evread_intern(r, proto ? proto : "pop3");
-	if ((file && !f->pcap_file) || !f->app_proto) {
+	f->sensor = sensor ? evread_intern(r, sensor) : NULL;
+	if ((file && !f->pcap_file) || !f->app_proto || (sensor && !f->sensor)) {
 		snprintf(err, EVREAD_ERR_MAX, "too many distinct capture file names, or out of memory");
 		return false;
 	}
 	return true;
+}
+
+/*
+ * The frames of the capture input (absent live): pcap_cnt on every event,
+ * pcap_cnt_first on session events.
+ */
+static void ev_frames(const struct jr *J, const struct jr_value *root, struct flow *f)
+{
+	f->pcap_cnt = (uint64_t)ev_int(J, root, "pcap_cnt", 0);
+	f->pcap_cnt_first = (uint64_t)ev_int(J, root, "pcap_cnt_first", 0);
+}
+
+/*
+ * "tls": {"decrypted": true}: read inside TLS popsift decrypted. On a tls
+ * event the key is the body itself, whose `decrypted` says the same of the
+ * session from then on (the alerts its handshake raises carry the mark).
+ */
+static void ev_decrypted(const struct jr *J, const struct jr_value *root, struct flow *f)
+{
+	if (ev_bool(J, GET(root, "tls"), "decrypted"))
+		f->tls = FLOW_TLS_DECRYPTED;
 }
 
 /* ---- the bodies --------------------------------------------------------- */
@@ -237,7 +274,12 @@ static void ev_auth(const struct jr *J, const struct jr_value *o, struct evread_
 	a->username = ev_bytes(J, o, "username");
 	a->password = ev_bytes(J, o, "password");
 	ev->has_password = GET(o, "password") != NULL;
-	a->cleartext = ev_bool(J, o, "cleartext");
+	/*
+	 * The dissector read a reusable secret (records.h): "cleartext" says so
+	 * on the wire; inside decrypted TLS it is false, and only the password
+	 * the event still carries (--show-passwords) tells it.
+	 */
+	a->cleartext = ev_bool(J, o, "cleartext") || (ev->flow.tls == FLOW_TLS_DECRYPTED && ev->has_password);
 	a->result = ev_result(J, o, "result");
 	a->reply = ev_bytes(J, o, "reply");
 	a->challenge = ev_bytes(J, o, "challenge");
@@ -246,6 +288,7 @@ static void ev_auth(const struct jr *J, const struct jr_value *o, struct evread_
 	a->workstation = ev_bytes(J, o, "workstation");
 	a->hash = ev_bytes(J, o, "hash");
 	a->hash_format = ev_str(J, o, "hash_format");
+	a->hash_format = a->hash_format || !a->hash.n ? a->hash_format : ""; /* the writers name it with a hash */
 	a->hashcat_mode = (int)ev_int(J, o, "hashcat_mode", 0);
 	a->response_code = ev_str(J, o, "response_code");
 	a->failure = ev_str(J, o, "failure");
@@ -253,8 +296,31 @@ static void ev_auth(const struct jr *J, const struct jr_value *o, struct evread_
 	a->trusted_user = ev_bytes(J, o, "trusted_user");
 }
 
-static void ev_alert(const struct jr *J, const struct jr_value *o, struct alert_record *a)
+/*
+ * A cross-session alert's evidence (json.c writes it with `failures`): its
+ * counts, times and the first ALERT_USERS_LISTED user names.
+ */
+static void ev_alert_counts(struct evread *r, const struct jr_value *o, struct alert_record *a)
 {
+	const struct jr *J = &r->j;
+	struct alert_counts *k = &r->counts;
+	memset(k, 0, sizeof(*k));
+	k->failures = (unsigned)ev_int(J, o, "failures", 0);
+	k->window = (unsigned)ev_int(J, o, "window", 0);
+	ev_time(r, ev_str(J, o, "first"), &k->first);
+	ev_time(r, ev_str(J, o, "last"), &k->last);
+	k->users_total = (unsigned)ev_int(J, o, "users_total", 0);
+	const struct jr_value *u = GET(o, "users");
+	u = u && u->type == JR_ARRAY ? u : NULL;
+	for (const struct jr_value *x = jr_first(J, u); x && k->n_users < ALERT_USERS_LISTED; x = jr_next(J, u, x))
+		k->users[k->n_users++] = x->type == JR_STRING ? bytes_of(x->s, x->n) : BYTES_NONE;
+	a->counts = k;
+	a->cross_session = true;
+}
+
+static void ev_alert(struct evread *r, const struct jr_value *o, struct alert_record *a)
+{
+	const struct jr *J = &r->j;
 	memset(a, 0, sizeof(*a));
 	a->signature = ev_str(J, o, "signature");
 	a->signature = a->signature ? a->signature : "";
@@ -262,6 +328,8 @@ static void ev_alert(const struct jr *J, const struct jr_value *o, struct alert_
 	a->description = ev_str(J, o, "description");
 	a->description = a->description ? a->description : "";
 	a->username = ev_bytes(J, o, "username");
+	if (GET(o, "failures"))
+		ev_alert_counts(r, o, a);
 }
 
 static void ev_header(const struct jr *J, const struct jr_value *h, const char *key, const char *raw_key, struct header_field *f)
@@ -321,45 +389,148 @@ static void ev_message(struct evread *r, const struct jr_value *o, struct messag
 	ev_attachments(r, o, m);
 }
 
-/* "2017-05-02T17:23:08Z" (json.c's certificate dates), or the plain number it writes otherwise. */
-static int64_t ev_epoch(const struct jr *J, const struct jr_value *o, const char *key)
+/*
+ * A certificate's time as json.c writes it, "2024-01-31T12:00:00Z" (or the
+ * seconds themselves, where gmtime() had no date for them); 0 when neither.
+ */
+static int64_t ev_epoch(const char *s)
 {
-	const char *s = ev_str(J, o, key);
+	long long y, v;
+	int mo, d, h, mi, sec, end = 0;
 	if (!s)
 		return 0;
-	struct tm tm = { 0 };
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return end && !*end ? (int64_t)timegm(&tm) : strtoll(s, NULL, 10);
+	if (sscanf(s, "%lld-%d-%dT%d:%d:%dZ%n", &y, &mo, &d, &h, &mi, &sec, &end) == 6 && !s[end] &&
+	    y > INT_MIN + 1900 && y < INT_MAX) {
+		struct tm tm = { .tm_year = (int)(y - 1900), .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+				 .tm_min = mi, .tm_sec = sec };
+		return (int64_t)timegm(&tm);
+	}
+	return sscanf(s, "%lld%n", &v, &end) == 1 && !s[end] ? (int64_t)v : 0;
 }
 
-/* What the -T text summary's TLS table takes: the handshake's result and the certificate. */
-static void ev_tls_session(const struct jr *J, const struct jr_value *o, struct ev_tls *t)
+/* The certificate's subject alternative names, kind by kind as json.c groups them. */
+static void ev_san(struct evread *r, const struct jr_value *o, struct ev_tls *t)
 {
-	t->version_name = ev_str(J, o, "version");
-	t->cipher_suite = ev_str(J, o, "cipher_suite");
-	t->server_hello = t->version_name && t->cipher_suite;
-	t->handshake = t->server_hello || ev_str(J, o, "client_version");
-	t->decrypted = ev_bool(J, o, "decrypted");
-	t->certificate_status = ev_str(J, o, "certificate_status");
+	static const char *const kinds[EV_SAN_COUNT] = { "dns", "ip", "email", "uri" };
+	const struct jr *J = &r->j;
+	const struct jr_value *san = GET(o, "san");
+	size_t n = 0;
+	for (unsigned k = 0; k < EV_SAN_COUNT; k++) {
+		const struct jr_value *a = GET(san, kinds[k]);
+		n += a && a->type == JR_ARRAY ? a->n : 0;
+	}
+	r->san = n ? calloc(n, sizeof(*r->san)) : NULL;
+	r->san_types = n ? calloc(n, sizeof(*r->san_types)) : NULL;
+	for (unsigned k = 0; r->san && r->san_types && k < EV_SAN_COUNT; k++) {
+		const struct jr_value *a = GET(san, kinds[k]);
+		a = a && a->type == JR_ARRAY ? a : NULL;
+		for (const struct jr_value *x = jr_first(J, a); x; x = jr_next(J, a, x)) {
+			r->san_types[t->n_san] = (uint8_t)k;
+			r->san[t->n_san++] = x->type == JR_STRING ? bytes_of(x->s, x->n) : BYTES_NONE;
+		}
+	}
+	t->san = r->san;
+	t->san_types = r->san_types;
+	t->san_truncated = ev_bool(J, o, "san_truncated");
+}
+
+/* The server certificate; none when the event has null (certificate_status says why). */
+static void ev_certificate(struct evread *r, const struct jr_value *o, struct ev_tls *t)
+{
+	const struct jr *J = &r->j;
 	const struct jr_value *c = GET(o, "certificate");
-	if (!c || c->type != JR_OBJECT || !(t->sha256 = ev_str(J, c, "sha256")))
+	if (!c || c->type != JR_OBJECT)
 		return;
+	t->sha256 = ev_str(J, c, "sha256");
+	t->sha256 = t->sha256 ? t->sha256 : "";
 	t->subject = ev_str(J, c, "subject");
-	t->issuer = ev_str(J, c, "issuer");
 	t->subject = t->subject ? t->subject : "";
+	t->issuer = ev_str(J, c, "issuer");
 	t->issuer = t->issuer ? t->issuer : "";
-	t->not_before = ev_epoch(J, c, "not_before");
-	t->not_after = ev_epoch(J, c, "not_after");
+	t->serial = ev_str(J, c, "serial");
+	t->serial = t->serial ? t->serial : "";
+	t->not_before = ev_epoch(ev_str(J, c, "not_before"));
+	t->not_after = ev_epoch(ev_str(J, c, "not_after"));
 	t->self_signed = ev_bool(J, c, "self_signed");
+	ev_san(r, c, t);
+	t->chain_length = (unsigned)ev_int(J, c, "chain_length", 0);
 }
 
-static void ev_tls(const struct jr *J, const struct jr_value *o, struct ev_tls *t)
+/* A string member, "" when absent: the writers print what a handshake had. */
+static const char *ev_text(const struct jr *J, const struct jr_value *o, const char *key)
 {
+	const char *s = ev_str(J, o, key);
+	return s ? s : "";
+}
+
+/* A JA3 or JA3S: {hash, string, truncated}. */
+static void ev_ja3(const struct jr *J, const struct jr_value *o, const char *key, const char **hash,
+		   const char **string, bool *cut)
+{
+	const struct jr_value *j = GET(o, key);
+	*hash = ev_text(J, j, "hash");
+	*string = ev_text(J, j, "string");
+	if (cut)
+		*cut = ev_bool(J, j, "truncated");
+}
+
+/*
+ * The numbers behind the names, which the alert policy decides by (alerts.h):
+ * the TLS layer's to give (evread_set_tls_names); 0 without it.
+ */
+static void ev_tls_numbers(const struct evread *r, struct ev_tls *t)
+{
+	const struct evread_tls_names *n = &r->tls_names;
+	if (n->version && t->client_hello)
+		t->client_version = n->version(n->ctx, t->client_version_name);
+	if (n->version && t->server_hello)
+		t->version = n->version(n->ctx, t->version_name);
+	if (n->suite && t->server_hello)
+		t->cipher_suite_id = n->suite(n->ctx, t->cipher_suite, &t->cipher_weakness);
+}
+
+/* What the handshake showed; each part is there when the capture showed it (json.c). */
+static void ev_tls_session(struct evread *r, const struct jr_value *o, struct ev_tls *t)
+{
+	const struct jr *J = &r->j;
+	t->handshake = true;
+	t->server_hello = GET(o, "version") != NULL;
+	t->client_hello = GET(o, "client_version") != NULL;
+	t->version_name = ev_text(J, o, "version");
+	t->cipher_suite = ev_text(J, o, "cipher_suite");
+	t->client_version_name = ev_text(J, o, "client_version");
+	t->sni_present = GET(o, "sni") != NULL;
+	t->sni = ev_bytes(J, o, "sni");
+	t->alpn_offered = ev_bytes(J, o, "alpn_offered");
+	t->alpn = ev_bytes(J, o, "alpn");
+	t->resumed = ev_bool(J, o, "resumed");
+	t->resumption = ev_str(J, o, "resumption");
+	t->resumption = t->resumption ? t->resumption : "none";
+	t->hello_retry = ev_bool(J, o, "hello_retry");
+	t->encrypt_then_mac = ev_bool(J, o, "encrypt_then_mac");
+	t->extended_master_secret = ev_bool(J, o, "extended_master_secret");
+	ev_ja3(J, o, "ja3", &t->ja3, &t->ja3_string, &t->ja3_truncated);
+	t->ja4 = ev_text(J, o, "ja4");
+	ev_ja3(J, o, "ja3s", &t->ja3s, &t->ja3s_string, NULL);
+	ev_certificate(r, o, t);
+	t->certificate_status = ev_text(J, o, "certificate_status");
+	t->decrypted = ev_bool(J, o, "decrypted");
+	t->decryption = ev_text(J, o, "decryption");
+	ev_tls_numbers(r, t);
+}
+
+/*
+ * An STLS refused or never answered (command and result), or a TLS session
+ * (its handshake: certificate_status is on every one), after STLS or not.
+ */
+static void ev_tls(struct evread *r, const struct jr_value *o, struct ev_tls *t)
+{
+	const struct jr *J = &r->j;
 	memset(t, 0, sizeof(*t));
 	t->command = ev_str(J, o, "command");
-	t->command = t->command ? t->command : "STLS";
 	t->result = ev_result(J, o, "result");
-	ev_tls_session(J, o, t);
+	if (GET(o, "certificate_status"))
+		ev_tls_session(r, o, t);
 }
 
 static void ev_command(const struct jr *J, const struct jr_value *o, struct ev_command *c)
@@ -373,7 +544,9 @@ static void ev_command(const struct jr *J, const struct jr_value *o, struct ev_c
 
 /*
  * The session's mailbox: its listing with the marks of marked_for_deletion
- * (both in message number order, as json.c writes them: one walk pairs them).
+ * (json.c writes both in the session's order, the marked a subsequence of the
+ * listing: one walk pairs them, by number and uid; POP2's numbers repeat
+ * from folder to folder).
  * Without a listing (popsift 0.1.0 wrote none) only the marked messages.
  */
 static void ev_listing(struct evread *r, const struct jr_value *o, struct evread_event *ev)
@@ -393,9 +566,13 @@ static void ev_listing(struct evread *r, const struct jr_value *o, struct evread
 		e->number = (uint32_t)ev_int(J, x, "number", 0);
 		e->uid = ev_bytes(J, x, "uid");
 		e->size = ev_int(J, x, "size", -1);
-		while (k && ev_int(J, k, "number", 0) < (long long)e->number)
+		struct bytes kuid = ev_bytes(J, k, "uid");
+		e->marked = !ev->has_listing || (k && ev_int(J, k, "number", 0) == (long long)e->number &&
+						 kuid.n == e->uid.n && (!kuid.n || !memcmp(kuid.p, e->uid.p, kuid.n)));
+		if (e->marked) /* POP2: the folder it was deleted from (the listing has none) */
+			e->folder = ev_bytes(J, ev->has_listing ? k : x, "folder");
+		if (e->marked && ev->has_listing) /* the marks are the listing's, in its order */
 			k = jr_next(J, marked, k);
-		e->marked = !ev->has_listing || (k && ev_int(J, k, "number", 0) == (long long)e->number);
 	}
 	s->mailbox = r->listing;
 }
@@ -441,6 +618,9 @@ static void ev_session_flow(struct evread *r, const struct jr_value *o, struct f
 	f->bytes[DIR_TO_CLIENT] = (uint64_t)ev_int(J, o, "bytes_toclient", 0);
 	f->gaps = (uint32_t)ev_int(J, o, "gaps", 0);
 	f->partial = ev_bool(J, o, "partial");
+	f->kernel_drops_known = GET(o, "kernel_drops") != NULL; /* live capture only */
+	f->kernel_drops = (uint64_t)ev_int(J, o, "kernel_drops", 0);
+	f->snaplen_cut = (uint32_t)ev_int(J, o, "snaplen_cut", 0);
 }
 
 static void ev_session(struct evread *r, const struct jr_value *o, struct evread_event *ev)
@@ -491,7 +671,7 @@ static enum evread_kind ev_body(struct evread *r, const char *type, const struct
 		return EVR_AUTH;
 	}
 	if (strcmp(type, "alert") == 0) {
-		ev_alert(J, body, &ev->u.alert);
+		ev_alert(r, body, &ev->u.alert);
 		return EVR_ALERT;
 	}
 	if (strcmp(type, "message") == 0) {
@@ -499,7 +679,7 @@ static enum evread_kind ev_body(struct evread *r, const char *type, const struct
 		return EVR_MESSAGE;
 	}
 	if (strcmp(type, "tls") == 0) {
-		ev_tls(J, body, &ev->u.tls);
+		ev_tls(r, body, &ev->u.tls);
 		return EVR_TLS;
 	}
 	if (strcmp(type, "command") == 0) {
@@ -541,5 +721,7 @@ enum evread_kind evread_line(struct evread *r, const char *line, size_t n,
 		return ev->kind = EVR_OTHER; /* a --mailbox-report's line, appended with '-' */
 	if (!ev_flow(r, root, &ev->flow, err))
 		return ev->kind = EVR_INVALID;
+	ev_frames(J, root, &ev->flow);
+	ev_decrypted(J, root, &ev->flow);
 	return ev->kind = ev_body(r, type, GET(root, type), ev);
 }

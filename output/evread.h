@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../src/flow.h"
 #include "records.h"
@@ -58,6 +59,22 @@ struct evread;
 /* NULL only when out of memory. */
 struct evread *evread_new(void);
 void evread_free(struct evread *r);
+
+/*
+ * What a tls event gives by name and the alert policy decides by number
+ * (alerts_for_tls()): the wire code of a version ("TLS 1.0": 0x0301; 0 when
+ * unknown) and of a cipher suite, with its weakness (EV_TLS_WEAK_*). The TLS
+ * layer knows them, which output does not include: `popsift report`
+ * (src/report.c) hands them in. Without them they stay 0, and no
+ * tls-weak-version or tls-weak-cipher alert is derived again.
+ */
+struct evread_tls_names {
+	uint16_t (*version)(void *ctx, const char *name);
+	uint16_t (*suite)(void *ctx, const char *name, unsigned *weakness);
+	void *ctx;
+};
+
+void evread_set_tls_names(struct evread *r, const struct evread_tls_names *names);
 
 /*
  * Reads one line (its newline excluded). The event, and every string it

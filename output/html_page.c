@@ -75,18 +75,34 @@ static const char *html_base(const char *path)
 	return b ? b + 1 : path;
 }
 
-/* Where a row came from: the flow id and the capture file, to find its events. */
-static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file)
+/*
+ * Where a row came from, to find its events and packets: the flow id, the
+ * capture file, and the frame (pcap_cnt; a session's from its first, `first`)
+ * to go to in Wireshark. Live capture has neither file nor frames (0).
+ */
+static void html_where_file(FILE *fp, uint64_t flow_id, const char *file, uint64_t first, uint64_t last)
 {
 	fprintf(fp, "<td class=\"w\">flow <code>%llu</code>", (unsigned long long)flow_id);
-	if (file >= 0) {
+	if (file) {
 		fputs("<br><span title=\"", fp);
-		html_esc(fp, h->files[file]);
+		html_esc(fp, file);
 		fputs("\">", fp);
-		html_esc(fp, html_base(h->files[file]));
+		html_esc(fp, html_base(file));
 		fputs("</span>", fp);
 	}
+	if (last && first && first != last)
+		fprintf(fp, "<br>frames <code>%llu</code>&ndash;<code>%llu</code>", (unsigned long long)first,
+			(unsigned long long)last);
+	else if (last)
+		fprintf(fp, "<br>frame <code>%llu</code>", (unsigned long long)last);
 	fputs("</td>", fp);
+}
+
+/* The same, the file by its index in the report (-1: live). */
+static void html_where(FILE *fp, const struct html_report *h, uint64_t flow_id, int file, uint64_t first,
+		       uint64_t last)
+{
+	html_where_file(fp, flow_id, file >= 0 ? h->files[file] : NULL, first, last);
 }
 
 /* ---- servers, links -------------------------------------------------------- */
@@ -278,6 +294,22 @@ static void html_mech_table(const struct html_report *h, FILE *fp)
 	fputs("</table>", fp);
 }
 
+/* TLS sessions by negotiated version, with how many of them popsift read decrypted. */
+static void html_tls_table(const struct html_report *h, FILE *fp)
+{
+	fputs("<div><h3>TLS sessions by version</h3><table><tr><th>version</th><th>sessions</th>"
+	      "<th>decrypted</th></tr>", fp);
+	for (size_t i = 0; i < h->n_tls; i++) {
+		const struct html_tls_version *v = &h->tls[i];
+		fputs("<tr><td>", fp);
+		html_esc(fp, v->name);
+		fprintf(fp, "%s</td><td class=\"n\" data-n=\"tls-", i == HTML_TLS_VERSIONS_MAX - 1 ? " and others" : "");
+		html_esc(fp, v->name);
+		fprintf(fp, "\">%lu</td><td class=\"n\">%lu</td></tr>", v->sessions, v->decrypted);
+	}
+	fputs("</table></div>", fp);
+}
+
 static void html_summary(struct html_report *h, FILE *fp)
 {
 	fputs("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">", fp);
@@ -299,17 +331,20 @@ static void html_summary(struct html_report *h, FILE *fp)
 	fprintf(fp, "</b>; logins: <b class=\"ok\" data-n=\"logins-success\">%lu</b> succeeded, "
 		"<b class=\"bad\">%lu</b> failed, <b class=\"unk\" data-n=\"logins-unknown\">%lu</b> "
 		"without a reply; TLS: <b data-n=\"stls\">%lu</b> STLS upgrade%s (%lu refused), "
-		"<b data-n=\"encrypted\">%lu</b> session%s encrypted.</p>",
+		"<b data-n=\"encrypted\">%lu</b> session%s encrypted, <b data-n=\"tls-sessions\">%lu</b> "
+		"TLS handshake%s seen.</p>",
 		h->by_result[AUTH_RESULT_SUCCESS], h->by_result[AUTH_RESULT_FAILURE],
 		h->by_result[AUTH_RESULT_UNKNOWN], h->stls[AUTH_RESULT_SUCCESS],
 		h->stls[AUTH_RESULT_SUCCESS] == 1 ? "" : "s", h->stls[AUTH_RESULT_FAILURE], h->encrypted,
-		h->encrypted == 1 ? "" : "s");
+		h->encrypted == 1 ? "" : "s", h->tls_sessions, h->tls_sessions == 1 ? "" : "s");
 	fputs("<div class=\"cols\">", fp);
 	if (h->n_mechs) {
 		fputs("<div><h3>Logins by mechanism and outcome</h3>", fp);
 		html_mech_table(h, fp);
 		fputs("</div>", fp);
 	}
+	if (h->n_tls)
+		html_tls_table(h, fp);
 	if (h->n_files) {
 		fputs("<div><h3>Capture files</h3><p class=\"mono\">", fp);
 		for (size_t i = 0; i < h->n_files && i < HTML_ROWS_MAX; i++) {
@@ -898,7 +933,7 @@ static void html_cleartext(struct html_report *h, FILE *fp)
 		html_td_times(fp, g);
 		if (h->show_passwords)
 			html_td(fp, "mono", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -930,7 +965,7 @@ static void html_failed(struct html_report *h, FILE *fp)
 		html_td(fp, "bad", g->why);
 		html_td_times(fp, g);
 		html_td(fp, "mono sub", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -959,7 +994,7 @@ static void html_alerts(struct html_report *h, FILE *fp)
 		html_td(fp, NULL, g->f[3]);
 		html_td_times(fp, g);
 		html_td(fp, "sub", g->evidence ? g->evidence : "");
-		html_where(fp, h, g->flow_id, g->file);
+		html_where(fp, h, g->flow_id, g->file, 0, g->frame);
 		fputs("</tr>\n", fp);
 	}
 	fputs("</table>", fp);
@@ -998,7 +1033,7 @@ static void html_message_row(const struct html_report *h, FILE *fp, const struct
 		fputs("</span>", fp);
 	}
 	fputs("</td>", fp);
-	html_where(fp, h, m->flow_id, m->file);
+	html_where(fp, h, m->flow_id, m->file, 0, m->frame);
 	fputs("</tr>\n", fp);
 }
 
@@ -1044,7 +1079,7 @@ static void html_session_row(const struct html_report *h, FILE *fp, const struct
 	fputs("</td>", fp);
 	html_td(fp, NULL, s->end_reason);
 	fprintf(fp, "<td class=\"n\">%u</td>", s->anomalies);
-	html_where(fp, h, s->flow_id, s->file);
+	html_where(fp, h, s->flow_id, s->file, s->frame_first, s->frame_last);
 	fputs("</tr>\n", fp);
 }
 
@@ -1095,7 +1130,9 @@ static void mb_session(FILE *fp, const struct mbr_session *s)
 	if (marked)
 		fprintf(fp, "%zu: %s", marked, s->committed == COMMIT_YES ? "<b class=\"bad\">deleted</b>"
 			: s->committed == COMMIT_NO ? "not committed (still there)" : "capture ended first");
-	fprintf(fp, "</td><td class=\"w\">flow <code>%llu</code></td></tr>\n", (unsigned long long)s->flow_id);
+	fputs("</td>", fp);
+	html_where_file(fp, s->flow_id, s->pcap_file, s->frame_first, s->frame_last);
+	fputs("</tr>\n", fp);
 }
 
 static void mb_message(FILE *fp, const struct mbr_message *m)
@@ -1108,8 +1145,10 @@ static void mb_message(FILE *fp, const struct mbr_message *m)
 		fputs("<td></td>", fp);
 	fputs("<td class=\"t\">", fp);
 	html_time(fp, &m->first_seen);
-	fprintf(fp, "</td><td class=\"w\">flow <code>%llu</code></td><td class=\"n\">%u</td><td>",
-		(unsigned long long)m->first_flow, m->times_retrieved);
+	fputs("</td>", fp);
+	const struct mbr_session *s = m->first_session;
+	html_where_file(fp, m->first_flow, s ? s->pcap_file : NULL, s ? s->frame_first : 0, s ? s->frame_last : 0);
+	fprintf(fp, "<td class=\"n\">%u</td><td>", m->times_retrieved);
 	if (m->deleted)
 		fprintf(fp, "<span class=\"%s\">%s</span>", strcmp(m->deleted, "committed") == 0 ? "bad" : "unk",
 			strcmp(m->deleted, "committed") == 0 ? "deleted" : m->deleted);

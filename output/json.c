@@ -137,6 +137,12 @@ static void json_begin(struct json_out *j, struct jw *w, const struct flow *f, c
 	jw_uint(w, f->server_port);
 	jw_key(w, "proto");
 	jw_string(w, "TCP");
+	if (f->community_id[0]) { /* where Suricata's EVE has it */
+		jw_key(w, "community_id");
+		jw_string(w, f->community_id);
+	}
+	if (f->sensor)
+		jw_field_text(w, "sensor", f->sensor);
 	jw_key(w, "app_proto");
 	jw_string(w, f->app_proto ? f->app_proto : "pop3");
 	jw_key(w, "schema_version");

@@ -4,8 +4,9 @@
  * Owns the writer set of a `popsift report` run and the cross-session state
  * of the alert policy (bruteforce.h). Records go to the writers in the order
  * of the events, as output.c hands them during a capture run; each login is
- * followed by the alerts alerts_derive() gives for it, so the alert events
- * of the input are skipped rather than repeated.
+ * followed by the alerts alerts_derive() gives for it, each TLS session by
+ * those of alerts_for_tls(), so the alert events of the input are skipped
+ * rather than repeated.
  */
 #include "replay.h"
 
@@ -146,13 +147,23 @@ static void replay_auth(struct replay *r, const struct flow *f, const struct ev_
 		REPLAY_WRITE(r, alert, f, &alerts[i]);
 }
 
+/* A TLS session and the alerts its handshake raises, as output.c's out_tls() hands them. */
+static void replay_tls(struct replay *r, const struct flow *f, const struct ev_tls *t)
+{
+	REPLAY_WRITE(r, tls, f, t);
+	struct alert_record alerts[ALERTS_PER_TLS_MAX];
+	size_t n = alerts_for_tls(t, f->now.tv_sec, alerts);
+	for (size_t i = 0; i < n; i++)
+		REPLAY_WRITE(r, alert, f, &alerts[i]);
+}
+
 void replay_event(struct replay *r, const struct evread_event *ev)
 {
 	const struct flow *f = &ev->flow;
 	switch (ev->kind) {
 	case EVR_AUTH: replay_auth(r, f, &ev->u.auth); break;
 	case EVR_MESSAGE: REPLAY_WRITE(r, message, f, &ev->u.message); break;
-	case EVR_TLS: REPLAY_WRITE(r, tls, f, &ev->u.tls); break;
+	case EVR_TLS: replay_tls(r, f, &ev->u.tls); break;
 	case EVR_COMMAND: REPLAY_WRITE(r, command, f, &ev->u.command); break;
 	case EVR_SESSION: REPLAY_WRITE(r, session, f, &ev->u.session); break;
 	case EVR_ALERT: /* derived again from its login */

@@ -33,7 +33,7 @@ struct replay;
 
 /* NULL when out of memory or the HTML file cannot be created (said on stderr). */
 struct replay *replay_open(const struct replay_config *c);
-/* One event read back; alert events are skipped (each login's are derived again). */
+/* One event read back; alert events are skipped (each login's and TLS session's are derived again). */
 void replay_event(struct replay *r, const struct evread_event *ev);
 /* The end of the input: reports written, writers freed. False when writing failed. */
 bool replay_close(struct replay *r);

@@ -154,6 +154,7 @@ static void group_note(struct html_group *r, const struct flow *f, int file)
 		r->first = f->now;
 		r->flow_id = f->flow_id;
 		r->file = file;
+		r->frame = f->pcap_cnt;
 	}
 	if (!r->count || timercmp(&f->now, &r->last, >))
 		r->last = f->now;
@@ -251,14 +252,15 @@ static void html_auth(struct writer *w, const struct flow *f, const struct ev_au
 		goto done;
 	h->logins++;
 	h->by_result[a->result < AUTH_RESULT_COUNT ? a->result : AUTH_RESULT_UNKNOWN]++;
-	h->cleartext += a->cleartext;
-	html_count_login(h, mech, a->result, a->cleartext);
+	bool clear = auth_cleartext_on_wire(a, f); /* not a secret read inside decrypted TLS */
+	h->cleartext += clear;
+	html_count_login(h, mech, a->result, clear);
 	html_note_user(h, user);
 	html_mark(h, f, (uint8_t)((a->result == AUTH_RESULT_SUCCESS ? MARK_LOGIN_OK
 				   : a->result == AUTH_RESULT_FAILURE ? MARK_LOGIN_FAILED : MARK_LOGIN_UNKNOWN) |
-				  (a->cleartext ? MARK_CLEARTEXT : 0)));
+				  (clear ? MARK_CLEARTEXT : 0)));
 	int file = html_file(h, f);
-	if (a->cleartext) {
+	if (clear) {
 		struct html_group *g = group_of(&h->creds, client, server, user, mech);
 		if (g) {
 			group_note(g, f, file);
@@ -336,6 +338,7 @@ static void html_message(struct writer *w, const struct flow *f, const struct me
 	x->flow_id = f->flow_id;
 	x->when = f->now;
 	x->file = html_file(h, f);
+	x->frame = f->pcap_cnt;
 	html_endpoint(x->client, sizeof(x->client), f->client_ip, f->client_port);
 	html_endpoint(x->server, sizeof(x->server), f->server_ip, f->server_port);
 	snprintf(x->command, sizeof(x->command), "%s", m->command);
@@ -350,11 +353,37 @@ static void html_message(struct writer *w, const struct flow *f, const struct me
 	x->path = m->path ? strdup(m->path) : NULL;
 }
 
+/* A TLS session counted by its version (escaped: a name from the events is any text). */
+static void html_count_tls(struct html_report *h, const struct ev_tls *t)
+{
+	const char *v = t->server_hello ? t->version_name : "no ServerHello";
+	char *name = html_text(bytes_of(v, strlen(v)), sizeof(h->tls[0].name) - 4);
+	if (!name)
+		return;
+	size_t i = 0;
+	while (i < h->n_tls && strcmp(h->tls[i].name, name) != 0)
+		i++;
+	if (i == h->n_tls) {
+		if (i == HTML_TLS_VERSIONS_MAX)
+			i--; /* the last row takes the rest */
+		else
+			snprintf(h->tls[h->n_tls++].name, sizeof(h->tls[0].name), "%s", name);
+	}
+	free(name);
+	h->tls[i].sessions++;
+	h->tls[i].decrypted += t->decrypted;
+	h->tls_sessions++;
+}
+
+/* An STLS command (refused, unanswered, or its TLS session), and every TLS session. */
 static void html_tls(struct writer *w, const struct flow *f, const struct ev_tls *t)
 {
 	struct html_report *h = (struct html_report *)w;
 	(void)f;
-	h->stls[t->result < AUTH_RESULT_COUNT ? t->result : AUTH_RESULT_UNKNOWN]++;
+	if (t->command)
+		h->stls[t->result < AUTH_RESULT_COUNT ? t->result : AUTH_RESULT_UNKNOWN]++;
+	if (t->handshake)
+		html_count_tls(h, t);
 }
 
 static const char *row_key(void *ctx, size_t i)
@@ -429,6 +458,8 @@ static void html_session(struct writer *w, const struct flow *f, const struct se
 	html_session_fill(s, f, r);
 	s->row = (uint32_t)row;
 	s->file = html_file(h, f);
+	s->frame_first = f->pcap_cnt_first;
+	s->frame_last = f->pcap_cnt;
 	h->rows[row].sessions++;
 	h->encrypted += s->tls;
 }

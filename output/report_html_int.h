@@ -17,6 +17,7 @@
 
 #define HTML_FIELD_MAX 200 /* octets of a wire string kept for the page */
 #define HTML_MECHS_MAX 32  /* mechanisms counted apart; more share the last row */
+#define HTML_TLS_VERSIONS_MAX 8 /* TLS versions counted apart; more share the last row */
 
 /* A string-keyed index over an array the caller owns (open addressing). */
 struct html_map {
@@ -35,6 +36,7 @@ struct html_group {
 	struct timeval first, last;
 	uint64_t flow_id;    /* the first event's */
 	int file;            /* its capture file, -1: live */
+	uint64_t frame;      /* its frame in the capture input (pcap_cnt), 0: live */
 };
 
 struct html_groups {
@@ -63,6 +65,7 @@ struct html_session {
 	uint64_t flow_id;
 	uint32_t row;        /* its (server, user) row */
 	int file;            /* -1: live */
+	uint64_t frame_first, frame_last; /* its frames in the capture input, 0: live */
 	struct timeval start, end;
 	char client[56];
 	char proto[8];
@@ -83,6 +86,7 @@ struct html_message {
 	uint64_t flow_id;
 	struct timeval when;
 	int file;
+	uint64_t frame;      /* the frame that completed it, 0: live */
 	char client[56], server[56];
 	char command[12];
 	uint32_t number;
@@ -96,6 +100,12 @@ struct html_mech {
 	char name[48];
 	unsigned long by_result[AUTH_RESULT_COUNT];
 	unsigned long cleartext;
+};
+
+/* TLS sessions of one negotiated version (or none seen: the capture holds no ServerHello). */
+struct html_tls_version {
+	char name[16];
+	unsigned long sessions, decrypted;
 };
 
 struct html_report {
@@ -135,7 +145,10 @@ struct html_report {
 	unsigned long logins, cleartext, by_result[AUTH_RESULT_COUNT];
 	struct html_mech mechs[HTML_MECHS_MAX];
 	size_t n_mechs;
-	unsigned long stls[AUTH_RESULT_COUNT];
+	unsigned long stls[AUTH_RESULT_COUNT]; /* STLS commands by their outcome */
+	struct html_tls_version tls[HTML_TLS_VERSIONS_MAX];
+	size_t n_tls;
+	unsigned long tls_sessions;
 	struct html_groups creds, failures, alerts;
 	unsigned long n_alerts;
 	struct html_message *msgs;

@@ -42,6 +42,10 @@ struct mailbox_report {
 	struct mbr_mailbox *boxes;
 	size_t n_boxes, cap_boxes;
 	struct mbr_index box_index;
+	char **files;             /* the capture files named, escaped */
+	size_t n_files;
+	const char *last_file_ptr; /* the flow's pcap_file that gave last_file */
+	const char *last_file;
 };
 
 static size_t mbr_hash(const char *a, const char *b)
@@ -229,6 +233,31 @@ static void mbr_take_listing(struct mbr_session *s, const struct ev_session *ev)
 	s->n_listed = s->listed ? ev->n_mailbox : 0;
 }
 
+/* The flow's capture file, interned for the report's life; NULL live (or out of memory). */
+static const char *mbr_file(struct mailbox_report *r, const struct flow *f)
+{
+	if (!f->pcap_file || f->pcap_file == r->last_file_ptr)
+		return f->pcap_file ? r->last_file : NULL;
+	char *name = mbr_str(bytes_of(f->pcap_file, strlen(f->pcap_file)));
+	if (!name)
+		return NULL;
+	size_t i = 0;
+	while (i < r->n_files && strcmp(r->files[i], name) != 0)
+		i++;
+	char **files = i < r->n_files ? r->files : mbr_grow(r->files, r->n_files, sizeof(*files));
+	if (!files) {
+		free(name);
+		return NULL;
+	}
+	r->files = files;
+	if (i == r->n_files)
+		r->files[r->n_files++] = name;
+	else
+		free(name);
+	r->last_file_ptr = f->pcap_file;
+	return r->last_file = r->files[i];
+}
+
 static void mbr_session(struct writer *w, const struct flow *f, const struct session_record *rec)
 {
 	struct mailbox_report *r = (struct mailbox_report *)w;
@@ -259,6 +288,9 @@ static void mbr_session(struct writer *w, const struct flow *f, const struct ses
 	snprintf(s->app_proto, sizeof(s->app_proto), "%s", f->app_proto ? f->app_proto : "");
 	s->committed = ev->deletions_committed;
 	snprintf(s->end_reason, sizeof(s->end_reason), "%s", rec->end_reason);
+	s->pcap_file = mbr_file(r, f);
+	s->frame_first = f->pcap_cnt_first;
+	s->frame_last = f->pcap_cnt;
 	mbr_take_listing(s, ev);
 }
 
@@ -334,6 +366,7 @@ static void mbr_summarise(struct mbr_mailbox *b)
 			l->is_new = m->first_flow == 0;
 			if (l->is_new) {
 				m->first_flow = s->flow_id;
+				m->first_session = s; /* the sessions stay where they are from here on */
 				m->first_seen = s->start;
 			}
 			m->size = l->size >= 0 ? l->size : m->size;
@@ -408,6 +441,9 @@ static void mbr_free(struct writer *w)
 	}
 	free(r->boxes);
 	free(r->box_index.slots);
+	for (size_t i = 0; i < r->n_files; i++)
+		free(r->files[i]);
+	free(r->files);
 	free(r);
 }
 

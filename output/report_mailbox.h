@@ -61,6 +61,9 @@ struct mbr_session {
 	size_t n_listed;
 	enum commit committed;
 	char end_reason[16];    /* "quit", "fin", ... (session_record) */
+	/* Where its packets are: the capture file (escaped; the report's own), NULL live, */
+	const char *pcap_file;
+	uint64_t frame_first, frame_last; /* and its first and last frame (0 live) */
 };
 
 /* One message of the mailbox across sessions, by uid. */
@@ -71,6 +74,7 @@ struct mbr_message {
 	struct timeval first_seen;
 	unsigned times_retrieved;
 	const char *deleted;    /* NULL, "committed", "marked-not-committed", "marked-unknown" */
+	const struct mbr_session *first_session; /* first_flow's (its file and frames) */
 };
 
 struct mbr_mailbox {

@@ -19,6 +19,7 @@ set -euo pipefail
 # john (1.9.0, not "jumbo") has no dmd5 format: that test says what it did instead.
 # dsniff (with tshark) answers README's comparison table (docs/comparison.sh); systemd's
 # systemd-analyze and logrotate check the shipped unit and snippet (contrib/).
+# parallel (GNU parallel) runs docs/scaling.md's --shard example (tests/e2e/test_shard.py).
 PACKAGES=(
   build-essential pkg-config
   libpcap-dev libnids-dev libnet1-dev libglib2.0-dev
@@ -32,6 +33,7 @@ PACKAGES=(
   tcpreplay iproute2
   hashcat pocl-opencl-icd john
   dsniff systemd logrotate
+  parallel
 )
 
 missing=()

@@ -1,7 +1,7 @@
 /*
- * capture.c - the packet loop's shared part: each frame's link layer stripped
- * and its IP packet and the clock handed to the reassembler (whose idle sweep
- * runs on that clock); signals (SIGINT/SIGTERM stop; SIGHUP and SIGUSR1 go to
+ * capture.c - the packet loop's shared part: each frame's link layer stripped,
+ * other shards' frames dropped (--shard, shard.h), and its IP packet and the
+ * clock handed to the reassembler (whose idle sweep runs on that clock); signals (SIGINT/SIGTERM stop; SIGHUP and SIGUSR1 go to
  * the command line's hooks: reopen the output, report; SIGPIPE stops the run
  * when the events' output is a pipe nobody reads). The inputs are read by
  * capture_files.c and capture_live.c.
@@ -62,18 +62,27 @@ void capture_tick(struct capture *c, time_t now)
 void capture_frame(struct capture *c, int dlt, const char *path, const struct pcap_pkthdr *h,
 		   const uint8_t *frame)
 {
-	const uint8_t *ip;
-	size_t iplen;
+	const uint8_t *ip = NULL;
+	size_t iplen = 0;
 	capture_tick(c, h->ts.tv_sec);
 	c->st.packets++;
 	c->st.bytes += h->caplen;
-	c->st.snaplen_cut += h->caplen < h->len;
-	enum ll_result r = ll_strip(dlt, frame, h->caplen, &ip, &iplen);
-	if ((r == LL_IPV4 || r == LL_IPV6) && capture_dispatching(c)) {
-		capture_dispatch(c, r == LL_IPV6, path, h, ip, iplen);
+	enum ll_result kind = ll_strip(dlt, frame, h->caplen, &ip, &iplen);
+	/* --shard: another shard's frame stops here, before any reassembly; the clock
+	   above still moved, so timeouts fall when they would in one run */
+	const uint8_t *addressed = kind == LL_IPV4 || kind == LL_IPV6 ? ip : NULL;
+	if (c->shard.n > 1 && !shard_owns(&c->shard, addressed, iplen)) {
+		c->st.shard_skipped++;
+		if (addressed && !capture_dispatching(c))
+			reasm_clock(&h->ts);
 		return;
 	}
-	switch (r) {
+	c->st.snaplen_cut += h->caplen < h->len;
+	if ((kind == LL_IPV4 || kind == LL_IPV6) && capture_dispatching(c)) {
+		capture_dispatch(c, kind == LL_IPV6, path, h, ip, iplen);
+		return;
+	}
+	switch (kind) {
 	case LL_IPV4:
 		reasm_ipv4(&h->ts, ip, iplen, path);
 		break;
@@ -217,6 +226,11 @@ void capture_get_stats(const struct capture *c, struct capture_stats *st)
 int capture_stop_signal(const struct capture *c)
 {
 	return c->st.live ? capture_stop_requested() : c->stop_signal;
+}
+
+void capture_set_shard(struct capture *c, const struct shard *s)
+{
+	c->shard = *s;
 }
 
 const uint64_t *capture_frame_number(const struct capture *c)

@@ -23,6 +23,7 @@ struct capture_stats {
 	uint64_t bytes;
 	uint64_t other;         /* neither IPv4 nor IPv6 */
 	uint64_t truncated;     /* frames cut inside their link-layer header */
+	uint64_t shard_skipped; /* --shard: frames of the other shards' address pairs (shard.h) */
 	unsigned files;
 	unsigned truncated_files; /* files that ended mid-packet */
 	bool live;
@@ -45,6 +46,7 @@ struct capture_stats {
 };
 
 struct capture;
+struct shard;
 
 /* One IP packet, link layer stripped, for capture_hooks.ip_packet. */
 struct capture_ip {
@@ -156,6 +158,11 @@ bool capture_output_gone(void);
  * give events their frame (pcap_cnt). Valid until capture_close().
  */
 const uint64_t *capture_frame_number(const struct capture *c);
+/*
+ * --shard K/N: from now on only frames of shard K go to the reassembler
+ * (shard.h); the others are counted in shard_skipped. Files and live alike.
+ */
+void capture_set_shard(struct capture *c, const struct shard *s);
 /* Files: the order they are read in (indices into file_config.paths). */
 size_t capture_file_order(const struct capture *c, size_t i);
 /* Files only, and only when standard error is a terminal: a progress bar while reading. */

@@ -13,6 +13,7 @@
 
 #include "capfile.h"
 #include "capture.h"
+#include "shard.h"
 
 struct capture_input {
 	const char *path;
@@ -66,6 +67,7 @@ struct capture {
 	uint64_t bytes_before;  /* bytes of the files already read */
 	double progress_start, progress_drawn;
 	struct capture_live live;   /* live only */
+	struct shard shard;         /* --shard K/N; n 0: every frame */
 	/* files */
 	struct capture_filter *filter; /* NULL: none */
 	uint64_t frames;        /* frames read so far, over all files */

@@ -27,8 +27,15 @@ enum flow_tls {
 	FLOW_TLS_DECRYPTED  /* TLS decrypted: the dissector reads its plaintext */
 };
 
+/* "1:" + 28 base64 characters + NUL: community_id.h's COMMUNITY_ID_LEN */
+#define FLOW_COMMUNITY_ID_LEN 31
+
 struct flow {
 	uint64_t flow_id;
+	/* Community ID v1 of the connection ("1:..."), computed once when it opens;
+	   "" when unknown (read back from events that had none) */
+	char community_id[FLOW_COMMUNITY_ID_LEN];
+	const char *sensor;    /* the sensor that saw it (--sensor-name); NULL: none */
 	char client_ip[INET6_ADDRSTRLEN];
 	char server_ip[INET6_ADDRSTRLEN];
 	uint16_t client_port;

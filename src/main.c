@@ -23,6 +23,7 @@
 
 #include "../output/hashes.h"
 #include "../output/output.h"
+#include "../output/utf8.h"
 #include "capfile.h"
 #include "capture.h"
 #include "exitcode.h"
@@ -30,6 +31,7 @@
 #include "reasm.h"
 #include "report.h"
 #include "session.h"
+#include "shard.h"
 #include "tls/tls_keylog.h"
 #include "workers.h"
 
@@ -41,6 +43,7 @@
 #define DEFAULT_MAX_STREAMS 65536
 #define OUTPUT_BUFFER (1 << 20)
 #define DEFAULT_IDLE_TIMEOUT 600
+#define SENSOR_NAME_MAX 255 /* --sensor-name: a DNS name's bound */
 
 struct options {
 	const char **inputs;
@@ -70,6 +73,9 @@ struct options {
 	unsigned buffer_kib; /* -B, live: 0 = LIVE_BUFFER_KIB */
 	bool truncate;          /* --truncate: -o starts afresh when capturing live */
 	unsigned workers;       /* --workers N: 1 is the single process (workers.h) */
+	struct shard shard;     /* --shard K/N; n 0: all */
+	const char *sensor;     /* --sensor-name; NULL: the host name */
+	char hostname[SENSOR_NAME_MAX + 1];
 };
 
 static const char usage_text[] =
@@ -132,6 +138,20 @@ static const char usage_text[] =
 	"                         that dies is reported and started again; its open\n"
 	"                         sessions end as \"worker_lost\". Not with --hashes,\n"
 	"                         --mbox or -T html (see popsift(1))\n"
+	"      --shard K/N        analyse only shard K (0 to N-1) of N, N at most 1024:\n"
+	"                         the connections whose address pair hashes to K. Both\n"
+	"                         directions, every connection between two hosts and\n"
+	"                         all fragments stay in one shard; frames that are not\n"
+	"                         IP are shard 0's; the others' frames are skipped\n"
+	"                         before reassembly (the summary counts them). N runs,\n"
+	"                         one per K, over the same captures together write the\n"
+	"                         events of one run (order aside) but for brute-force\n"
+	"                         and password-spray alerts of clients spread over\n"
+	"                         shards: 'popsift report' over their concatenated\n"
+	"                         events gives those and the mailbox report. K from a\n"
+	"                         job runner: --shard \"$JOB_COMPLETION_INDEX/4\"\n"
+	"                         (Kubernetes), \"$SLURM_ARRAY_TASK_ID/4\" (a Slurm\n"
+	"                         array numbered from 0); see docs/scaling.md\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE      write events to FILE instead of standard output;\n"
@@ -185,6 +205,9 @@ static const char usage_text[] =
 	"                         %u, at most 64; 0 turns it off)\n"
 	"      --alert-window SEC the window of those two alerts, in capture time\n"
 	"                         (default %u)\n"
+	"      --sensor-name NAME the sensor field of every event (default: this\n"
+	"                         host's name), so events of several sensors or shards\n"
+	"                         keep saying where they were seen\n"
 	"  -q, --quiet            no summary on standard error at the end\n"
 	"\n"
 	"  -h, --help             this help\n"
@@ -353,6 +376,9 @@ enum {
 	/* inputs and outputs */
 	OPT_TRUNCATE,
 	OPT_WORKERS,
+	/* splitting the work */
+	OPT_SHARD,
+	OPT_SENSOR_NAME,
 };
 
 static const struct option longopts[] = {
@@ -382,10 +408,45 @@ static const struct option longopts[] = {
 	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "sensor-name", required_argument, NULL, OPT_SENSOR_NAME },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --shard K/N */
+static void parse_shard(struct options *o, const char *text)
+{
+	char err[200];
+	if (!shard_parse(text, &o->shard, err, sizeof(err)))
+		die_usage("--shard %s", err);
+}
+
+/* --sensor-name: what every event's `sensor` says, so printable UTF-8 of bounded length. */
+static const char *check_sensor_name(const char *name)
+{
+	size_t n = strlen(name);
+	bool printable = n > 0 && n <= SENSOR_NAME_MAX && utf8_valid(name, n);
+	for (size_t i = 0; printable && i < n; i++)
+		printable = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
+	if (!printable)
+		die_usage("--sensor-name '%s': give 1 to %d printable characters (UTF-8)", name,
+			  SENSOR_NAME_MAX);
+	return name;
+}
+
+/* The sensor name by default: the host name, "unknown" (with a warning) if there is none. */
+static const char *default_sensor(struct options *o)
+{
+	if (gethostname(o->hostname, sizeof(o->hostname)) == 0 && o->hostname[0]) {
+		o->hostname[sizeof(o->hostname) - 1] = 0;
+		return o->hostname;
+	}
+	fprintf(stderr, "popsift: warning: no host name (%s): events say sensor \"unknown\"; "
+			"name it with --sensor-name\n", strerror(errno));
+	return "unknown";
+}
 
 /* One option getopt_long() returned. */
 static void parse_option(struct options *o, int ch, char **argv)
@@ -427,6 +488,8 @@ static void parse_option(struct options *o, int ch, char **argv)
 	case OPT_TLS_KEYLOG: add_keylog(o, optarg); break;
 	case OPT_TRUNCATE: o->truncate = true; break;
 	case OPT_WORKERS: o->workers = (unsigned)parse_number(optarg, "--workers", 1, WORKERS_MAX); break;
+	case OPT_SHARD: parse_shard(o, optarg); break;
+	case OPT_SENSOR_NAME: o->sensor = check_sensor_name(optarg); break;
 	case OPT_MAX_STREAMS:
 		o->max_streams = (unsigned)parse_number(optarg, "--max-streams", 16, 1u << 24);
 		break;
@@ -492,6 +555,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":r:i:f:Z:B:o:p:x:T:qhV", longopts, NULL)) != -1)
 		parse_option(o, ch, argv);
 	check_options(o, argc, argv);
+	if (!o->sensor)
+		o->sensor = default_sensor(o);
 }
 
 /* -o: truncated when reading files; appended to live, unless --truncate. */
@@ -602,6 +667,11 @@ static void print_summary(const struct capture *cap, const struct session_table 
 	else
 		print_file_summary(cap, &cs, &rs, o);
 	print_tls_summary(t);
+	if (o->shard.n > 1)
+		fprintf(stderr, "popsift: shard %u/%u: %llu of the %llu packets belong to the other "
+				"shards' address pairs: skipped, not lost (their runs analyse them)\n",
+			o->shard.k, o->shard.n, (unsigned long long)cs.shard_skipped,
+			(unsigned long long)cs.packets);
 	if (rs.half_open)
 		fprintf(stderr, "popsift: %llu half-open connections (handshake never completed) not followed\n",
 			(unsigned long long)rs.half_open);
@@ -755,6 +825,7 @@ static int analyse(const struct options *o, struct run_ctx *r, struct capture_ho
 	session_table_init(&sessions, r->out);
 	sessions.frame = capture_frame_number(r->cap);
 	sessions.keys = r->keys;
+	sessions.sensor = o->sensor;
 	if (o->iface)
 		session_table_count_drops(&sessions, drops_between, r->cap);
 	r->sessions = &sessions;
@@ -809,6 +880,8 @@ static int analyse_workers(const struct options *o, struct run_ctx *r)
 				  .buffer_kib = o->buffer_kib };
 	if (o->iface)
 		wc.live = &lc;
+	wc.shard = o->iface && o->shard.n > 1 ? &o->shard : NULL;
+	wc.sensor = o->sensor;
 	return workers_run(&wc);
 }
 
@@ -870,6 +943,8 @@ static int run(const struct options *o)
 		tls_keylog_free(r.keys);
 		return rc;
 	}
+	if (r.cap)
+		capture_set_shard(r.cap, &o->shard);
 	if (!o->quiet && r.cap)
 		capture_show_progress(r.cap);
 	struct hashes_out *hashes = NULL;

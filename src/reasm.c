@@ -552,6 +552,11 @@ void reasm_tick(time_t now)
 		reasm_expire(now, R.cfg.idle_timeout);
 }
 
+void reasm_clock(const struct timeval *ts)
+{
+	R.hdr.ts = *ts;
+}
+
 /* Data queued behind a hole is real: delivered before the end (docs/libnids.md, End of input). */
 static void reasm_flush_holes(struct session_table *t)
 {

@@ -78,6 +78,12 @@ void reasm_ipv6(const struct timeval *ts, const uint8_t *ip6, size_t caplen, con
  * the configured idle_timeout end (libnids has no idle timeout of its own).
  */
 void reasm_tick(time_t now);
+/*
+ * --shard: an IP packet of another shard passed at `ts`, unread. The time
+ * sessions still open at the end of the capture end at moves as if it had been
+ * read (the last IP packet's), so a shard's events are those of one run.
+ */
+void reasm_clock(const struct timeval *ts);
 /* Ends every session idle for `idle` seconds at time `now` (reasm_tick calls it). */
 void reasm_expire(time_t now, unsigned idle);
 /* End of input: every open session ends with `capture-end`, then libnids exits. */

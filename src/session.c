@@ -11,6 +11,7 @@
  */
 #include "session.h"
 
+#include "community_id.h"
 #include "session_tls.h"
 
 #include <arpa/inet.h>
@@ -47,6 +48,15 @@ static uint64_t session_flow_id(const struct endpoint *c, const struct endpoint 
 	h = (h ^ (uint64_t)ts->tv_usec) * 0x100000001b3ULL;
 	h ^= h >> 29;
 	return h & ((1ULL << 51) - 1);
+}
+
+_Static_assert(FLOW_COMMUNITY_ID_LEN == COMMUNITY_ID_LEN, "flow.h's copy of the id's length");
+
+/* The Community ID (seed 0, TCP) of the connection, from its real addresses (IPv6 too). */
+static void session_community_id(const struct endpoint *c, const struct endpoint *s, char *out)
+{
+	size_t len = c->family == AF_INET6 ? 16 : 4;
+	community_id_v1(0, c->addr, s->addr, len, IPPROTO_TCP, c->port, s->port, out);
 }
 
 static void session_link(struct session_table *t, struct session *s)
@@ -130,6 +140,8 @@ struct session *session_open(struct session_table *t, const struct dissector *d,
 		return NULL;
 	struct flow *f = &s->flow;
 	f->flow_id = session_flow_id(&o->client, &o->server, &o->start);
+	session_community_id(&o->client, &o->server, f->community_id);
+	f->sensor = t->sensor;
 	inet_ntop(o->client.family, o->client.addr, f->client_ip, sizeof(f->client_ip));
 	inet_ntop(o->server.family, o->server.addr, f->server_ip, sizeof(f->server_ip));
 	f->client_port = o->client.port;

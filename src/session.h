@@ -98,6 +98,7 @@ struct session_table {
 	void (*on_open)(void *ctx, const struct flow *f);
 	void (*on_close)(void *ctx, const struct flow *f, bool with_events);
 	void *watch_ctx;
+	const char *sensor; /* every flow's sensor name (--sensor-name); NULL: none */
 };
 
 /* What the reassembler knows of a new connection. */

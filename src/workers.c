@@ -420,6 +420,7 @@ static void wk_end_lost(void *ctx, const struct wmsg_open *m)
 	struct workers *W = lc->W;
 	struct flow f = m->flow;
 	f.app_proto = m->app_proto[0] ? m->app_proto : NULL;
+	f.sensor = W->cfg->sensor;
 	f.pcap_file = m->file >= 0 && (size_t)m->file < W->cfg->n_paths ? W->cfg->paths[m->file] : NULL;
 	if (W->cfg->live)
 		gettimeofday(&f.now, NULL);
@@ -505,7 +506,8 @@ static void wk_lost(struct workers *W, unsigned k, int status)
 	}
 	fprintf(stderr, "popsift: worker %u started again (pid %d)\n", k, (int)w->pid);
 	if (W->ended) { /* its predecessor may have taken the end with it */
-		struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why };
+		struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why,
+				       .sec = W->clock.tv_sec, .usec = (int32_t)W->clock.tv_usec };
 		wring_put(&W->rings[k], &r, NULL);
 	}
 }
@@ -700,7 +702,8 @@ static void wk_run_files(struct workers *W)
 			sig == SIGINT ? "SIGINT" : "SIGTERM");
 	W->end_why = sig ? END_INTERRUPTED : END_CAPTURE_END;
 	W->ended = true;
-	struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why };
+	struct wring_rec r = { .type = WRING_END, .aux = (uint16_t)W->end_why, .sec = W->clock.tv_sec,
+			       .usec = (int32_t)W->clock.tv_usec };
 	for (unsigned k = 0; k < W->cfg->n; k++)
 		wk_push(W, k, &r, NULL);
 	while (wk_running(W))

@@ -29,6 +29,7 @@
 #define WORKERS_MAX 64
 
 struct tls_keylog;
+struct shard;
 
 struct workers_config {
 	unsigned n;                   /* 2..WORKERS_MAX */
@@ -41,6 +42,9 @@ struct workers_config {
 	size_t n_paths;
 	/* live: NULL for files */
 	const struct live_config *live;
+	const struct shard *shard;    /* live: --shard K/N each worker's capture applies; NULL: none
+					 (files: the parent's capture applies it before handing out) */
+	const char *sensor;           /* --sensor-name: every event's sensor */
 	/* the parent's output: events or the text summary, the reports, the alerts */
 	struct replay_config replay;  /* replay.fp: where events go */
 	const char *output_path;      /* -o (SIGHUP reopens it, live); NULL: standard output */

@@ -142,7 +142,11 @@ static bool wc_record(struct wchild *c, const struct wring_rec *h, enum end_reas
 		fprintf(c->ev, "#sync %llu\n", (unsigned long long)h->frame);
 		fflush(c->ev);
 		break;
-	case WRING_END: *why = (enum end_reason)h->aux; return true;
+	case WRING_END: /* the capture's last packet: what one process ends the open sessions at */
+		if (h->sec || h->usec)
+			reasm_clock(&ts);
+		*why = (enum end_reason)h->aux;
+		return true;
 	case WRING_PAD: break;
 	}
 	c->frame = 0;
@@ -213,6 +217,8 @@ static void wc_live(struct wchild *c, unsigned n, uint16_t group)
 	if (!cap)
 		_exit(EXIT_INPUT); /* capture_open_live said why */
 	c->cap = cap;
+	if (c->cfg->shard)
+		capture_set_shard(cap, c->cfg->shard);
 	wc_msg(c, WMSG_READY, NULL, 0);
 	fflush(c->ctl);
 	session_table_count_drops(&c->sessions, wc_drops_between, cap);
@@ -371,6 +377,7 @@ static void wc_start(struct wchild *c)
 		_exit(EXIT_INPUT);
 	session_table_init(&c->sessions, c->out);
 	c->sessions.keys = *c->cfg->keys;
+	c->sessions.sensor = c->cfg->sensor;
 	c->sessions.on_open = wc_on_open;
 	c->sessions.on_close = wc_on_close;
 	c->sessions.watch_ctx = c;

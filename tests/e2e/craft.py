@@ -4,6 +4,7 @@
 conversation with handshake, in-order segments and FIN, as Ethernet/IPv4 pcap.
 Every capture made with it is CRAFTED, not real traffic, and named so.
 """
+import base64
 import socket
 import struct
 
@@ -75,3 +76,34 @@ class Capture:
                 f.write(struct.pack("<IIII", sec, int((t - sec) * 1e6), len(frame), len(frame)))
                 f.write(frame)
         return path
+
+
+# --- NTLM over AUTH NTLM (RFC 5034 SASL framing; [MS-NLMP] messages) -----------------
+
+def _ntlm_secbuf(data, offset):
+    return struct.pack("<HHI", len(data), len(data), offset)
+
+
+def ntlm_challenge(chal):
+    """An NTLM CHALLENGE_MESSAGE (type 2) carrying the 8-octet server challenge."""
+    return b"NTLMSSP\0" + struct.pack("<I", 2) + _ntlm_secbuf(b"", 48) + \
+        struct.pack("<I", 0x00088201) + chal + b"\0" * 16
+
+
+def ntlm_authenticate(lm, nt, domain, user, workstation):
+    """An NTLM AUTHENTICATE_MESSAGE (type 3); names are UTF-16LE bytes."""
+    off, payload, hdr = 72, b"", b""
+    for f in (lm, nt, domain, user, workstation):
+        hdr += _ntlm_secbuf(f, off + len(payload))
+        payload += f
+    return b"NTLMSSP\0" + struct.pack("<I", 3) + hdr + _ntlm_secbuf(b"", off + len(payload)) + \
+        struct.pack("<I", 0x00088201) + b"\0" * 8 + payload
+
+
+def ntlm_login_steps(type2, type3, final):
+    """The steps of an AUTH NTLM exchange (for Capture.session), ending with the server's `final`."""
+    def b64(b):
+        return base64.b64encode(b)
+    return [("s", b"+OK ready\r\n"), ("c", b"AUTH NTLM\r\n"), ("s", b"+ \r\n"),
+            ("c", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\0") + b"\r\n"),
+            ("s", b"+ " + b64(type2) + b"\r\n"), ("c", b64(type3) + b"\r\n"), ("s", final)]

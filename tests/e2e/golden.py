@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runner import HERE, ROOT, Suite, expect  # noqa: E402
 
 SUITE = Suite("golden")
+# Every event names its sensor, by default the host's name: the expected files must not
+# depend on the machine that wrote them or runs them.
+SENSOR = ["--sensor-name", "golden"]
 
 
 def normalise(stdout):
@@ -44,7 +47,7 @@ def entries():
 
 def output_of(capture, opts):
     """The normalised events of popsift -q OPTS -r capture, or one line saying how it failed."""
-    r = SUITE.run("-q", *opts, "-r", capture)
+    r = SUITE.run("-q", *SENSOR, *opts, "-r", capture)
     return normalise(r.out) if r.code == 0 else [f"exit {r.code}: {r.err!r}"]
 
 
@@ -66,7 +69,7 @@ def update(names):
         return 2
     for name in names:
         capture, expected, opts = known[name]
-        r = SUITE.run("-q", *opts, "-r", capture)
+        r = SUITE.run("-q", *SENSOR, *opts, "-r", capture)
         if r.code != 0:
             print(f"golden: {name}: popsift exit {r.code}, nothing written: {r.err}", file=sys.stderr)
             return 1

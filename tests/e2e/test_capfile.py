@@ -24,7 +24,6 @@ import glob
 import hashlib
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 POPGEN = os.path.join(ROOT, "build", "popgen")
 sys.path.insert(0, HERE)
 from runner import Suite, expect  # noqa: E402
+import capforms  # noqa: E402
 
 SUITE = Suite("capfile")
 CAPDUMP = None  # beside the popsift under test
@@ -110,53 +110,15 @@ def big_endian_pcap(path):
     """A little-endian classic pcap rewritten big-endian (packet bytes untouched)."""
     data = open(path, "rb").read()
     expect(data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"), f"{path} is not little-endian pcap")
-    out = bytearray(struct.pack(">IHHiIII", *struct.unpack_from("<IHHiIII", data, 0)))
-    off = 24
-    while off + 16 <= len(data):
-        sec, frac, caplen, length = struct.unpack_from("<IIII", data, off)
-        out += struct.pack(">IIII", sec, frac, caplen, length) + data[off + 16:off + 16 + caplen]
-        off += 16 + caplen
     dst = tmp(os.path.basename(path) + ".be.pcap")
-    open(dst, "wb").write(out)
+    open(dst, "wb").write(capforms.big_endian_pcap(data))
     return dst
-
-
-def be_idb_options(opts):
-    """The IDB options the reader uses, big-endian; others dropped."""
-    out, off = bytearray(), 0
-    while off + 4 <= len(opts):
-        code, n = struct.unpack_from("<HH", opts, off)
-        val = opts[off + 4:off + 4 + n]
-        off += 4 + (n + 3) // 4 * 4
-        if code == 0:
-            break
-        if code == 14:
-            val = struct.pack(">q", struct.unpack("<q", val)[0])
-        if code in (2, 9, 14):
-            out += struct.pack(">HH", code, n) + val + b"\0" * ((4 - n % 4) % 4)
-    return bytes(out + struct.pack(">HH", 0, 0))
 
 
 def big_endian_pcapng(path):
     """editcap's little-endian pcapng rewritten big-endian: SHB, IDBs and EPBs."""
-    data, out, off = open(path, "rb").read(), bytearray(), 0
-    while off + 12 <= len(data):
-        btype, blen = struct.unpack_from("<II", data, off)
-        body = data[off + 8:off + blen - 4]
-        off += blen
-        if btype == 0x0A0D0D0A:
-            nb = struct.pack(">IHHq", 0x1A2B3C4D, 1, 0, -1)
-        elif btype == 1:
-            lt, _, snap = struct.unpack_from("<HHI", body)
-            nb = struct.pack(">HHI", lt, 0, snap) + be_idb_options(body[8:])
-        elif btype == 6:
-            fields = struct.unpack_from("<IIIII", body)
-            nb = struct.pack(">IIIII", *fields) + body[20:20 + (fields[3] + 3) // 4 * 4]
-        else:
-            continue
-        out += struct.pack(">II", btype, len(nb) + 12) + nb + struct.pack(">I", len(nb) + 12)
     dst = tmp(os.path.basename(path) + ".be.pcapng")
-    open(dst, "wb").write(out)
+    open(dst, "wb").write(capforms.big_endian_pcapng(open(path, "rb").read()))
     return dst
 
 

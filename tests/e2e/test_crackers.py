@@ -16,7 +16,6 @@ digest-md5.john; otherwise the DIGEST-MD5 line is checked against the word
 list by RFC 2831's computation, as John's dmd5 does, and the run says so.
 Usage: test_crackers.py POPSIFT [NAME...]
 """
-import base64
 import ctypes
 import ctypes.util
 import hashlib
@@ -24,20 +23,17 @@ import hmac
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from craft import Capture  # noqa: E402
-from runner import Suite, expect  # noqa: E402
+from craft import Capture, ntlm_authenticate, ntlm_challenge, ntlm_login_steps  # noqa: E402
+from runner import SAMPLES, Suite, expect  # noqa: E402
 
 SUITE = Suite("crackers")
 TMP = tempfile.mkdtemp(prefix="popsift-crack-")
-SAMPLES = os.path.join(ROOT, "samples")
 NTLM_PASSWORD = "Crafted-NTLM-2026"
 PASSWORDS = {"alice": "wonderland", "bob": "builder", "ntlm1user": NTLM_PASSWORD, "ntlm2user": NTLM_PASSWORD}
 WORDS = ["123456", "password", "wrong-secret", "builder", "wonderland", NTLM_PASSWORD, "letmein"]
@@ -63,18 +59,10 @@ def des_block(key7, block):
     return out.raw
 
 
-def b64(b):
-    return base64.b64encode(b).decode()
-
-
-def _secbuf(data, offset):
-    return struct.pack("<HHI", len(data), len(data), offset)
-
-
 def ntlm_session(cap, user, domain, password, v2, port):
     """A crafted AUTH NTLM login whose response is computed from the password; the server accepts."""
     chal = os.urandom(8)
-    type2 = b"NTLMSSP\0" + struct.pack("<I", 2) + _secbuf(b"", 48) + struct.pack("<I", 0x00088201) + chal + b"\0" * 16
+    type2 = ntlm_challenge(chal)
     nthash = md4(password.encode("utf-16le"))
     if v2:
         key = hmac.new(nthash, (user.upper() + domain).encode("utf-16le"), hashlib.md5).digest()
@@ -85,17 +73,8 @@ def ntlm_session(cap, user, domain, password, v2, port):
         k = nthash + b"\0" * 5
         nt = b"".join(des_block(k[i:i + 7], chal) for i in (0, 7, 14))
         lm = nt
-    fields = [lm, nt, domain.encode("utf-16le"), user.encode("utf-16le"), b"P\0C\0"]
-    off, payload, hdr = 72, b"", b""
-    for f in fields:
-        hdr += _secbuf(f, off + len(payload))
-        payload += f
-    type3 = b"NTLMSSP\0" + struct.pack("<I", 3) + hdr + _secbuf(b"", off + len(payload)) + \
-        struct.pack("<I", 0x00088201) + b"\0" * 8 + payload
-    steps = [("s", b"+OK ready\r\n"), ("c", b"AUTH NTLM\r\n"), ("s", b"+ \r\n"),
-             ("c", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\0").encode() + b"\r\n"),
-             ("s", b"+ " + b64(type2).encode() + b"\r\n"), ("c", b64(type3).encode() + b"\r\n"),
-             ("s", b"+OK logged in\r\n"), ("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
+    type3 = ntlm_authenticate(lm, nt, domain.encode("utf-16le"), user.encode("utf-16le"), b"P\0C\0")
+    steps = ntlm_login_steps(type2, type3, b"+OK logged in\r\n") + [("c", b"QUIT\r\n"), ("s", b"+OK\r\n")]
     return cap.session(steps, client=("10.1.0.7", port))
 
 

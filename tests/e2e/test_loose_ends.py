@@ -14,15 +14,12 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from craft import Capture  # noqa: E402
-from runner import Suite, expect  # noqa: E402
+from runner import CAPTURES, ROOT, SAMPLES, Suite, expect  # noqa: E402
 
 SUITE = Suite("loose-ends")
 TMP = tempfile.mkdtemp(prefix="popsift-loose-")
-SAMPLES = os.path.join(ROOT, "samples")
-CAPTURES = os.path.join(ROOT, "tests", "e2e", "captures")
 
 
 def popsift(*args, ok=True):

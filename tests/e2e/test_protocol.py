@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from craft import Capture  # noqa: E402
+from craft import Capture, ntlm_authenticate, ntlm_challenge, ntlm_login_steps  # noqa: E402
 from runner import CAPTURES, SAMPLES, Suite, bodies, expect  # noqa: E402
 
 SUITE = Suite("protocol")
@@ -106,29 +106,15 @@ def scram_sha_256_record_verifies_with_the_password():
     expect(got == ckey, "ClientProof does not verify with the password")
 
 
-def _ntlm_buf(data, offset):
-    return struct.pack("<HHI", len(data), len(data), offset)
-
-
 @SUITE.test
 def ntlm_type3_names_are_decoded_and_v2_line_is_written():
     chal = bytes.fromhex("0123456789abcdef")
-    type2 = b"NTLMSSP\0" + struct.pack("<I", 2) + _ntlm_buf(b"", 48) + struct.pack("<I", 0x00088201) + chal + b"\0" * 16
+    type2 = ntlm_challenge(chal)
     user, dom, ws = "Zoë".encode("utf-16le"), "CORP".encode("utf-16le"), "PC1".encode("utf-16le")
     lm = b"\0" * 24
     nt = bytes(range(16)) + b"\x01\x01\0\0\0\0\0\0" + b"\x11" * 40  # NTProofStr + blob
-    off = 72
-    fields = [lm, nt, dom, user, ws]
-    payload, hdr = b"", b""
-    for f in fields:
-        hdr += _ntlm_buf(f, off + len(payload))
-        payload += f
-    type3 = b"NTLMSSP\0" + struct.pack("<I", 3) + hdr + _ntlm_buf(b"", off + len(payload)) + \
-        struct.pack("<I", 0x00088201) + b"\0" * 8 + payload
-    steps = [("s", b"+OK ready\r\n"), ("c", b"AUTH NTLM\r\n"), ("s", b"+ \r\n"),
-             ("c", b64(b"NTLMSSP\0\x01\0\0\0\x07\x82\x08\0").encode() + b"\r\n"),
-             ("s", b"+ " + b64(type2).encode() + b"\r\n"), ("c", b64(type3).encode() + b"\r\n"),
-             ("s", b"-ERR [AUTH] logon failure\r\n")]
+    type3 = ntlm_authenticate(lm, nt, dom, user, ws)
+    steps = ntlm_login_steps(type2, type3, b"-ERR [AUTH] logon failure\r\n")
     evs = sift(Capture().session(steps), "--show-passwords")
     a = bodies(evs, "auth")[0]
     expect(a["username"] == "Zoë" and a["realm"] == "CORP" and a["workstation"] == "PC1", a)

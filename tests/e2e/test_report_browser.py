@@ -49,6 +49,9 @@ def expected_numbers(events):
         by[e["event_type"]].append(e)
     auth = [e["auth"] for e in by["auth"]]
     result = collections.Counter(a["result"] for a in auth)
+    tls = [e["tls"] for e in by["tls"]]
+    versions = collections.Counter(t["version"] if "version" in t else "no ServerHello"
+                                   for t in tls if "certificate_status" in t)  # a TLS session's event
     return {
         "captures": len({e["pcap_file"] for e in events}),
         "sessions": len(by["session"]),
@@ -61,8 +64,10 @@ def expected_numbers(events):
         "cleartext": sum(a["cleartext"] for a in auth),
         "alerts": len(by["alert"]),
         "messages": len(by["message"]),
-        "stls": sum(e["tls"]["result"] == "success" for e in by["tls"]),
+        "stls": sum(t.get("command") == "STLS" and t["result"] == "success" for t in tls),
         "encrypted": sum(e["session"]["tls"] or e["session"]["encrypted"] for e in by["session"]),
+        "tls-sessions": sum(versions.values()),
+        **{"tls-" + v: n for v, n in versions.items()},
     }
 
 
@@ -100,6 +105,24 @@ def the_samples_report_loads_clean_and_shows_the_events_numbers():
         os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
         b.screenshot(SCREENSHOT)
         expect(os.path.getsize(SCREENSHOT) > 10000, "empty screenshot")
+
+
+@SUITE.test
+def a_tls_capture_s_page_shows_the_events_tls_numbers():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import test_tls
+    c = test_tls.corpus()  # every TLS fixture, TLS 1.0 to 1.3, with its keys
+    ev = run("-q", "--tls-keylog", c["keys"], "-r", c["pcap"])
+    page = os.path.join(TMP, "tls.html")
+    run("report", "-q", "--html", page, stdin=ev)
+    shutil.rmtree(test_tls.WORK, ignore_errors=True)
+    events = [json.loads(l) for l in ev.splitlines()]
+    with Browser() as b:
+        quiet(b.load(page))
+        got = json.loads(b.evaluate(NUMBERS_JS))
+        want = expected_numbers(events)
+        expect(got == want, {k: (got.get(k), want.get(k)) for k in set(want) | set(got) if got.get(k) != want.get(k)})
+        expect(want["tls-sessions"] > 20 and "tls-TLS 1.3" in want and "tls-TLS 1.0" in want, want)
 
 
 @SUITE.test

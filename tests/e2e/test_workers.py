@@ -130,6 +130,25 @@ def alerts_over_logins_spread_across_workers_equal_one_process():
 
 
 @SUITE.test
+def sessions_still_open_at_the_end_end_as_one_process_ends_them():
+    # each worker sees only its own packets; the capture's last one (another worker's) is when
+    # one process ends the open sessions, and so must every worker
+    cap = Capture()
+    steps = [("s", b"+OK ready\r\n"), ("c", b"USER bob\r\n"), ("s", b"+OK\r\n")]
+    for i in range(8):
+        cap.session(steps, client=("10.9.1.%d" % (i + 1), 43000 + i),
+                    server=("10.2.%d.9" % (i * 7 + 1), 110), close=False)
+        cap.t += 5
+    path = cap.write(os.path.join(TMP, "open.pcap"))
+    expect(len({bucket("10.9.1.%d" % (i + 1), "10.2.%d.9" % (i * 7 + 1), 3) for i in range(8)}) == 3,
+           "the pairs do not spread over 3 workers")
+    ends = [e for e in SUITE.events("-r", path) if e["event_type"] == "session"]
+    expect(len(ends) == 8 and {e["session"]["end_reason"] for e in ends} == {"capture-end"}, ends[:1])
+    same_with_workers(["-r", path], "sessions open at the end")
+    same_into_a_file(["-r", path], "sessions open at the end")
+
+
+@SUITE.test
 def what_one_file_per_run_cannot_share_is_refused():
     cap = os.path.join(ROOT, "samples", "dovecot-pop3.pcap")
     for opts, word in ((["--hashes", os.path.join(TMP, "h/")], "--hashes"),

@@ -10,12 +10,15 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(HERE, "corpus", "capfile")
 TMP = tempfile.mkdtemp(prefix="capfile-corpus-")
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import capforms  # noqa: E402
 
 
 def run(*cmd, stdout=None):
@@ -26,27 +29,6 @@ def first(capture, n, fmt="pcap", name=None):
     out = os.path.join(TMP, (name or os.path.basename(capture)) + f".{n}.{fmt}")
     run("editcap", "-F", fmt, "-r", capture, out, f"1-{n}")
     return out
-
-
-def be_pcapng(path):
-    """SHB, IDB (if_tsresol, if_tsoffset, if_name kept) and EPBs, rewritten big-endian."""
-    data, out, off = open(path, "rb").read(), bytearray(), 0
-    while off + 12 <= len(data):
-        btype, blen = struct.unpack_from("<II", data, off)
-        body = data[off + 8:off + blen - 4]
-        off += blen
-        if btype == 0x0A0D0D0A:
-            nb = struct.pack(">IHHq", 0x1A2B3C4D, 1, 0, -1)
-        elif btype == 1:
-            lt, _, snap = struct.unpack_from("<HHI", body)
-            nb = struct.pack(">HHI", lt, 0, snap) + struct.pack(">HHB3x", 9, 1, 6) + b"\0" * 4
-        elif btype == 6:
-            f = struct.unpack_from("<IIIII", body)
-            nb = struct.pack(">IIIII", *f) + body[20:20 + (f[3] + 3) // 4 * 4]
-        else:
-            continue
-        out += struct.pack(">II", btype, len(nb) + 12) + nb + struct.pack(">I", len(nb) + 12)
-    return bytes(out)
 
 
 def block(btype, body):
@@ -81,7 +63,7 @@ def seeds():
     yield "pcap-nsec", 0, open(first(zeek, 3, "nsecpcap"), "rb").read()
     yield "pcap-null", 0, open(first(starttls, 3), "rb").read()
     yield "pcapng-le", 0, open(ng, "rb").read()
-    yield "pcapng-be", 0x08, be_pcapng(ng)
+    yield "pcapng-be", 0x08, capforms.big_endian_pcapng(open(ng, "rb").read())
     yield "pcapng-every-block", 0x18, every_block()
     keylog = os.path.join(TMP, "keylog")
     open(keylog, "w").write("CLIENT_RANDOM %064x %096x\n" % (1, 2))

@@ -41,13 +41,15 @@ import datetime
 import hashlib
 import os
 import re
-import socket
 import ssl
 import struct
 import subprocess
 import sys
 import tempfile
 import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from craft import Capture  # noqa: E402
 
 MAGIC = b"PSTLSFX1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -362,49 +364,17 @@ def stdnames():
     return names
 
 
-def pcap_bytes(tr):
-    """The session as an Ethernet/IPv4/TCP pcap to port 995, for tshark."""
-    def csum(data):
-        if len(data) % 2:
-            data += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-        while s >> 16:
-            s = (s & 0xFFFF) + (s >> 16)
-        return ~s & 0xFFFF
-
-    def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0,
-                         socket.inet_aton(src), socket.inet_aton(dst))
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
-
-    c, s = ("10.0.0.1", 40000), ("10.0.0.2", 995)
-    seq = {"C": 1001, "S": 5001}
-    frames = [frame(c[0], s[0], c[1], s[1], 1000, 0, 0x02),
-              frame(s[0], c[0], s[1], c[1], 5000, 1001, 0x12),
-              frame(c[0], s[0], c[1], s[1], 1001, 5001, 0x10)]
-    for tag, data in tr.entries:
-        if tag not in (b"C", b"S"):
-            continue
-        t = tag.decode()
-        for off in range(0, len(data), 1400):
-            chunk = data[off:off + 1400]
-            src, dst = (c, s) if t == "C" else (s, c)
-            other = "S" if t == "C" else "C"
-            frames.append(frame(src[0], dst[0], src[1], dst[1], seq[t], seq[other], 0x18, chunk))
-            seq[t] += len(chunk)
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        out += struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f
-    return out
+def session_capture(tr):
+    """The session as an Ethernet/IPv4/TCP capture to port 995, for tshark."""
+    steps = [(tag.decode().lower(), data) for tag, data in tr.entries if tag in (b"C", b"S")]
+    return Capture().session(steps, client=("10.0.0.1", 40000), server=("10.0.0.2", 995),
+                             close=False)
 
 
 def tshark_ja3(tr):
     """(ja3, ja3 string, ja3s, ja3s string) as tshark computes them."""
     with tempfile.NamedTemporaryFile(suffix=".pcap") as f:
-        f.write(pcap_bytes(tr))
-        f.flush()
+        session_capture(tr).write(f.name)
         out = []
         for htype, fields in (("1", ("tls.handshake.ja3", "tls.handshake.ja3_full")),
                               ("2", ("tls.handshake.ja3s", "tls.handshake.ja3s_full"))):
@@ -593,8 +563,9 @@ def read_fixture(path):
     return out
 
 
-def fuzz_input(entries, keys, flags):
-    """fuzz_input.h's format: flags, then chunks that alternate direction."""
+def fuzz_input(entries, keys, flags, gaps=False):
+    """fuzz_input.h's format: flags, then chunks that alternate direction (a run of
+    same-direction entries gets empty chunks between). gaps: entries may be gap markers."""
     chunks, turn = [], "C" if flags & 1 else "S"
     if keys is not None:
         chunks.append(keys)
@@ -605,7 +576,7 @@ def fuzz_input(entries, keys, flags):
             turn = tag.decode()
         chunks.append(data)
         turn = "S" if turn == "C" else "C"
-    if any(FPC in c or c.startswith(b"GAP!") for c in chunks):
+    if any(FPC in c or (not gaps and c.startswith(b"GAP!")) for c in chunks):
         return None
     return bytes([flags]) + FPC.join(chunks)
 
@@ -627,7 +598,7 @@ def fuzz_corpus():
             i = next(k for k, (t, d) in enumerate(cut) if t == b"S" and len(d) > 600)
             t, d = cut[i]
             cut[i:i + 1] = [(t, d[:300]), (t, b"GAP!" + struct.pack("<I", 200)), (t, d[500:])]
-            seeds[name + "-gap"] = fuzz_input_raw(cut, keys)
+            seeds[name + "-gap"] = fuzz_input(cut, keys, F_KEYS, gaps=True)
         for seed, data in seeds.items():
             if data is None:
                 print("make-fixtures: %s holds the separator; no seed" % seed)
@@ -635,19 +606,6 @@ def fuzz_corpus():
             with open(os.path.join(outdir, seed), "wb") as f:
                 f.write(data)
             print("make-fixtures: tests/fuzz/corpus/tls/%s (%d octets)" % (seed, len(data)))
-
-
-def fuzz_input_raw(entries, keys):
-    """Like fuzz_input, but a same-direction run of entries (a gap marker
-    between two halves) is kept in order with empty chunks between."""
-    chunks, turn = [keys], "C"
-    for tag, data in entries:
-        if tag.decode() != turn:
-            chunks.append(b"")
-            turn = tag.decode()
-        chunks.append(data)
-        turn = "S" if turn == "C" else "C"
-    return bytes([F_KEYS]) + FPC.join(chunks)
 
 
 def main():

@@ -163,16 +163,22 @@ void ng_idb(struct bb *b, uint16_t linktype, uint32_t snaplen, int tsresol, bool
 	ng_end(b, s);
 }
 
-void ng_epb(struct bb *b, uint32_t iface, uint64_t t, uint32_t caplen, uint32_t len,
-	    const void *data)
+/* What enhanced and obsolete packet blocks end with: time, lengths, the packet. */
+static void ng_packet(struct bb *b, uint64_t t, uint32_t caplen, uint32_t len, const void *data)
 {
-	size_t s = ng_begin(b, 6);
-	bb_u32(b, iface);
 	bb_u32(b, (uint32_t)(t >> 32));
 	bb_u32(b, (uint32_t)t);
 	bb_u32(b, caplen);
 	bb_u32(b, len);
 	bb_put(b, data, caplen);
+}
+
+void ng_epb(struct bb *b, uint32_t iface, uint64_t t, uint32_t caplen, uint32_t len,
+	    const void *data)
+{
+	size_t s = ng_begin(b, 6);
+	bb_u32(b, iface);
+	ng_packet(b, t, caplen, len, data);
 	ng_end(b, s);
 }
 
@@ -190,11 +196,7 @@ void ng_opb(struct bb *b, uint16_t iface, uint64_t t, uint32_t caplen, uint32_t 
 	size_t s = ng_begin(b, 2);
 	bb_u16(b, iface);
 	bb_u16(b, 0); /* drops */
-	bb_u32(b, (uint32_t)(t >> 32));
-	bb_u32(b, (uint32_t)t);
-	bb_u32(b, caplen);
-	bb_u32(b, len);
-	bb_put(b, data, caplen);
+	ng_packet(b, t, caplen, len, data);
 	ng_end(b, s);
 }
 

@@ -23,16 +23,14 @@
 #include "../../src/capture.h"
 #include "../../src/reasm.h"
 #include "capbuild.h"
+#include "engine_rig.h"
 
 #define SAMPLE "samples/dovecot-pop3.pcap"
 #define SAMPLE_PACKETS 104
 #define KEYLOG_LINES 5
 
 struct rig {
-	FILE *fp;
-	struct output *out;
-	struct session_table t;
-	uint8_t ports[65536 / 8];
+	struct engine_rig e;
 	char dir[64];
 	/* what the secrets hook saw */
 	unsigned calls;
@@ -44,28 +42,14 @@ struct rig {
 static void rig_open(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->fp = tmpfile();
-	assert_non_null(r->fp);
-	struct output_config oc = { .fp = r->fp };
-	r->out = output_open(&oc);
-	assert_non_null(r->out);
-	session_table_init(&r->t, r->out);
-	r->ports[110 >> 3] |= 1u << (110 & 7);
-	struct reasm_config rc = { .port_map = r->ports, .max_streams = 64,
-				   .rebase_at = REASM_REBASE_AT, .idle_timeout = 600,
-				   .sessions = &r->t };
-	char err[256] = "";
-	if (!reasm_init(&rc, err, sizeof(err)))
-		fail_msg("reasm_init: %s", err);
+	engine_rig_open(&r->e, 64, 600, false);
 	snprintf(r->dir, sizeof(r->dir), "/tmp/popsift-test-capture-XXXXXX");
 	assert_non_null(mkdtemp(r->dir));
 }
 
 static void rig_close(struct rig *r)
 {
-	reasm_finish();
-	assert_true(output_close(r->out));
-	fclose(r->fp);
+	engine_rig_close(&r->e);
 	free(r->secrets);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", r->dir);

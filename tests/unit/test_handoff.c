@@ -175,8 +175,9 @@ static void emit_session(struct event_sink *sink, int i)
 		char uid[80];
 		int len = snprintf(uid, sizeof(uid), "%070zu", k);
 		memcpy(scratch + 8192 + k * 70, uid, (size_t)len);
-		mb[k] = (struct mailbox_entry){ (uint32_t)k + 1, bytes_of(scratch + 8192 + k * 70, 70),
-						(int64_t)k, k % 2 == 0 };
+		mb[k] = (struct mailbox_entry){ .number = (uint32_t)k + 1,
+						.uid = bytes_of(scratch + 8192 + k * 70, 70),
+						.size = (int64_t)k, .marked = k % 2 == 0 };
 	}
 	struct bytes caps[2] = { put(500, "TOP"), put(600, "UIDL") };
 	ev = (struct event){ .type = EV_SESSION };

@@ -18,15 +18,13 @@
 #include "../../src/ipv4.h"
 #include "../../src/nids_abi.h"
 #include "../../src/reasm.h"
+#include "engine_rig.h"
 
 #define CLIENT_ISN 1000u
 #define SERVER_ISN 5000u
 
 struct rig {
-	FILE *fp;
-	struct output *out;
-	struct session_table t;
-	uint8_t ports[65536 / 8];
+	struct engine_rig e;
 	struct timeval now;
 	struct reasm_stats st;
 };
@@ -34,29 +32,15 @@ struct rig {
 static void rig_open(struct rig *r, bool detect, unsigned idle_timeout)
 {
 	memset(r, 0, sizeof(*r));
-	r->fp = tmpfile();
-	assert_non_null(r->fp);
-	struct output_config oc = { .fp = r->fp };
-	r->out = output_open(&oc);
-	assert_non_null(r->out);
-	session_table_init(&r->t, r->out);
-	r->ports[110 >> 3] |= 1u << (110 & 7);
 	r->now.tv_sec = 1700000000;
-	struct reasm_config rc = { .port_map = r->ports, .max_streams = 16,
-				   .rebase_at = REASM_REBASE_AT, .idle_timeout = idle_timeout,
-				   .detect = detect, .sessions = &r->t };
-	char err[256] = "";
-	if (!reasm_init(&rc, err, sizeof(err)))
-		fail_msg("reasm_init: %s", err);
+	engine_rig_open(&r->e, 16, idle_timeout, detect);
 	reasm_get_stats(&r->st); /* counters run on across inits: compare with these */
 }
 
 static void rig_close(struct rig *r)
 {
-	reasm_finish();
-	assert_int_equal(r->t.open, 0);
-	assert_true(output_close(r->out));
-	fclose(r->fp);
+	engine_rig_close(&r->e);
+	assert_int_equal(r->e.t.open, 0);
 }
 
 static void rig_send(struct rig *r, struct ipv4_tuple t, uint32_t seq, uint32_t ack, uint8_t flags,
@@ -100,7 +84,7 @@ static void the_self_check_passes_and_leaves_no_trace(void **unused)
 	assert_int_equal(st.ip_packets, 0);
 	assert_int_equal(st.nids_warnings, 0);
 	assert_int_equal(st.tcp_streams, 0);
-	assert_int_equal(r.t.open, 0);
+	assert_int_equal(r.e.t.open, 0);
 	/* The check's connection (nids_abi.c) is gone from libnids' table. */
 	struct tuple4 key = { 40000, 110, htonl(0x7f000001), htonl(0x7f000002) };
 	assert_null(nids_find_tcp_stream(&key));
@@ -114,14 +98,14 @@ static void a_session_ended_by_the_data_behind_a_hole_leaves_nothing_behind(void
 	rig_open(&r, true, 0);
 	struct ipv4_tuple c = { htonl(0x0a000001), htonl(0x0a000002), 40001, 2525 };
 	rig_handshake(&r, c);
-	assert_int_equal(r.t.open, 1); /* --detect: any port, the verdict comes with the data */
+	assert_int_equal(r.e.t.open, 1); /* --detect: any port, the verdict comes with the data */
 	/* 100 bytes lost, then 600 that cannot be POP (more than detection holds). */
 	rig_send(&r, c, CLIENT_ISN + 1 + 100, SERVER_ISN + 1, TCP_ACK, 600);
-	assert_int_equal(r.t.open, 1);
+	assert_int_equal(r.e.t.open, 1);
 	/* The server acknowledges past the hole: filled; the data behind it ends the session. */
 	rig_send(&r, ipv4_reverse(&c), SERVER_ISN + 1, CLIENT_ISN + 1 + 700, TCP_ACK, 0);
 	struct reasm_stats st = rig_stats(&r);
-	assert_int_equal(r.t.open, 0);
+	assert_int_equal(r.e.t.open, 0);
 	assert_int_equal(st.not_pop, 1);
 	assert_int_equal(st.gap_bytes, 100);
 	rig_close(&r);
@@ -133,11 +117,11 @@ static void idle_sessions_end_on_the_engines_own_clock(void **unused)
 	struct rig r;
 	rig_open(&r, false, 30);
 	rig_handshake(&r, (struct ipv4_tuple){ htonl(0x0a000001), htonl(0x0a000002), 40002, 110 });
-	assert_int_equal(r.t.open, 1);
+	assert_int_equal(r.e.t.open, 1);
 	reasm_tick(r.now.tv_sec + 29);
-	assert_int_equal(r.t.open, 1);
+	assert_int_equal(r.e.t.open, 1);
 	reasm_tick(r.now.tv_sec + 30);
-	assert_int_equal(r.t.open, 0);
+	assert_int_equal(r.e.t.open, 0);
 	assert_int_equal(rig_stats(&r).timed_out, 1);
 	rig_close(&r);
 }
@@ -149,7 +133,7 @@ static void without_an_idle_timeout_nothing_expires(void **unused)
 	rig_open(&r, false, 0);
 	rig_handshake(&r, (struct ipv4_tuple){ htonl(0x0a000001), htonl(0x0a000002), 40003, 110 });
 	reasm_tick(r.now.tv_sec + 7 * 86400);
-	assert_int_equal(r.t.open, 1);
+	assert_int_equal(r.e.t.open, 1);
 	rig_close(&r);
 }
 

@@ -103,13 +103,27 @@ static json_t *ref_messages(const struct mbr_mailbox *b)
 	return arr;
 }
 
+/* A FILE writing into memory: the text is in buf once fp is closed. */
+struct memout {
+	char *buf;
+	size_t len;
+	FILE *fp;
+};
+
+/* m must stay where it is until fp is closed: the stream writes into it. */
+static FILE *memout_open(struct memout *m)
+{
+	*m = (struct memout){ 0 };
+	m->fp = open_memstream(&m->buf, &m->len);
+	assert_non_null(m->fp);
+	return m->fp;
+}
+
 /* What the Jansson writer wrote for boxes (caller frees). */
 static char *ref_report(const struct mbr_mailbox *boxes, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
-	assert_non_null(fp);
+	struct memout m;
+	FILE *fp = memout_open(&m);
 	for (size_t i = 0; i < n; i++) {
 		const struct mbr_mailbox *b = &boxes[i];
 		json_t *o = json_pack("{s:s, s:s, s:s}", "event_type", "mailbox", "server", b->server, "user", b->user);
@@ -126,19 +140,17 @@ static char *ref_report(const struct mbr_mailbox *boxes, size_t n)
 		free(s);
 	}
 	fclose(fp);
-	return buf;
+	return m.buf;
 }
 
 /* What json_mailbox_report() writes for boxes (caller frees). */
 static char *jw_report(const struct mbr_mailbox *boxes, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
-	assert_non_null(fp);
+	struct memout m;
+	FILE *fp = memout_open(&m);
 	assert_true(json_mailbox_report(fp, boxes, n));
 	fclose(fp);
-	return buf;
+	return m.buf;
 }
 
 static void assert_same_as_jansson(const struct mbr_mailbox *boxes, size_t n)
@@ -174,9 +186,9 @@ static struct mbr_listed listed[] = {
 };
 
 static struct mbr_message messages[] = {
-	{ "uid-1", 1234, 9, { 1700000000, 0 }, 2, "committed" },
-	{ "uid\\x80", -1, UINT64_MAX, { 1700000000, 1 }, 0, NULL },
-	{ "uid-\"4\"", 5, 10, { 1700000000, 2 }, 1, "marked-unknown" },
+	{ "uid-1", 1234, 9, { 1700000000, 0 }, 2, "committed", NULL },
+	{ "uid\\x80", -1, UINT64_MAX, { 1700000000, 1 }, 0, NULL, NULL },
+	{ "uid-\"4\"", 5, 10, { 1700000000, 2 }, 1, "marked-unknown", NULL },
 };
 
 static struct mbr_session sessions(size_t i)

@@ -290,13 +290,19 @@ static void rejected_early_data_is_reported_and_skipped_before_or_after_the_hell
 	tt_fixture_free(&fx);
 }
 
+/* The length field of the record whose header is at w[off]. */
+static size_t record_len(const uint8_t *w, size_t off)
+{
+	return (size_t)w[off + 3] << 8 | w[off + 4];
+}
+
 /* The record boundaries of direction dir's wire octets (offsets of headers). */
 static size_t record_starts(const uint8_t *w, size_t n, size_t *starts, size_t max)
 {
 	size_t k = 0, off = 0;
 	while (off + 5 <= n && k < max) {
 		starts[k++] = off;
-		off += 5 + ((size_t)w[off + 3] << 8 | w[off + 4]);
+		off += 5 + record_len(w, off);
 	}
 	return k;
 }
@@ -381,94 +387,101 @@ static void check_one_hole(const struct tt_fixture *fx, const struct tt_rec *r, 
 
 static const char *const damaged[] = { "tls13-chacha20", "tls12-aes128gcm", "tls12-cbc-sha1",
 				       "tls10-cbc-sha1-etm" };
+#define NDAMAGED (sizeof(damaged) / sizeof(damaged[0]))
 
-/* The index of the largest server record (the RETR reply's first). */
-static size_t big_record(const size_t *starts, size_t k, const uint8_t *w)
+/* One damage case: a fixture, its keys, the server's wire octets and records. */
+struct dcase {
+	struct tt_fixture fx;
+	struct tls_keylog *kl;
+	uint8_t *w;
+	size_t n, k, big; /* octets, records, the largest record (the RETR reply's first) */
+	size_t starts[256];
+};
+
+static void dcase_open(struct dcase *d, const char *name)
 {
-	size_t best = 0;
-	for (size_t i = 0; i < k; i++)
-		if (((size_t)w[starts[i] + 3] << 8 | w[starts[i] + 4]) >
-		    ((size_t)w[starts[best] + 3] << 8 | w[starts[best] + 4]))
-			best = i;
-	return best;
+	tt_fixture_load(&d->fx, name);
+	d->kl = tt_fixture_keys(&d->fx);
+	d->w = wire_of(&d->fx, 'S', &d->n);
+	d->k = record_starts(d->w, d->n, d->starts, 256);
+	d->big = 0;
+	for (size_t i = 0; i < d->k; i++)
+		if (record_len(d->w, d->starts[i]) > record_len(d->w, d->starts[d->big]))
+			d->big = i;
+}
+
+static void dcase_close(struct dcase *d)
+{
+	free(d->w);
+	tls_keylog_free(d->kl);
+	tt_fixture_free(&d->fx);
+}
+
+/* Damages octets [from, to) of case d (see run_damaged), whole and one octet at a time. */
+static void run_both(struct dcase *d, size_t from, size_t to, bool flip, struct tt_rec r[2])
+{
+	for (int how = 0; how < 2; how++)
+		run_damaged(&d->fx, d->kl, from, to, flip, how ? TT_BYTES : TT_WHOLE, &r[how]);
 }
 
 static void a_flipped_octet_costs_one_record(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
-		struct tt_fixture fx;
-		tt_fixture_load(&fx, damaged[i]);
-		struct tls_keylog *kl = tt_fixture_keys(&fx);
-		size_t n, starts[256];
-		uint8_t *w = wire_of(&fx, 'S', &n);
-		size_t k = record_starts(w, n, starts, 256), b = big_record(starts, k, w);
+	for (size_t i = 0; i < NDAMAGED; i++) {
+		struct dcase d;
+		struct tt_rec r[2];
+		dcase_open(&d, damaged[i]);
+		run_both(&d, d.starts[d.big] + 100, 0, true, r);
 		for (int how = 0; how < 2; how++) {
-			struct tt_rec r;
-			run_damaged(&fx, kl, starts[b] + 100, 0, true, how ? TT_BYTES : TT_WHOLE, &r);
-			assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 1);
+			assert_int_equal(r[how].anomalies[TLS_ANOM_BAD_RECORD_MAC], 1);
 			/* TLS 1.0 CBC: the next record's IV is the broken one's last block. */
-			check_one_hole(&fx, &r, 16384, damaged[i]);
-			tt_rec_free(&r);
+			check_one_hole(&d.fx, &r[how], 16384, damaged[i]);
+			tt_rec_free(&r[how]);
 		}
-		free(w);
-		tls_keylog_free(kl);
-		tt_fixture_free(&fx);
+		dcase_close(&d);
 	}
 }
 
 static void a_gap_inside_a_record_costs_that_record(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
-		struct tt_fixture fx;
-		tt_fixture_load(&fx, damaged[i]);
-		struct tls_keylog *kl = tt_fixture_keys(&fx);
-		size_t n, starts[256];
-		uint8_t *w = wire_of(&fx, 'S', &n);
-		size_t k = record_starts(w, n, starts, 256), b = big_record(starts, k, w);
+	for (size_t i = 0; i < NDAMAGED; i++) {
+		struct dcase d;
 		struct tt_rec r;
-		run_damaged(&fx, kl, starts[b] + 200, starts[b] + 1648, false, TT_RANDOM, &r);
+		dcase_open(&d, damaged[i]);
+		size_t at = d.starts[d.big];
+		run_damaged(&d.fx, d.kl, at + 200, at + 1648, false, TT_RANDOM, &r);
 		assert_int_equal(r.anomalies[TLS_ANOM_GAP], 1);
 		assert_int_equal(r.stats.lost_bytes[TLS_DIR_TO_CLIENT], 1648 - 200);
 		assert_int_equal(r.anomalies[TLS_ANOM_RESYNC], 0); /* framing never lost */
 		assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
 		/* TLS 1.0 CBC loses the next record too: its IV was the lost one's
 		   last block. */
-		check_one_hole(&fx, &r, 2 * 16384, damaged[i]);
+		check_one_hole(&d.fx, &r, 2 * 16384, damaged[i]);
 		tt_rec_free(&r);
-		free(w);
-		tls_keylog_free(kl);
-		tt_fixture_free(&fx);
+		dcase_close(&d);
 	}
 }
 
 static void a_gap_hiding_record_headers_costs_the_records_it_touches(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
-		struct tt_fixture fx;
-		tt_fixture_load(&fx, damaged[i]);
-		struct tls_keylog *kl = tt_fixture_keys(&fx);
-		size_t n, starts[256];
-		uint8_t *w = wire_of(&fx, 'S', &n);
-		size_t k = record_starts(w, n, starts, 256), b = big_record(starts, k, w);
+	for (size_t i = 0; i < NDAMAGED; i++) {
+		struct dcase d;
+		struct tt_rec r[2];
+		dcase_open(&d, damaged[i]);
 		/* From inside the big record to 3 octets into the record after the
 		   next: two headers lost, three records touched. */
-		assert_true(b + 2 < k);
+		assert_true(d.big + 2 < d.k);
+		run_both(&d, d.starts[d.big] + 300, d.starts[d.big + 2] + 3, false, r);
 		for (int how = 0; how < 2; how++) {
-			struct tt_rec r;
-			run_damaged(&fx, kl, starts[b] + 300, starts[b + 2] + 3, false,
-				    how ? TT_BYTES : TT_WHOLE, &r);
-			assert_int_equal(r.anomalies[TLS_ANOM_RESYNC], 1);
-			assert_int_equal(r.anomalies[TLS_ANOM_DECRYPTION_LOST], 0);
-			assert_int_equal(r.anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
-			check_one_hole(&fx, &r, 4 * 16384, damaged[i]);
-			tt_rec_free(&r);
+			assert_int_equal(r[how].anomalies[TLS_ANOM_RESYNC], 1);
+			assert_int_equal(r[how].anomalies[TLS_ANOM_DECRYPTION_LOST], 0);
+			assert_int_equal(r[how].anomalies[TLS_ANOM_BAD_RECORD_MAC], 0);
+			check_one_hole(&d.fx, &r[how], 4 * 16384, damaged[i]);
+			tt_rec_free(&r[how]);
 		}
-		free(w);
-		tls_keylog_free(kl);
-		tt_fixture_free(&fx);
+		dcase_close(&d);
 	}
 }
 

@@ -356,6 +356,36 @@ static const uint8_t *find_message(const struct tt_buf *hs, uint8_t type, size_t
 	return NULL;
 }
 
+/* A TLS 1.2 fixture's server handshake, to rebuild flights from its messages. */
+struct srv {
+	struct tt_fixture fx;
+	struct tt_buf hs;
+	const uint8_t *sh, *cert; /* ServerHello, Certificate (pointers into hs) */
+	size_t sh_len, cert_len;
+};
+
+static void srv_open(struct srv *v)
+{
+	tt_fixture_load(&v->fx, "tls12-aes128gcm");
+	v->hs = server_handshake(&v->fx);
+	v->sh = find_message(&v->hs, 2, &v->sh_len);
+	v->cert = find_message(&v->hs, 11, &v->cert_len);
+}
+
+static void srv_close(struct srv *v)
+{
+	tt_buf_free(&v->hs);
+	tt_fixture_free(&v->fx);
+}
+
+/* A new server flight: the fixture's ServerHello. */
+static struct tt_buf srv_flight(const struct srv *v)
+{
+	struct tt_buf flight = { 0 };
+	tt_put(&flight, v->sh, v->sh_len);
+	return flight;
+}
+
 /* Runs a fixture's ClientHello, then the given server handshake octets. */
 static void run_server_flight(const struct tt_fixture *fx, const struct tt_buf *flight,
 			      struct tt_rec *r)
@@ -375,17 +405,12 @@ static void run_server_flight(const struct tt_fixture *fx, const struct tt_buf *
 static void a_chain_above_64_kb_is_cut_and_its_leaf_still_read(void **state)
 {
 	(void)state;
-	struct tt_fixture fx;
-	tt_fixture_load(&fx, "tls12-aes128gcm");
-	struct tt_buf hs = server_handshake(&fx);
-	size_t sh_len, cert_len;
-	const uint8_t *sh = find_message(&hs, 2, &sh_len);
-	const uint8_t *cert = find_message(&hs, 11, &cert_len);
+	struct srv v;
+	srv_open(&v);
 	/* The leaf, then three 30000-octet entries: 90 KB in all. */
-	const uint8_t *leaf = cert + 4 + 3;
+	const uint8_t *leaf = v.cert + 4 + 3;
 	size_t leaf_len = 3 + ((size_t)leaf[0] << 16 | (size_t)leaf[1] << 8 | leaf[2]);
-	struct tt_buf flight = { 0 };
-	tt_put(&flight, sh, sh_len);
+	struct tt_buf flight = srv_flight(&v);
 	put_int(&flight, 11, 1);
 	size_t msg = open_vec(&flight, 3), list = open_vec(&flight, 3);
 	tt_put(&flight, leaf, leaf_len);
@@ -398,32 +423,28 @@ static void a_chain_above_64_kb_is_cut_and_its_leaf_still_read(void **state)
 	close_vec(&flight, msg, 3);
 	tt_put(&flight, "\x0e\x00\x00\x00", 4); /* ServerHelloDone */
 	struct tt_rec r;
-	run_server_flight(&fx, &flight, &r);
+	run_server_flight(&v.fx, &flight, &r);
 	assert_int_equal(r.anomalies[TLS_ANOM_CERT_CHAIN_TOO_LONG], 1);
 	assert_int_equal(r.anomalies[TLS_ANOM_HANDSHAKE_MALFORMED], 0);
 	assert_int_equal(r.meta.cert_status, TLS_CERT_PARSED);
 	assert_int_equal(r.meta.cert.chain_length, 3); /* leaf + two whole fillers in 64 KB */
 	char subject[TLS_DN_MAX];
-	assert_true(tt_fixture_meta(&fx, "subject", subject, sizeof(subject)));
+	assert_true(tt_fixture_meta(&v.fx, "subject", subject, sizeof(subject)));
 	assert_string_equal(r.meta.cert.subject, subject);
 	free(filler);
 	tt_rec_free(&r);
 	tt_buf_free(&flight);
-	tt_buf_free(&hs);
-	tt_fixture_free(&fx);
+	srv_close(&v);
 }
 
 /* The certificate status after the fixture's ServerHello and `msg`. */
-static enum tls_cert_status status_after(const struct tt_fixture *fx, const struct tt_buf *hs,
-					 const char *msg, size_t n, unsigned *unparsable)
+static enum tls_cert_status status_after(const struct srv *v, const char *msg, size_t n,
+					 unsigned *unparsable)
 {
-	size_t sh_len;
-	const uint8_t *sh = find_message(hs, 2, &sh_len);
-	struct tt_buf flight = { 0 };
-	tt_put(&flight, sh, sh_len);
+	struct tt_buf flight = srv_flight(v);
 	tt_put(&flight, msg, n);
 	struct tt_rec r;
-	run_server_flight(fx, &flight, &r);
+	run_server_flight(&v->fx, &flight, &r);
 	enum tls_cert_status st = r.meta.cert_status;
 	*unparsable = r.anomalies[TLS_ANOM_CERT_UNPARSABLE];
 	tt_rec_free(&r);
@@ -434,55 +455,47 @@ static enum tls_cert_status status_after(const struct tt_fixture *fx, const stru
 static void certificate_messages_without_a_usable_certificate_say_why(void **state)
 {
 	(void)state;
-	struct tt_fixture fx;
-	tt_fixture_load(&fx, "tls12-aes128gcm");
-	struct tt_buf hs = server_handshake(&fx);
+	struct srv v;
+	srv_open(&v);
 	unsigned bad;
 	/* An empty certificate_list. */
-	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x03\x00\x00\x00", 7, &bad),
+	assert_int_equal(status_after(&v, "\x0b\x00\x00\x03\x00\x00\x00", 7, &bad),
 			 TLS_CERT_EMPTY);
 	assert_int_equal(bad, 0);
 	/* One 4-octet "certificate" OpenSSL cannot read. */
-	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x0a\x00\x00\x07\x00\x00\x04junk",
+	assert_int_equal(status_after(&v, "\x0b\x00\x00\x0a\x00\x00\x07\x00\x00\x04junk",
 				      14, &bad),
 			 TLS_CERT_UNPARSABLE);
 	assert_int_equal(bad, 1);
 	/* A list longer than its message. */
-	assert_int_equal(status_after(&fx, &hs, "\x0b\x00\x00\x03\x00\x00\x09", 7, &bad),
+	assert_int_equal(status_after(&v, "\x0b\x00\x00\x03\x00\x00\x09", 7, &bad),
 			 TLS_CERT_UNPARSABLE);
 	/* RFC 8879 CompressedCertificate. */
-	assert_int_equal(status_after(&fx, &hs, "\x19\x00\x00\x02" "ab", 6, &bad),
+	assert_int_equal(status_after(&v, "\x19\x00\x00\x02" "ab", 6, &bad),
 			 TLS_CERT_COMPRESSED);
 	assert_string_equal(tls_cert_status_name(TLS_CERT_COMPRESSED), "compressed");
-	tt_buf_free(&hs);
-	tt_fixture_free(&fx);
+	srv_close(&v);
 }
 
 static void an_oversized_message_is_skipped_and_the_next_one_read(void **state)
 {
 	(void)state;
-	struct tt_fixture fx;
-	tt_fixture_load(&fx, "tls12-aes128gcm");
-	struct tt_buf hs = server_handshake(&fx);
-	size_t sh_len, cert_len;
-	const uint8_t *sh = find_message(&hs, 2, &sh_len);
-	const uint8_t *cert = find_message(&hs, 11, &cert_len);
-	struct tt_buf flight = { 0 };
-	tt_put(&flight, sh, sh_len);
+	struct srv v;
+	srv_open(&v);
+	struct tt_buf flight = srv_flight(&v);
 	put_int(&flight, 12, 1); /* a ServerKeyExchange of 70 000 octets */
 	put_int(&flight, 70000, 3);
 	uint8_t *big = calloc(1, 70000);
 	tt_put(&flight, big, 70000);
-	tt_put(&flight, cert, cert_len);
+	tt_put(&flight, v.cert, v.cert_len);
 	struct tt_rec r;
-	run_server_flight(&fx, &flight, &r);
+	run_server_flight(&v.fx, &flight, &r);
 	assert_int_equal(r.anomalies[TLS_ANOM_HANDSHAKE_TOO_LONG], 1);
 	assert_int_equal(r.meta.cert_status, TLS_CERT_PARSED);
 	free(big);
 	tt_rec_free(&r);
 	tt_buf_free(&flight);
-	tt_buf_free(&hs);
-	tt_fixture_free(&fx);
+	srv_close(&v);
 }
 
 /* The anomalies of the client sending `data` first. */

@@ -23,6 +23,21 @@ static void random_of(const char *hex, uint8_t out[32])
 	free(p);
 }
 
+static struct tls_keylog_stats stats_of(const struct tls_keylog *kl)
+{
+	struct tls_keylog_stats st;
+	tls_keylog_stats(kl, &st);
+	return st;
+}
+
+/* The key log holds a TLS 1.0-1.2 master secret for this client random. */
+static void expect_master(const struct tls_keylog *kl, const char *client_random_hex)
+{
+	uint8_t cr[32];
+	random_of(client_random_hex, cr);
+	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
+}
+
 static struct tls_keylog *load(const char *text)
 {
 	struct tls_keylog *kl = tls_keylog_new();
@@ -65,8 +80,7 @@ static void the_tls13_labels_fill_their_own_slots(void **state)
 	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_SERVER_AP0));
 	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_CLIENT_EARLY));
 	assert_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.secrets, 5);
 	assert_int_equal(st.sessions, 1);
 	assert_int_equal(st.ignored, 1); /* EXPORTER_SECRET */
@@ -81,15 +95,12 @@ static void comments_blank_lines_crlf_and_tabs_are_accepted(void **state)
 				     "\r\n"
 				     "\n"
 				     "CLIENT_RANDOM\t" CR1 "  \t" MS48 "  \r\n");
-	uint8_t cr[32];
-	random_of(CR1, cr);
-	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	expect_master(kl, CR1);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.lines, 4);
 	assert_int_equal(st.invalid, 0);
 	tls_keylog_flush(kl); /* nothing pending: no line more */
-	tls_keylog_stats(kl, &st);
+	st = stats_of(kl);
 	assert_int_equal(st.lines, 4);
 	tls_keylog_free(kl);
 }
@@ -105,8 +116,7 @@ static void malformed_lines_are_counted_with_the_first_ones_number(void **state)
 				     "NO_SUCH_LABEL " CR1 " " S32 "\n"		  /* 6 */
 				     "CLIENT_RANDOM " CR1 " " MS48 " extra\n"	  /* 7 */
 				     "CLIENT_TRAFFIC_SECRET_0 " CR1 " " S32 S32 S32 "\n"); /* 8: 96 */
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.lines, 8);
 	assert_int_equal(st.secrets, 1);
 	assert_int_equal(st.invalid, 7);
@@ -123,11 +133,8 @@ static void an_overlong_line_is_invalid_and_the_next_one_still_reads(void **stat
 	tls_keylog_feed(kl, junk, sizeof(junk));
 	const char rest[] = "\nCLIENT_RANDOM " CR1 " " MS48 "\n";
 	tls_keylog_feed(kl, rest, strlen(rest));
-	uint8_t cr[32];
-	random_of(CR1, cr);
-	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	expect_master(kl, CR1);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.invalid, 1);
 	assert_int_equal(st.first_invalid, 1);
 	tls_keylog_free(kl);
@@ -176,9 +183,7 @@ static void a_file_is_read_and_a_missing_one_says_why(void **state)
 	close(fd);
 	struct tls_keylog *kl = tls_keylog_new();
 	assert_int_equal(tls_keylog_load_file(kl, path), 0);
-	uint8_t cr[32];
-	random_of(CR1, cr);
-	assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
+	expect_master(kl, CR1);
 	unlink(path);
 	errno = 0;
 	assert_int_equal(tls_keylog_load_file(kl, path), -1);
@@ -208,8 +213,7 @@ static void thousands_of_sessions_are_all_found(void **state)
 		cr[31] = (uint8_t)v;
 		assert_non_null(tls_keylog_find(kl, cr, TLS_SECRET_MASTER));
 	}
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.sessions, 5000);
 	tls_keylog_free(kl);
 }
@@ -221,13 +225,12 @@ static void sessions_beyond_the_bound_are_dropped_and_counted(void **state)
 	char line[256];
 	for (unsigned i = 0; i < TLS_KEYLOG_MAX_SESSIONS + 10; i++)
 		tls_keylog_feed(kl, line, numbered_line(line, sizeof(line), i));
-	struct tls_keylog_stats st;
-	tls_keylog_stats(kl, &st);
+	struct tls_keylog_stats st = stats_of(kl);
 	assert_int_equal(st.sessions, TLS_KEYLOG_MAX_SESSIONS);
 	assert_int_equal(st.dropped, 10);
 	/* A known session still gets new secrets. */
 	tls_keylog_feed(kl, line, numbered_line(line, sizeof(line), 3));
-	tls_keylog_stats(kl, &st);
+	st = stats_of(kl);
 	assert_int_equal(st.dropped, 10);
 	tls_keylog_free(kl);
 }
