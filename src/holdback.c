@@ -18,7 +18,8 @@ bool holdback_init(struct holdback *hb, unsigned max_streams, uint64_t *given_up
 		slots *= 2;
 	*hb = (struct holdback){ .mask = slots - 1, .given_up = given_up };
 	hb->slot = calloc(slots, sizeof(*hb->slot)); /* pages are touched only as handshakes arrive */
-	return hb->slot != NULL;
+	hb->tag = calloc(slots, sizeof(*hb->tag));
+	return hb->slot != NULL && hb->tag != NULL;
 }
 
 static uint32_t holdback_hash(const struct ipv4_tuple *t)
@@ -28,13 +29,21 @@ static uint32_t holdback_hash(const struct ipv4_tuple *t)
 	return (uint32_t)(h >> 32 ^ h);
 }
 
-/* The slot holding client -> server tuple t, or NULL. */
+/*
+ * The slot holding client -> server tuple t, or NULL. Every packet of a
+ * connection libnids does not know is looked up here, both ways (its last
+ * ACKs, after libnids freed it, among them): the tags, 4 bytes a slot, answer
+ * most of those without touching the slots' 12 MB (docs/performance.md, Issue 20).
+ */
 static struct holdback_slot *holdback_find(struct holdback *hb, const struct ipv4_tuple *t)
 {
-	uint32_t i = holdback_hash(t) & hb->mask;
+	if (!hb->held)
+		return NULL;
+	uint32_t h = holdback_hash(t), i = h & hb->mask;
 	for (uint32_t k = 0; k < 2; k++) {
-		struct holdback_slot *s = &hb->slot[(i ^ k) & hb->mask];
-		if (s->used && ipv4_same(&s->t, t))
+		uint32_t j = (i ^ k) & hb->mask;
+		struct holdback_slot *s = &hb->slot[j];
+		if (hb->tag[j] == (h | 1) && s->used && ipv4_same(&s->t, t))
 			return s;
 	}
 	return NULL;
@@ -43,6 +52,7 @@ static struct holdback_slot *holdback_find(struct holdback *hb, const struct ipv
 static void holdback_forget(struct holdback *hb, struct holdback_slot *s)
 {
 	s->used = false;
+	hb->tag[s - hb->slot] = 0;
 	hb->held--;
 }
 
@@ -78,6 +88,7 @@ static enum holdback_verdict holdback_syn(struct holdback *hb, const struct segm
 	}
 	*s = (struct holdback_slot){ .t = g->t, .used = true, .syn_len = (uint8_t)len,
 				     .syn_seq = g->seq };
+	hb->tag[s - hb->slot] = holdback_hash(&g->t) | 1;
 	memcpy(s->syn, ip, len);
 	return HOLDBACK_KEPT;
 }
@@ -140,6 +151,8 @@ void holdback_free(struct holdback *hb)
 		if (hb->slot[i].used)
 			holdback_drop(hb, &hb->slot[i]);
 	free(hb->slot);
+	free(hb->tag);
 	hb->slot = NULL;
+	hb->tag = NULL;
 	hb->held = 0;
 }

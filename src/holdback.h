@@ -32,6 +32,7 @@ struct holdback_slot {
 
 struct holdback {
 	struct holdback_slot *slot; /* 2-way set-associative: mask + 1 slots */
+	uint32_t *tag;              /* per slot: 0 free, else its tuple's hash | 1 (holdback.c) */
 	uint32_t mask;
 	uint32_t held;      /* slots in use: at the end, no walk over a table that is empty */
 	uint64_t *given_up; /* counts handshakes dropped unfinished (half-open) */
