@@ -114,22 +114,29 @@ def capture_name(args):
 
 
 def ensure_capture(args):
-    """Generates the capture and its manifest unless an identical one is cached."""
+    """Generates the capture and its manifest unless an identical one is cached.
+    The stamp is compared by popgen's arguments, not by its path: worktrees share
+    build/bench, and each has its own build/popgen. Files are written under
+    temporary names and renamed, so a run elsewhere never reads half a capture."""
     base = os.path.join(CACHE, capture_name(args))
     pcap, manifest, stamp = base + ".pcap", base + ".tsv", base + ".cmd"
-    cmd = [POPGEN, "-o", pcap, "--manifest", manifest] + args
-    want = " ".join(cmd[:1] + cmd[5:])
+    want = " ".join(args)
     fresh = (os.path.exists(pcap) and os.path.exists(manifest) and os.path.exists(stamp)
              and os.path.getmtime(pcap) >= os.path.getmtime(POPGEN))
     if fresh:
         with open(stamp) as f:
-            fresh = f.read().strip() == want
+            fresh = f.read().split(" ", 1)[-1].strip() == want
     if not fresh:
         log(f"generating {os.path.basename(pcap)} ...")
         t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        with open(stamp, "w") as f:
-            f.write(want + "\n")
+        tmp = f".tmp{os.getpid()}"
+        subprocess.run([POPGEN, "-o", pcap + tmp, "--manifest", manifest + tmp] + args, check=True,
+                       stdout=subprocess.DEVNULL)
+        os.replace(manifest + tmp, manifest)
+        os.replace(pcap + tmp, pcap)
+        with open(stamp + tmp, "w") as f:
+            f.write(" ".join([POPGEN] + args) + "\n")
+        os.replace(stamp + tmp, stamp)
         log(f"  {os.path.getsize(pcap) / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s")
     return pcap, manifest
 
@@ -140,7 +147,7 @@ def ensure_variant(pcap, kind):
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(pcap):
         return out
     log(f"writing {os.path.basename(out)} ...")
-    tmp = out + ".tmp"
+    tmp = out + f".tmp{os.getpid()}"
     if kind == "pcapng":
         subprocess.run(["editcap", "-F", "pcapng", pcap, tmp], check=True)
     else:
@@ -158,7 +165,7 @@ def ensure_slice(pcap, packets):
         return out
     n = max(1, int(packets * SLICE_BYTES / os.path.getsize(pcap)))
     log(f"writing {os.path.basename(out)} ({n} packets) ...")
-    tmp = out + ".tmp"
+    tmp = out + f".tmp{os.getpid()}"
     subprocess.run(["editcap", "-F", "pcap", "-r", pcap, tmp, f"1-{n}"], check=True)
     os.replace(tmp, out)
     return out
