@@ -8,6 +8,9 @@
  * open file (an extracted message) into the plain records of records.h.
  * GMime is made for mail that is broken in every way seen in the wild, so
  * popsift has no MIME parser of its own: this file only picks what to report.
+ * The one shortcut: a header section of plain fields alone (ASCII names and
+ * values, nothing GMime could read two ways) is split into fields here, each
+ * value decoded by GMime's own functions; any other section goes to GMime.
  */
 #include "mime.h"
 
@@ -132,16 +135,6 @@ static void mime_headers_from(const uint8_t *p, size_t n, struct message_headers
 	g_object_unref(m);
 }
 
-/* True for a field mime_headers_parse() reports (GMime matches names without case). */
-static bool mime_reported(const uint8_t *name, size_t n)
-{
-	static const char *const names[] = { "From", "To", "Cc", "Subject", "Date", "Message-ID" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && g_ascii_strncasecmp((const char *)name, names[i], n) == 0)
-			return true;
-	return false;
-}
-
 /* True for the octets of a plain line: printable ASCII and tabs, a CR only before the LF. */
 static bool mime_plain_line(const uint8_t *p, size_t n)
 {
@@ -180,52 +173,68 @@ static size_t mime_plain_field(const uint8_t *p, size_t n, size_t *name_n)
 	}
 }
 
-/*
- * The section without the fields popsift does not report, or NULL when it is
- * left as it is. GMime makes an object of every field (and frees it): over
- * half of the output thread's time on message-bearing captures, where a
- * message carries 10-20 fields and 6 are reported (docs/performance.md,
- * Issue 20). A field's value is decoded from its own raw text alone, so
- * dropping others changes no value; but how GMime reads a line it does not
- * take for a field depends on what came before it. So only a section made of
- * plain fields alone, up to its empty line or its end, is filtered.
- */
-static uint8_t *mime_reported_only(const uint8_t *p, size_t n, size_t *out_n)
+/* The record's field for a reported name (GMime matches names without case), or NULL. */
+static struct header_field *mime_reported(struct message_headers *h, const uint8_t *name, size_t n)
 {
-	size_t i = 0, name_n, len, dropped = 0;
-	while (i < n && (len = mime_plain_field(p + i, n - i, &name_n)) != 0) {
-		dropped += mime_reported(p + i, name_n) ? 0 : len;
-		i += len;
-	}
-	size_t rest = n - i;
-	if (!dropped || !(rest == 0 || (rest == 1 && p[i] == '\n') ||
-			  (rest == 2 && p[i] == '\r' && p[i + 1] == '\n')))
-		return NULL;
-	uint8_t *out = malloc(n - dropped);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (i = 0; (len = mime_plain_field(p + i, n - i, &name_n)) != 0; i += len)
-		if (mime_reported(p + i, name_n)) {
-			memcpy(out + o, p + i, len);
-			o += len;
-		}
-	memcpy(out + o, p + i, n - i);
-	*out_n = o + (n - i);
-	return out;
+	static const char *const names[] = { "From", "To", "Cc", "Subject", "Date", "Message-ID" };
+	struct header_field *f[] = { &h->from, &h->to, &h->cc, &h->subject, &h->date, &h->message_id };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && g_ascii_strncasecmp((const char *)name, names[i], n) == 0)
+			return f[i];
+	return NULL;
 }
 
+/* True when p[0..n) is plain fields alone, up to its empty line or its end. */
+static bool mime_plain_section(const uint8_t *p, size_t n)
+{
+	size_t i = 0, name_n, len;
+	while (i < n && (len = mime_plain_field(p + i, n - i, &name_n)) != 0)
+		i += len;
+	size_t rest = n - i;
+	return rest == 0 || (rest == 1 && p[i] == '\n') || (rest == 2 && p[i] == '\r' && p[i + 1] == '\n');
+}
+
+/* As mime_field() fills f from GMime's header: raw = the octets after the colon. */
+static void mime_plain_value(const uint8_t *raw, size_t n, struct header_field *f)
+{
+	char *text = g_strndup((const char *)raw, n);
+	char *unfolded = g_mime_utils_header_unfold(text);
+	char *value = g_mime_utils_header_decode_text(NULL, unfolded);
+	char *r = mime_unfold(text);
+	f->value = value ? mime_unfold(value) : mime_strdup(r ? r : "");
+	if (r && f->value && strcmp(r, f->value) != 0)
+		f->raw = r;
+	else
+		free(r);
+	g_free(value);
+	g_free(unfolded);
+	g_free(text);
+}
+
+/*
+ * A section of plain fields alone is read here, each reported field's value
+ * decoded by GMime's own functions from its raw text, as GMime's parser does
+ * (g_mime_header_get_value: unfold, then decode): the parser makes a GObject of
+ * every field, address and part and frees them again, 79% of the output
+ * thread's instructions on message-bearing captures (docs/performance.md,
+ * Issue 20). Any other section goes to the parser whole: how it reads a line
+ * it does not take for a field depends on what came before.
+ */
 void mime_headers_parse(const uint8_t *p, size_t n, struct message_headers *h)
 {
-	size_t kept_n = 0;
-	uint8_t *kept = n ? mime_reported_only(p, n, &kept_n) : NULL;
-	if (kept) {
-		p = kept;
-		n = kept_n;
-	}
-	if (n)
+	if (!n)
+		return;
+	if (!mime_plain_section(p, n)) {
 		mime_headers_from(p, n, h);
-	free(kept);
+		return;
+	}
+	size_t i = 0, name_n, len;
+	while (i < n && (len = mime_plain_field(p + i, n - i, &name_n)) != 0) {
+		struct header_field *f = mime_reported(h, p + i, name_n);
+		if (f && !f->value)
+			mime_plain_value(p + i + name_n + 1, len - name_n - 1, f);
+		i += len;
+	}
 }
 
 static void mime_field_free(struct header_field *f)

@@ -135,7 +135,7 @@ static void a_section_cut_mid_line_keeps_the_complete_headers(void **state)
 	mime_headers_free(&h);
 }
 
-/* mime.c hands GMime only the fields it reports when the section is plain fields alone. */
+/* A section of plain fields alone is read by mime.c itself, through GMime's decoding. */
 static void fields_not_reported_change_nothing(void **state)
 {
 	(void)state;
