@@ -33,6 +33,15 @@ Scenarios (--full / --quick):
   short   short sessions (greeting, USER/PASS, STAT, QUIT)  1,000,000 / 200,000
   conc    10,000 / 2,000 concurrent long sessions (every session open from
           start to end of the capture; messages 300 B .. 64 KB)
+  medium  300 sessions at once, 50-200 KB messages   --size 300M / 60M (issue 20)
+  mix     80% short sessions (a login, no mail), 20% with a few messages
+          (300 B .. 64 KB), 2,000 at once           50,000 / 10,000 sessions (issue 20)
+  slice   the first 100 MB of the heavy capture (editcap): popsift against
+          `tshark -r SLICE -Y pop` (skipped with a note when tshark or editcap is
+          missing); tshark runs 3 times (1 in quick mode), it takes seconds per run
+
+Bytes per open session: (peak RSS on conc - peak RSS on short) / (difference of
+their concurrency), for popsift and for bare_nids (libnids' own per-stream cost).
 
 Results: printed as Markdown, and written to build/bench/results-MODE.{md,json}.
 """
@@ -66,6 +75,11 @@ SCENARIOS = {
         ("short", ["--short", "-n", "1000000", "-s", "2"], ["bare", "nids", "popsift"]),
         ("conc", ["-c", "10000", "-n", "10000", "--msg-max", "64K", "-s", "3"],
          ["bare", "nids", "popsift"]),
+        ("medium", ["--size", "300M", "-c", "300", "--msg-min", "50K", "--msg-max", "200K", "-s", "5"],
+         ["bare", "nids", "popsift"]),
+        ("mix", ["--short-pct", "80", "-n", "50000", "-c", "2000", "--msg-max", "64K", "-s", "4"],
+         ["bare", "nids", "popsift"]),
+        ("slice", None, ["popsift", "tshark"]),
     ],
     "quick": [
         ("heavy", ["--size", "200M", "-c", "16", "-s", "1"],
@@ -73,8 +87,20 @@ SCENARIOS = {
         ("short", ["--short", "-n", "200000", "-s", "2"], ["bare", "nids", "popsift"]),
         ("conc", ["-c", "2000", "-n", "2000", "--msg-max", "64K", "-s", "3"],
          ["bare", "nids", "popsift"]),
+        ("medium", ["--size", "60M", "-c", "300", "--msg-min", "50K", "--msg-max", "200K", "-s", "5"],
+         ["bare", "nids", "popsift"]),
+        ("mix", ["--short-pct", "80", "-n", "10000", "-c", "2000", "--msg-max", "64K", "-s", "4"],
+         ["bare", "nids", "popsift"]),
+        ("slice", None, ["popsift", "tshark"]),
     ],
 }
+SLICE_BYTES = 100 * 10**6  # the tshark comparison: the first 100 MB of the heavy capture
+TSHARK_RUNS = {"full": 3, "quick": 1}
+
+
+def concurrency(args):
+    """popgen's -c of a scenario (its default: 4)."""
+    return int(args[args.index("-c") + 1]) if "-c" in args else 4
 
 
 def log(msg):
@@ -88,22 +114,29 @@ def capture_name(args):
 
 
 def ensure_capture(args):
-    """Generates the capture and its manifest unless an identical one is cached."""
+    """Generates the capture and its manifest unless an identical one is cached.
+    The stamp is compared by popgen's arguments, not by its path: worktrees share
+    build/bench, and each has its own build/popgen. Files are written under
+    temporary names and renamed, so a run elsewhere never reads half a capture."""
     base = os.path.join(CACHE, capture_name(args))
     pcap, manifest, stamp = base + ".pcap", base + ".tsv", base + ".cmd"
-    cmd = [POPGEN, "-o", pcap, "--manifest", manifest] + args
-    want = " ".join(cmd[:1] + cmd[5:])
+    want = " ".join(args)
     fresh = (os.path.exists(pcap) and os.path.exists(manifest) and os.path.exists(stamp)
              and os.path.getmtime(pcap) >= os.path.getmtime(POPGEN))
     if fresh:
         with open(stamp) as f:
-            fresh = f.read().strip() == want
+            fresh = f.read().split(" ", 1)[-1].strip() == want
     if not fresh:
         log(f"generating {os.path.basename(pcap)} ...")
         t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        with open(stamp, "w") as f:
-            f.write(want + "\n")
+        tmp = f".tmp{os.getpid()}"
+        subprocess.run([POPGEN, "-o", pcap + tmp, "--manifest", manifest + tmp] + args, check=True,
+                       stdout=subprocess.DEVNULL)
+        os.replace(manifest + tmp, manifest)
+        os.replace(pcap + tmp, pcap)
+        with open(stamp + tmp, "w") as f:
+            f.write(" ".join([POPGEN] + args) + "\n")
+        os.replace(stamp + tmp, stamp)
         log(f"  {os.path.getsize(pcap) / 1e6:.0f} MB in {time.perf_counter() - t:.1f} s")
     return pcap, manifest
 
@@ -114,13 +147,37 @@ def ensure_variant(pcap, kind):
     if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(pcap):
         return out
     log(f"writing {os.path.basename(out)} ...")
-    tmp = out + ".tmp"
+    tmp = out + f".tmp{os.getpid()}"
     if kind == "pcapng":
         subprocess.run(["editcap", "-F", "pcapng", pcap, tmp], check=True)
     else:
         subprocess.run(["zstd", "-q", "-3", "-f", "-o", tmp, pcap], check=True)
     os.replace(tmp, out)
     return out
+
+
+def ensure_slice(pcap, packets):
+    """The first SLICE_BYTES of pcap (whole packets, editcap -r), made once; None without editcap."""
+    if not shutil.which("editcap"):
+        return None
+    out = pcap[:-len(".pcap")] + "_slice100M.pcap"
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(pcap):
+        return out
+    n = max(1, int(packets * SLICE_BYTES / os.path.getsize(pcap)))
+    log(f"writing {os.path.basename(out)} ({n} packets) ...")
+    tmp = out + f".tmp{os.getpid()}"
+    subprocess.run(["editcap", "-F", "pcap", "-r", pcap, tmp, f"1-{n}"], check=True)
+    os.replace(tmp, out)
+    return out
+
+
+def slice_input(mode):
+    """The 100 MB slice of this mode's heavy capture, or None when tshark or editcap is missing."""
+    if not shutil.which("tshark"):
+        return None
+    pcap, _ = ensure_capture(SCENARIOS[mode][0][1])
+    out = subprocess.run([BARE_PCAP, pcap], capture_output=True, text=True, check=True).stdout
+    return ensure_slice(pcap, int(out.split()[1]))
 
 
 def read_manifest(path):
@@ -286,19 +343,27 @@ def main():
             sys.exit(f"bench: {b} missing: run `make bench` (or `make tools bench-bins all`)")
 
     only = set(a.only.split(",")) if a.only else None
-    results, checks, failed = [], [], False
+    results, checks, notes, failed = [], [], [], False
     mach = machine()
     started = time.perf_counter()
     for name, gen, progs in SCENARIOS[a.mode]:
         if only and name not in only:
             continue
-        pcap, manifest = ensure_capture(gen)
+        if gen is None:
+            pcap, manifest = slice_input(a.mode), None
+            if pcap is None:
+                notes.append("slice: not measured: tshark or editcap is missing")
+                log(notes[-1])
+                continue
+        else:
+            pcap, manifest = ensure_capture(gen)
         size = os.path.getsize(pcap)
-        n_sessions, messages = read_manifest(manifest)
+        n_sessions, messages = read_manifest(manifest) if manifest else (0, [])
         msg_bytes = sum(m[3] for m in messages)
         log(f"== {name}: {os.path.basename(pcap)}, {size / 1e6:.0f} MB, {n_sessions} sessions, "
             f"{len(messages)} messages ({msg_bytes / 1e6:.0f} MB)")
-        for binary in ([] if a.no_check else [a.popsift] + ([a.compare] if a.compare else [])):
+        for binary in ([] if a.no_check or not manifest else
+                       [a.popsift] + ([a.compare] if a.compare else [])):
             ok, text = check_output(binary, pcap, manifest, extract="extract" in progs)
             who = "" if binary == a.popsift else " (3b)"
             checks.append({"scenario": name + who, "ok": ok, "text": text})
@@ -311,6 +376,7 @@ def main():
             "bare": [BARE_PCAP, pcap],
             "nids": [BARE_NIDS, pcap],
             "popsift": [a.popsift, "-q", "-r", pcap, "-o", "/dev/null"],
+            "tshark": ["tshark", "-r", pcap, "-Y", "pop"],
         }
         if a.compare:
             progs = progs[:progs.index("popsift") + 1] + ["compare"] + progs[progs.index("popsift") + 1:]
@@ -339,7 +405,7 @@ def main():
         unavailable = {}
         for r in range(a.runs):
             for prog in progs:
-                if prog in unavailable:
+                if prog in unavailable or (prog == "tshark" and r >= TSHARK_RUNS[a.mode]):
                     continue
                 if prog == "extract":
                     shutil.rmtree(extract_dir, ignore_errors=True)
@@ -369,7 +435,8 @@ def main():
                           "sessions_s": n_sessions / wall, "rss_mb": rss,
                           "runs": [round(s[0], 4) for s in samples[prog]]}
             log(f"  {prog:8s} {wall:8.3f} s  {size / 1e6 / wall:8.0f} MB/s  {rss:7.1f} MB RSS")
-        res = {"scenario": name, "capture": os.path.basename(pcap), "bytes": size,
+        res = {"scenario": name, "concurrency": concurrency(gen) if gen else None,
+               "capture": os.path.basename(pcap), "bytes": size,
                "packets": packets, "sessions": n_sessions, "messages": len(messages),
                "message_bytes": msg_bytes, "rows": rows}
         if "extract" in progs:
@@ -380,14 +447,16 @@ def main():
         results.append(res)
 
     elapsed = time.perf_counter() - started
-    md = render(a.mode, mach, results, checks, a.runs, elapsed)
+    extra = derived(results)
+    md = render(a.mode, mach, results, checks, a.runs, elapsed, extra, notes)
     print(md)
     tag = f"-{a.tag}" if a.tag else ""
     with open(os.path.join(CACHE, f"results-{a.mode}{tag}.md"), "w") as f:
         f.write(md)
     with open(os.path.join(CACHE, f"results-{a.mode}{tag}.json"), "w") as f:
         json.dump({"mode": a.mode, "machine": mach, "results": results, "checks": checks,
-                   "runs": a.runs, "elapsed_s": elapsed}, f, indent=1)
+                   "runs": a.runs, "elapsed_s": elapsed, "derived": extra, "notes": notes},
+                  f, indent=1)
     if failed:
         sys.exit("bench: popsift's output did not match the manifest (see 'output check')")
 
@@ -395,28 +464,52 @@ def main():
 LABELS = {"bare": "(1) bare pcap_next_ex", "nids": "(2) libnids + touch",
           "popsift": "(3) popsift -o /dev/null", "compare": "(3b) --compare binary",
           "extract": "(4) popsift -x DIR", "pcapng": "(5) popsift on the pcapng",
-          "zstd": "(6) popsift on the .zst", "zstd-pipe": "(6b) zstd -dc \\| popsift -r -"}
+          "zstd": "(6) popsift on the .zst", "zstd-pipe": "(6b) zstd -dc \\| popsift -r -",
+          "tshark": "(7) tshark -r SLICE -Y pop"}
 FORMATS = ("pcapng", "zstd", "zstd-pipe")  # compared with (3): the cost of the format
 
 
-def render(mode, mach, results, checks, runs, elapsed):
+def derived(results):
+    """Bytes per open session (popsift and libnids alone: peak RSS on conc minus on short,
+    over the difference of their concurrency) and tshark against popsift on the slice."""
+    by = {r["scenario"]: r for r in results}
+    out = {}
+    conc, short = by.get("conc"), by.get("short")
+    if conc and short:
+        per = {}
+        for prog in ("nids", "popsift", "compare"):
+            a, b = conc["rows"].get(prog, {}), short["rows"].get(prog, {})
+            if "rss_mb" in a and "rss_mb" in b:
+                per[prog] = (a["rss_mb"] - b["rss_mb"]) * 1024 * 1024 / (
+                    conc["concurrency"] - short["concurrency"])
+        out["bytes_per_open_session"] = per
+    sl = by.get("slice")
+    if sl and "seconds" in sl["rows"].get("tshark", {}) and "seconds" in sl["rows"].get("popsift", {}):
+        t, p = sl["rows"]["tshark"], sl["rows"]["popsift"]
+        out["tshark_over_popsift"] = {"wall": t["seconds"] / p["seconds"],
+                                      "cpu": t["cpu_seconds"] / p["cpu_seconds"]}
+    return out
+
+
+def render(mode, mach, results, checks, runs, elapsed, extra=None, notes=()):
     L = [f"## popsift benchmark ({mode}), {mach['date']}", "",
          f"Machine: {mach['cpu']}, {mach['nproc']} cores ({mach['flags']}), {mach['memory']} RAM, "
          f"Linux {mach['kernel']}; {mach['packages']}", "",
          f"Median of {runs} runs, capture in the page cache; RSS = peak resident set (getrusage). "
          f"\"x bare (best)\": the fastest run of each program against the fastest bare read, "
          f"the figure least disturbed by a shared host.", ""]
-    L += ["| scenario | program | seconds | MB/s | packets/s | sessions/s | CPU s | peak RSS MB | x bare | x bare (best) | x nids | x (3) | x (3) best |",
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    L += ["| scenario | program | seconds | MB/s | packets/s | sessions/s | CPU s | peak RSS MB | x bare | x bare (best) | x nids | x nids CPU | x (3) | x (3) best |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for res in results:
         rows = res["rows"]
         bare = rows.get("bare", {}).get("seconds")
         bare_best = min(rows.get("bare", {}).get("runs") or [0])
         nids = rows.get("nids", {}).get("seconds")
+        nids_cpu = rows.get("nids", {}).get("cpu_seconds")
         mine = rows.get("popsift", {})
         for prog, r in rows.items():
             if "unavailable" in r:
-                L.append(f"| {res['scenario']} | {LABELS[prog]} | n/a | | | | | | | | | | |")
+                L.append(f"| {res['scenario']} | {LABELS[prog]} | n/a | | | | | | | | | | | |")
                 continue
             x3 = x3b = ""
             if prog in FORMATS and "seconds" in mine:
@@ -425,9 +518,10 @@ def render(mode, mach, results, checks, runs, elapsed):
             xb = f"{r['seconds'] / bare:.2f}" if bare else ""
             xbb = f"{min(r['runs']) / bare_best:.2f}" if bare_best else ""
             xn = f"{r['seconds'] / nids:.2f}" if nids and prog != "bare" else ""
+            xnc = f"{r['cpu_seconds'] / nids_cpu:.2f}" if nids_cpu and prog != "bare" else ""
             L.append(f"| {res['scenario']} | {LABELS[prog]} | {r['seconds']:.3f} | {r['mb_s']:.0f} | "
                      f"{r['packets_s'] / 1e6:.2f} M | {r['sessions_s']:,.0f} | {r['cpu_seconds']:.2f} | "
-                     f"{r['rss_mb']:.1f} | {xb} | {xbb} | {xn} | {x3} | {x3b} |")
+                     f"{r['rss_mb']:.1f} | {xb} | {xbb} | {xn} | {xnc} | {x3} | {x3b} |")
     L.append("")
     L.append("Captures:")
     for res in results:
@@ -445,6 +539,22 @@ def render(mode, mach, results, checks, runs, elapsed):
             else:
                 line += f"; (4) not measured: {ex.get('unavailable', '?')}"
             L.append(line)
+    extra = extra or {}
+    per = extra.get("bytes_per_open_session")
+    if per:
+        L.append("")
+        L.append("Bytes per open session (peak RSS on conc minus on short, over the difference of "
+                 "their concurrency): " + ", ".join(f"{LABELS[p]} {v:,.0f}" for p, v in per.items())
+                 + (f"; popsift / libnids {per['popsift'] / per['nids']:.2f}"
+                    if per.get("nids", 0) > 0 and "popsift" in per else ""))
+    ts = extra.get("tshark_over_popsift")
+    if ts:
+        L.append("")
+        L.append(f"tshark on the 100 MB slice takes {ts['wall']:.1f} x popsift's wall time, "
+                 f"{ts['cpu']:.1f} x its CPU time.")
+    for n in notes:
+        L.append("")
+        L.append(f"Note: {n}")
     if checks:
         L.append("")
         L.append("Output checked against popgen's manifest:")

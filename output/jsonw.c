@@ -18,6 +18,47 @@ static const unsigned char byte_class[256] = {
 	[0x80 ... 0xff] = HIGH,
 };
 
+/*
+ * Room for n more bytes in fp's own buffer, or NULL: then the stdio call does
+ * it. An event line is some 40 small pieces, and each fwrite/fputs costs 50-100
+ * instructions of locking-free bookkeeping around a copy of a few bytes: half
+ * the output thread on short sessions (docs/performance.md, Issue 20). glibc's
+ * putc_unlocked writes into the buffer the same way. A line-buffered or
+ * unbuffered stream (a terminal) keeps _IO_write_end at _IO_write_ptr, so it
+ * always takes the stdio call, as putc_unlocked does.
+ */
+static inline char *room(FILE *fp, size_t n)
+{
+#ifdef __GLIBC__
+	if ((size_t)(fp->_IO_write_end - fp->_IO_write_ptr) >= n)
+		return fp->_IO_write_ptr;
+#else
+	(void)fp, (void)n;
+#endif
+	return NULL;
+}
+
+/* The bytes up to `end`, written at room()'s pointer, are now the stream's. */
+static inline void commit(FILE *fp, char *end)
+{
+#ifdef __GLIBC__
+	fp->_IO_write_ptr = end;
+#else
+	(void)fp, (void)end;
+#endif
+}
+
+static inline void put_mem(FILE *fp, const void *p, size_t n)
+{
+	char *at = room(fp, n);
+	if (!at) {
+		fwrite_unlocked(p, 1, n, fp);
+		return;
+	}
+	memcpy(at, p, n);
+	commit(fp, at + n);
+}
+
 /* Before a value or a key: the comma if the container already holds a member. */
 static inline void jw_sep(struct jw *w)
 {
@@ -54,10 +95,25 @@ void jw_end_array(struct jw *w)
 
 void jw_key(struct jw *w, const char *key)
 {
-	jw_sep(w);
-	fputc_unlocked('"', w->fp);
-	fputs_unlocked(key, w->fp);
-	fputs_unlocked("\":", w->fp);
+	size_t n = strlen(key);
+	char *p = room(w->fp, n + 4);
+	if (!p) {
+		jw_sep(w);
+		fputc_unlocked('"', w->fp);
+		put_mem(w->fp, key, n);
+		put_mem(w->fp, "\":", 2);
+		w->comma = false;
+		return;
+	}
+	/* ,"key": in one copy */
+	if (w->comma)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	commit(w->fp, p);
 	w->comma = false; /* the value that follows takes no comma */
 }
 
@@ -68,11 +124,11 @@ static void put_escape(FILE *fp, unsigned char c)
 	const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f" :
 			c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
 	if (e) {
-		fwrite_unlocked(e, 1, 2, fp);
+		put_mem(fp, e, 2);
 		return;
 	}
 	char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-	fwrite_unlocked(u, 1, sizeof(u), fp);
+	put_mem(fp, u, sizeof(u));
 }
 
 /*
@@ -99,17 +155,17 @@ static void put_chars(FILE *fp, const uint8_t *p, size_t n, bool wire)
 			continue;
 		}
 		if (i > run)
-			fwrite_unlocked(p + run, 1, i - run, fp);
+			put_mem(fp, p + run, i - run);
 		if (cls == ESCAPE) {
 			put_escape(fp, p[i]);
 		} else {
 			char x[5] = { '\\', '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
-			fwrite_unlocked(x, 1, sizeof(x), fp);
+			put_mem(fp, x, sizeof(x));
 		}
 		run = ++i;
 	}
 	if (n > run)
-		fwrite_unlocked(p + run, 1, n - run, fp);
+		put_mem(fp, p + run, n - run);
 }
 
 void jw_stringn(struct jw *w, const char *s, size_t n)
@@ -156,7 +212,7 @@ static void put_digits(FILE *fp, unsigned long long v)
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	fwrite_unlocked(p, 1, (size_t)(buf + sizeof(buf) - p), fp);
+	put_mem(fp, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void jw_uint(struct jw *w, unsigned long long v)
@@ -178,21 +234,21 @@ void jw_bool(struct jw *w, bool v)
 {
 	jw_sep(w);
 	if (v)
-		fwrite_unlocked("true", 1, 4, w->fp);
+		put_mem(w->fp, "true", 4);
 	else
-		fwrite_unlocked("false", 1, 5, w->fp);
+		put_mem(w->fp, "false", 5);
 }
 
 void jw_null(struct jw *w)
 {
 	jw_sep(w);
-	fwrite_unlocked("null", 1, 4, w->fp);
+	put_mem(w->fp, "null", 4);
 }
 
 void jw_raw(struct jw *w, const char *json)
 {
 	jw_sep(w);
-	fputs_unlocked(json, w->fp);
+	put_mem(w->fp, json, strlen(json));
 }
 
 void jw_field_text(struct jw *w, const char *key, const char *s)

@@ -8,6 +8,9 @@
  * open file (an extracted message) into the plain records of records.h.
  * GMime is made for mail that is broken in every way seen in the wild, so
  * popsift has no MIME parser of its own: this file only picks what to report.
+ * The one shortcut: a header section of plain fields alone (ASCII names and
+ * values, nothing GMime could read two ways) is split into fields here, each
+ * value decoded by GMime's own functions; any other section goes to GMime.
  */
 #include "mime.h"
 
@@ -110,10 +113,9 @@ static GMimeMessage *mime_header_message(const uint8_t *p, size_t n)
 	return m;
 }
 
-void mime_headers_parse(const uint8_t *p, size_t n, struct message_headers *h)
+/* mime_headers_parse() on the section p[0..n), n > 0. */
+static void mime_headers_from(const uint8_t *p, size_t n, struct message_headers *h)
 {
-	if (!n)
-		return;
 	GMimeMessage *m = mime_header_message(p, n);
 	if (!m && p[n - 1] != '\n') {
 		/* GMime refuses a section whose last, unterminated line is no header: drop it. */
@@ -131,6 +133,108 @@ void mime_headers_parse(const uint8_t *p, size_t n, struct message_headers *h)
 	mime_field(list, "Date", &h->date);
 	mime_field(list, "Message-ID", &h->message_id);
 	g_object_unref(m);
+}
+
+/* True for the octets of a plain line: printable ASCII and tabs, a CR only before the LF. */
+static bool mime_plain_line(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '\r' ? i + 1 != n : (c < 0x20 && c != '\t') || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The length of the plain field at p[0..n): "Name:" (letters, digits, '-', the
+ * colon right after), its value and continuation lines, each plain and ended
+ * by a LF, no continuation blank only. 0 for anything else; *name_n: the name's
+ * length.
+ */
+static size_t mime_plain_field(const uint8_t *p, size_t n, size_t *name_n)
+{
+	size_t i = 0;
+	while (i < n && (g_ascii_isalnum(p[i]) || p[i] == '-'))
+		i++;
+	if (i == 0 || i == n || p[i] != ':')
+		return 0;
+	*name_n = i;
+	size_t line = 0;
+	for (;;) {
+		const uint8_t *lf = memchr(p + i, '\n', n - i);
+		if (!lf || !mime_plain_line(p + line, (size_t)(lf - p) - line))
+			return 0;
+		if (line && strspn((const char *)p + line, " \t\r") == (size_t)(lf - p) - line)
+			return 0;
+		i = line = (size_t)(lf - p) + 1;
+		if (i == n || (p[i] != ' ' && p[i] != '\t'))
+			return i;
+	}
+}
+
+/* The record's field for a reported name (GMime matches names without case), or NULL. */
+static struct header_field *mime_reported(struct message_headers *h, const uint8_t *name, size_t n)
+{
+	static const char *const names[] = { "From", "To", "Cc", "Subject", "Date", "Message-ID" };
+	struct header_field *f[] = { &h->from, &h->to, &h->cc, &h->subject, &h->date, &h->message_id };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && g_ascii_strncasecmp((const char *)name, names[i], n) == 0)
+			return f[i];
+	return NULL;
+}
+
+/* True when p[0..n) is plain fields alone, up to its empty line or its end. */
+static bool mime_plain_section(const uint8_t *p, size_t n)
+{
+	size_t i = 0, name_n, len;
+	while (i < n && (len = mime_plain_field(p + i, n - i, &name_n)) != 0)
+		i += len;
+	size_t rest = n - i;
+	return rest == 0 || (rest == 1 && p[i] == '\n') || (rest == 2 && p[i] == '\r' && p[i + 1] == '\n');
+}
+
+/* As mime_field() fills f from GMime's header: raw = the octets after the colon. */
+static void mime_plain_value(const uint8_t *raw, size_t n, struct header_field *f)
+{
+	char *text = g_strndup((const char *)raw, n);
+	char *unfolded = g_mime_utils_header_unfold(text);
+	char *value = g_mime_utils_header_decode_text(NULL, unfolded);
+	char *r = mime_unfold(text);
+	f->value = value ? mime_unfold(value) : mime_strdup(r ? r : "");
+	if (r && f->value && strcmp(r, f->value) != 0)
+		f->raw = r;
+	else
+		free(r);
+	g_free(value);
+	g_free(unfolded);
+	g_free(text);
+}
+
+/*
+ * A section of plain fields alone is read here, each reported field's value
+ * decoded by GMime's own functions from its raw text, as GMime's parser does
+ * (g_mime_header_get_value: unfold, then decode): the parser makes a GObject of
+ * every field, address and part and frees them again, 79% of the output
+ * thread's instructions on message-bearing captures (docs/performance.md,
+ * Issue 20). Any other section goes to the parser whole: how it reads a line
+ * it does not take for a field depends on what came before.
+ */
+void mime_headers_parse(const uint8_t *p, size_t n, struct message_headers *h)
+{
+	if (!n)
+		return;
+	if (!mime_plain_section(p, n)) {
+		mime_headers_from(p, n, h);
+		return;
+	}
+	size_t i = 0, name_n, len;
+	while (i < n && (len = mime_plain_field(p + i, n - i, &name_n)) != 0) {
+		struct header_field *f = mime_reported(h, p + i, name_n);
+		if (f && !f->value)
+			mime_plain_value(p + i + name_n + 1, len - name_n - 1, f);
+		i += len;
+	}
 }
 
 static void mime_field_free(struct header_field *f)

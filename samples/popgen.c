@@ -89,6 +89,7 @@ struct pg_opts {
 	uint64_t msg_max;
 	uint64_t drop_every;
 	unsigned concurrency;
+	unsigned short_pct;   /* --short-pct: share of sessions planned as --short ones */
 	unsigned mss;
 	uint16_t port;
 	enum pg_link link;
@@ -603,6 +604,7 @@ struct pg_sess {
 	char greeting[160];
 	char ts[96];            /* APOP timestamp incl. <>, empty if none */
 	bool pipelined, lower, capa;
+	bool short_sess;        /* --short, or drawn by --short-pct */
 	enum pg_split split;
 	enum pg_close close;
 	int reuse_role;         /* 0 none, 1 first of a pair, 2 second */
@@ -783,18 +785,18 @@ static void pg_make_typo(struct pg_rng *r, const char *good, char *out)
 
 /* Login: mechanism mix 55% USER/PASS, 20% APOP, 25% AUTH PLAIN; 15% fail once then succeed, 3%
  * fail for good. --short: always one successful USER/PASS. */
-static void pg_plan_auth(const struct pg_opts *o, struct pg_sess *s)
+static void pg_plan_auth(struct pg_sess *s)
 {
 	struct pg_auth *au = &s->auth;
 	struct pg_rng *r = &s->rng;
 	uint64_t k = pg_rng_below(r, 100);
 	char good[40];
 
-	au->mech = o->short_mode || k < 55 ? PG_MECH_USER : k < 75 ? PG_MECH_APOP : PG_MECH_PLAIN;
+	au->mech = s->short_sess || k < 55 ? PG_MECH_USER : k < 75 ? PG_MECH_APOP : PG_MECH_PLAIN;
 	au->authzid = pg_rng_pct(r, 20);
 	pg_make_user(r, au->user, sizeof au->user);
 	pg_make_pass(r, good);
-	k = o->short_mode ? 99 : pg_rng_below(r, 100);
+	k = s->short_sess ? 99 : pg_rng_below(r, 100);
 	if (k < 3) {
 		au->natt = (unsigned)pg_rng_range(r, 1, 2);
 		for (unsigned i = 0; i < au->natt; i++)
@@ -1000,9 +1002,9 @@ static void pg_plan_style(struct pg_gen *g, struct pg_sess *s)
 	static const enum pg_reuse cycle[] = { PG_REUSE_FIN, PG_REUSE_NOFIN, PG_REUSE_RST };
 	enum pg_reuse how = g->o->reuse;
 
-	s->pipelined = g->o->short_mode ? pg_rng_pct(r, 20) : pg_rng_pct(r, 35);
+	s->pipelined = s->short_sess ? pg_rng_pct(r, 20) : pg_rng_pct(r, 35);
 	s->lower = pg_rng_pct(r, 5);
-	s->capa = !g->o->short_mode && pg_rng_pct(r, 30);
+	s->capa = !s->short_sess && pg_rng_pct(r, 30);
 	s->split = s->pipelined ? PG_SPLIT_NONE : (enum pg_split)pg_rng_below(r, PG_SPLIT_COUNT);
 	s->close = (enum pg_close)pg_rng_below(r, 3);
 	if (s->reuse_role != 1)
@@ -1018,7 +1020,7 @@ static void pg_plan_style(struct pg_gen *g, struct pg_sess *s)
 /* Builds the whole command script of a session (message bodies stay in the corpus). */
 static void pg_plan(struct pg_gen *g, struct pg_sess *s)
 {
-	pg_plan_auth(g->o, s);
+	pg_plan_auth(s);
 	pg_plan_style(g, s);
 	pg_plan_greeting(s);
 	pg_cmd_add(s, PG_C_GREET, 0, 0);
@@ -1033,7 +1035,7 @@ static void pg_plan(struct pg_gen *g, struct pg_sess *s)
 		pg_batch_end(s);
 		return;
 	}
-	if (g->o->short_mode)
+	if (s->short_sess)
 		pg_plan_short(s);
 	else
 		pg_plan_transaction(g, s);
@@ -1694,6 +1696,9 @@ static void pg_sess_start(struct pg_gen *g, struct pg_sess *s, bool pair_second)
 	s->hdrs.len = s->turn.len = s->gaps.len = 0;
 	s->idx = g->started++;
 	pg_rng_seed(&s->rng, g->o->seed, s->idx + 1);
+	/* Drawn only with --short-pct, so that every other capture keeps its bytes. */
+	s->short_sess = g->o->short_mode ||
+	                (g->o->short_pct && pg_rng_below(&s->rng, 100) < g->o->short_pct);
 	if (pair_second) {
 		s->cli = cli;
 		s->srv = srv;
@@ -1743,7 +1748,7 @@ static void pg_manifest_flags(FILE *f, const struct pg_gen *g, const struct pg_s
 		fputs(",lower", f);
 	if (s->capa)
 		fputs(",capa", f);
-	if (g->o->short_mode)
+	if (s->short_sess)
 		fputs(",short", f);
 	if (g->o->midstream)
 		fputs(",midstream", f);
@@ -1860,6 +1865,7 @@ static void pg_usage(FILE *f)
 	"      --mss N             TCP payload per segment (default 1448)\n"
 	"      --port N            server port (default 110)\n"
 	"      --short             short sessions: greeting, USER/PASS, STAT, QUIT only\n"
+	"      --short-pct N       N% of the sessions (drawn per session) short, the rest as usual\n"
 	"      --linktype T        eth|vlan|qinq|sll|sll2|null|raw (default eth)\n"
 	"      --ipv6              IPv6 (2001:db8::/32) instead of IPv4\n"
 	"      --ipv6-ext          IPv6 with a hop-by-hop options header before TCP (implies --ipv6)\n"
@@ -1918,7 +1924,7 @@ static unsigned pg_parse_enum(const char *opt, const char *s, const char *const 
 
 enum { PG_OPT_SIZE = 256, PG_OPT_MSG_MIN, PG_OPT_MSG_MAX, PG_OPT_MSG_DIST, PG_OPT_MSS, PG_OPT_PORT,
        PG_OPT_SHORT, PG_OPT_LINK, PG_OPT_IPV6, PG_OPT_IPV6_EXT, PG_OPT_MIDSTREAM, PG_OPT_DROP,
-       PG_OPT_FRAGMENT, PG_OPT_REUSE, PG_OPT_BAD_CSUM, PG_OPT_MANIFEST };
+       PG_OPT_FRAGMENT, PG_OPT_REUSE, PG_OPT_BAD_CSUM, PG_OPT_MANIFEST, PG_OPT_SHORT_PCT };
 
 static const struct option pg_long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -1932,6 +1938,7 @@ static const struct option pg_long_opts[] = {
 	{ "mss", required_argument, NULL, PG_OPT_MSS },
 	{ "port", required_argument, NULL, PG_OPT_PORT },
 	{ "short", no_argument, NULL, PG_OPT_SHORT },
+	{ "short-pct", required_argument, NULL, PG_OPT_SHORT_PCT },
 	{ "linktype", required_argument, NULL, PG_OPT_LINK },
 	{ "ipv6", no_argument, NULL, PG_OPT_IPV6 },
 	{ "ipv6-ext", no_argument, NULL, PG_OPT_IPV6_EXT },
@@ -1965,6 +1972,7 @@ static void pg_opt_apply(struct pg_opts *o, int c, const char *arg, bool *sessio
 	case PG_OPT_MSS: o->mss = (unsigned)pg_parse_size("--mss", arg, 64, PG_MSS_MAX); break;
 	case PG_OPT_PORT: o->port = (uint16_t)pg_parse_size("--port", arg, 1, 65535); break;
 	case PG_OPT_SHORT: o->short_mode = true; break;
+	case PG_OPT_SHORT_PCT: o->short_pct = (unsigned)pg_parse_size("--short-pct", arg, 0, 100); break;
 	case PG_OPT_LINK:
 		o->link = (enum pg_link)pg_parse_enum("--linktype", arg, pg_link_names, PG_LINK_COUNT);
 		break;

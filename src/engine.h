@@ -38,6 +38,8 @@
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
 #define FRAGMENT_PAD_MAX 64 /* a fragment shorter than its headers is padded up to this size */
+/* Streams whose small receive buffers are kept between packets (reasm.c, reasm_keep) */
+#define REASM_KEEP 256
 
 /*
  * The engine. reasm.c holds the one instance: libnids' callbacks carry no
@@ -58,6 +60,7 @@ struct reasm {
 	uint64_t generation;      /* sessions ended so far: see the re-entrancy rule above */
 	time_t last_tick;         /* reasm_tick: the second last seen */
 	time_t next_expiry;       /* reasm_expire: no session can be idle long enough before this */
+	struct tcp_stream *keep[REASM_KEEP]; /* by hash of the pointer; NULL: free slot */
 	struct holdback hold;
 	struct ip6frag *ip6frag;  /* IPv6 datagrams being reassembled (ip6frag.h) */
 	uint8_t pkt[IPMAP_PACKET_MAX];      /* synthetic segments */

@@ -17,8 +17,15 @@ bool holdback_init(struct holdback *hb, unsigned max_streams, uint64_t *given_up
 	while (slots < max_streams && slots < HOLDBACK_SLOTS_MAX)
 		slots *= 2;
 	*hb = (struct holdback){ .mask = slots - 1, .given_up = given_up };
-	hb->slot = calloc(slots, sizeof(*hb->slot)); /* pages are touched only as handshakes arrive */
-	return hb->slot != NULL;
+	hb->bucket = calloc(slots, sizeof(*hb->bucket));
+	hb->slot = calloc(slots, sizeof(*hb->slot)); /* pages are touched only as slots are used */
+	hb->spare = malloc(slots * sizeof(*hb->spare));
+	if (!hb->bucket || !hb->slot || !hb->spare)
+		return false;
+	for (uint32_t k = 0; k < slots; k++)
+		hb->spare[k] = slots - 1 - k;
+	hb->n_spare = slots;
+	return true;
 }
 
 static uint32_t holdback_hash(const struct ipv4_tuple *t)
@@ -28,21 +35,37 @@ static uint32_t holdback_hash(const struct ipv4_tuple *t)
 	return (uint32_t)(h >> 32 ^ h);
 }
 
-/* The slot holding client -> server tuple t, or NULL. */
+/*
+ * The slot holding client -> server tuple t, or NULL. The table holds 8-byte
+ * buckets pointing into a pool of slots: a SYN copied into a slot of a 12 MB
+ * table scattered by hash cost a fifth of the capture thread's cache misses on
+ * short sessions, while the pool hands back the slot freed last, still in the
+ * cache (docs/performance.md, Issue 20). Every packet of a connection libnids
+ * does not know comes here both ways: the tags answer without reading a slot,
+ * and nothing is read while nothing is held.
+ */
 static struct holdback_slot *holdback_find(struct holdback *hb, const struct ipv4_tuple *t)
 {
-	uint32_t i = holdback_hash(t) & hb->mask;
+	if (!hb->held)
+		return NULL;
+	uint32_t h = holdback_hash(t), i = h & hb->mask;
 	for (uint32_t k = 0; k < 2; k++) {
-		struct holdback_slot *s = &hb->slot[(i ^ k) & hb->mask];
-		if (s->used && ipv4_same(&s->t, t))
-			return s;
+		const struct holdback_bucket *b = &hb->bucket[(i ^ k) & hb->mask];
+		if (b->slot && b->tag == (h | 1)) {
+			struct holdback_slot *s = &hb->slot[b->slot - 1];
+			if (ipv4_same(&s->t, t))
+				return s;
+		}
 	}
 	return NULL;
 }
 
+/* The slot stays readable (the caller feeds from it) until the next handshake takes it. */
 static void holdback_forget(struct holdback *hb, struct holdback_slot *s)
 {
 	s->used = false;
+	hb->bucket[s->bucket].slot = 0;
+	hb->spare[hb->n_spare++] = (uint32_t)(s - hb->slot);
 	hb->held--;
 }
 
@@ -53,15 +76,24 @@ static void holdback_drop(struct holdback *hb, struct holdback_slot *s)
 	(*hb->given_up)++;
 }
 
-/* A slot for a new handshake: a free one, else one still without SYN-ACK, which gives way. */
+/*
+ * A slot for a new handshake, in a free bucket, else in one whose handshake
+ * has no SYN-ACK yet, which gives way.
+ */
 static struct holdback_slot *holdback_victim(struct holdback *hb, const struct ipv4_tuple *t)
 {
-	uint32_t i = holdback_hash(t) & hb->mask;
-	struct holdback_slot *a = &hb->slot[i], *b = &hb->slot[(i ^ 1) & hb->mask];
-	struct holdback_slot *s = !a->used ? a : !b->used ? b : a->synack_len && !b->synack_len ? b : a;
-	if (s->used)
-		holdback_drop(hb, s);
-	return s;
+	uint32_t h = holdback_hash(t), i = h & hb->mask, j = (i ^ 1) & hb->mask;
+	struct holdback_bucket *a = &hb->bucket[i], *b = &hb->bucket[j];
+	uint32_t at = !a->slot ? i : !b->slot ? j
+		      : hb->slot[a->slot - 1].synack_len && !hb->slot[b->slot - 1].synack_len ? j : i;
+	struct holdback_bucket *to = &hb->bucket[at];
+	if (to->slot)
+		holdback_drop(hb, &hb->slot[to->slot - 1]);
+	uint32_t k = hb->spare[--hb->n_spare];
+	to->tag = h | 1;
+	to->slot = k + 1;
+	hb->slot[k].bucket = at;
+	return &hb->slot[k];
 }
 
 static enum holdback_verdict holdback_syn(struct holdback *hb, const struct segment *g,
@@ -77,7 +109,7 @@ static enum holdback_verdict holdback_syn(struct holdback *hb, const struct segm
 		hb->held++;
 	}
 	*s = (struct holdback_slot){ .t = g->t, .used = true, .syn_len = (uint8_t)len,
-				     .syn_seq = g->seq };
+				     .syn_seq = g->seq, .bucket = s->bucket };
 	memcpy(s->syn, ip, len);
 	return HOLDBACK_KEPT;
 }
@@ -140,6 +172,10 @@ void holdback_free(struct holdback *hb)
 		if (hb->slot[i].used)
 			holdback_drop(hb, &hb->slot[i]);
 	free(hb->slot);
+	free(hb->bucket);
+	free(hb->spare);
 	hb->slot = NULL;
+	hb->bucket = NULL;
+	hb->spare = NULL;
 	hb->held = 0;
 }

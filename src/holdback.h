@@ -25,13 +25,23 @@ struct holdback_slot {
 	struct ipv4_tuple t; /* client -> server, as the SYN was sent */
 	bool used;
 	uint8_t syn_len, synack_len; /* synack_len 0: no SYN-ACK yet */
+	uint32_t bucket;             /* where the table points at it (holdback.c) */
 	uint32_t syn_seq, synack_seq;
 	uint8_t syn[HOLDBACK_PKT_MAX];
 	uint8_t synack[HOLDBACK_PKT_MAX];
 };
 
+/* A place in the table: which slot holds the handshake whose tuple hashes to `tag`. */
+struct holdback_bucket {
+	uint32_t tag;  /* the tuple's hash | 1 */
+	uint32_t slot; /* index in the pool + 1; 0: empty */
+};
+
 struct holdback {
-	struct holdback_slot *slot; /* 2-way set-associative: mask + 1 slots */
+	struct holdback_bucket *bucket; /* 2-way set-associative: mask + 1 buckets */
+	struct holdback_slot *slot;     /* the pool: mask + 1 slots */
+	uint32_t *spare;                /* pool slots free, a stack: the last freed is reused first */
+	uint32_t n_spare;
 	uint32_t mask;
 	uint32_t held;      /* slots in use: at the end, no walk over a table that is empty */
 	uint64_t *given_up; /* counts handshakes dropped unfinished (half-open) */

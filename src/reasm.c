@@ -65,9 +65,19 @@ void reasm_inject(struct reasm *r, const struct segment *g)
 	reasm_feed(r, r->pkt, ipv4_tcp_segment(r->pkt, g, NULL));
 }
 
+/* ts's slot among the streams whose buffers are kept (libnids' pool: consecutive structs). */
+static inline struct tcp_stream **reasm_keep_slot(struct reasm *r, const struct tcp_stream *ts)
+{
+	uintptr_t k = (uintptr_t)ts / sizeof(*ts);
+	return &r->keep[k % REASM_KEEP];
+}
+
 void reasm_end(struct reasm *r, struct tcp_stream *ts, enum end_reason why, const struct timeval *at)
 {
 	struct session *s = ts->user;
+	struct tcp_stream **slot = reasm_keep_slot(r, ts);
+	if (*slot == ts)
+		*slot = NULL; /* libnids frees its buffers with it */
 	r->generation++;
 	ts->user = NULL;
 	if (s)
@@ -210,6 +220,7 @@ bool reasm_init(const struct reasm_config *cfg, char *err, size_t errlen)
 	R.cfg = *cfg;
 	R.last_tick = 0;
 	R.next_expiry = 0;
+	memset(R.keep, 0, sizeof(R.keep));
 	reasm_tune_malloc();
 	nids_abi_seed_hash();
 	if (!reasm_start_nids(cfg, err, errlen))
@@ -333,6 +344,35 @@ static void reasm_trim(struct half_stream *h)
 	}
 }
 
+/* libnids' first buffer for a half (add2buf: 4 KB for a segment under 2 KB). */
+#define REASM_SMALL_BUFFER 4096
+
+/*
+ * ...but giving it back after every packet costs libnids a malloc and popsift
+ * a free of 4 KB per segment with data: 8% of the capture thread on short
+ * sessions. So the REASM_KEEP streams that had data last (at most one per
+ * slot, hashed by address) keep buffers of libnids' first size, and a stream
+ * gives its buffers back when another takes its slot: at most REASM_KEEP x 8 KB
+ * held between packets, whatever the number of sessions. A larger buffer goes
+ * back at once, as before. reasm_end() empties the slot of a stream that ends.
+ */
+static void reasm_keep(struct tcp_stream *ts)
+{
+	struct tcp_stream **slot = reasm_keep_slot(&R, ts);
+	if (ts->client.bufsize > REASM_SMALL_BUFFER || ts->server.bufsize > REASM_SMALL_BUFFER) {
+		reasm_trim(&ts->client);
+		reasm_trim(&ts->server);
+		return;
+	}
+	if (*slot == ts)
+		return;
+	if (*slot) {
+		reasm_trim(&(*slot)->client);
+		reasm_trim(&(*slot)->server);
+	}
+	*slot = ts;
+}
+
 /*
  * After libnids took a segment: a hole it now waits on may need closing. `ts`
  * is what reasm_before() found, still valid if no session ended since
@@ -350,10 +390,8 @@ static void reasm_after(const struct segment *g, struct tcp_stream *ts, uint64_t
 		mend_holes(&R, ts, &ts->client, false);
 	if (reasm_unchanged(&R, gen) && ts->server.list)
 		mend_holes(&R, ts, &ts->server, false);
-	if (reasm_unchanged(&R, gen)) {
-		reasm_trim(&ts->client);
-		reasm_trim(&ts->server);
-	}
+	if (reasm_unchanged(&R, gen))
+		reasm_keep(ts);
 }
 
 /*

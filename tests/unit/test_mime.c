@@ -146,6 +146,38 @@ static void a_section_cut_mid_line_keeps_the_complete_headers(void **state)
 	mime_headers_free(&h);
 }
 
+/* A section of plain fields alone is read by mime.c itself, through GMime's decoding. */
+static void fields_not_reported_change_nothing(void **state)
+{
+	(void)state;
+	struct message_headers h;
+	parse("X-Mailer: m\r\nReceived: from a\r\n\tby b\r\nsubject: s\r\nFROM: f@popsift.test\r\n"
+	      "X-Long: a\r\n b\r\nSubject: second\r\nto: t@popsift.test,\r\n u@popsift.test\r\n\r\n",
+	      &h);
+	assert_string_equal(h.subject.value, "s");
+	assert_string_equal(h.from.value, "f@popsift.test");
+	assert_string_equal(h.to.value, "t@popsift.test, u@popsift.test");
+	assert_null(h.cc.value);
+	mime_headers_free(&h);
+}
+
+/*
+ * GMime skips a line it does not take for a field after a field, but gives
+ * nothing when the section starts with one: dropping the fields before such a
+ * line would lose what follows it, so that section goes to GMime whole.
+ */
+static void a_line_that_is_no_field_keeps_the_section_whole(void **state)
+{
+	(void)state;
+	struct message_headers h;
+	parse("Content-Type: text/plain\r\nBogus line\r\nSubject: after\r\n\r\n", &h);
+	assert_string_equal(h.subject.value, "after");
+	mime_headers_free(&h);
+	parse("Bogus line\r\nSubject: after\r\n\r\n", &h);
+	assert_null(h.subject.value);
+	mime_headers_free(&h);
+}
+
 static void garbage_gives_no_headers_and_no_crash(void **state)
 {
 	(void)state;
@@ -324,6 +356,8 @@ int main(void)
 		cmocka_unit_test(absent_headers_stay_absent),
 		cmocka_unit_test(the_first_of_two_subjects_is_reported),
 		cmocka_unit_test(a_section_cut_mid_line_keeps_the_complete_headers),
+		cmocka_unit_test(fields_not_reported_change_nothing),
+		cmocka_unit_test(a_line_that_is_no_field_keeps_the_section_whole),
 		cmocka_unit_test(garbage_gives_no_headers_and_no_crash),
 		cmocka_unit_test(attachments_are_listed_with_the_digest_of_their_decoded_octets),
 		cmocka_unit_test(a_message_cut_inside_an_attachment_still_lists_it),
