@@ -282,14 +282,21 @@ def setup(work):
     STATE["one"] = one
 
 
-def replay_into_release(pair, binary):
-    live = Live(pair, binary, STATE["work"])
+def replay_top_speed(pair, binary, *opts):
+    """The capture replayed at top speed into `binary -i` with opts: (live, sent, Mb/s,
+    packets analysed, received and dropped by the kernel)."""
+    live = Live(pair, binary, STATE["work"], *opts)
     try:
         sent, mbps = pair.replay(STATE["pcap"], "--topspeed")
         live.wait_all(sent)
         seen, received, dropped = live.stop()
     finally:
         live.kill()
+    return live, sent, mbps, seen, received, dropped
+
+
+def replay_into_release(pair, binary):
+    live, sent, mbps, seen, received, dropped = replay_top_speed(pair, binary)
     print(f"note load: {sent} packets at {mbps:.0f} Mb/s (top speed) into {binary}: "
           f"kernel received {received}, dropped {dropped}")
     return live, sent, seen, received, dropped
@@ -319,13 +326,7 @@ def top_speed_replay_drops_nothing_and_matches_the_offline_run():
 @SUITE.test
 def a_ring_too_small_drops_and_every_session_that_lost_packets_says_so():
     pair = STATE["pair"]
-    live = Live(pair, SUITE.popsift, STATE["work"], "-B", "1024")
-    try:
-        sent, _ = pair.replay(STATE["pcap"], "--topspeed")
-        live.wait_all(sent)
-        seen, received, dropped = live.stop()
-    finally:
-        live.kill()
+    live, sent, _, seen, received, dropped = replay_top_speed(pair, SUITE.popsift, "-B", "1024")
     print(f"note load: -B 1024 at top speed: {sent} sent, {received} received, {dropped} dropped")
     expect(dropped > 0, "a 1 MiB ring kept up at top speed: nothing tested")
     expect(received == sent and seen + dropped == received,
