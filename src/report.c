@@ -8,9 +8,8 @@
  * policy are the capture run's own (output/replay.c).
  *
  * Owns the command line of the subcommand, the line splitting (bounded:
- * REPORT_LINE_MAX), what is said about the input on standard error, and the
- * TLS layer's numbers behind a tls event's names (the cipher suites by name),
- * which evread.c takes from here: output does not include src/tls/.
+ * REPORT_LINE_MAX) and what is said about the input on standard error. The
+ * TLS layer's numbers behind a tls event's names come from report_tls.c.
  */
 #include "report.h"
 
@@ -26,7 +25,7 @@
 #include "../output/replay.h"
 #include "capsource.h"
 #include "exitcode.h"
-#include "tls/tls.h"
+#include "report_tls.h"
 
 #define REPORT_LINE_MAX (64u << 20) /* the longest event read (a session listing 100,000 uids) */
 #define REPORT_ERRORS_SHOWN 5       /* bad lines named one by one; then only counted */
@@ -168,69 +167,6 @@ static void report_parse(struct report_opts *o, int argc, char **argv)
 		o->rc.format = REPLAY_EVENTS;
 	o->inputs = (const char **)argv + optind;
 	o->n_inputs = (size_t)(argc - optind);
-}
-
-/* ---- the TLS layer's names, for the alert policy (evread.h) ------------- */
-
-struct report_suite {
-	const char *name;
-	uint16_t code;
-};
-
-/* Every cipher suite the registry names, by name: built at the first tls event. */
-struct report_suites {
-	struct report_suite *rows;
-	size_t n;
-	bool built;
-};
-
-/* A version's wire code by tls_version_name()'s name; 0 for "unknown". */
-static uint16_t report_tls_version(void *ctx, const char *name)
-{
-	(void)ctx;
-	for (unsigned v = 0x0300; v <= 0x03ff; v++) /* SSL 3.0 to TLS 1.3 and beyond: major 3 */
-		if (strcmp(tls_version_name((uint16_t)v), name) == 0)
-			return (uint16_t)v;
-	return 0;
-}
-
-static int report_suite_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct report_suite *)a)->name, ((const struct report_suite *)b)->name);
-}
-
-static void report_suites_build(struct report_suites *t)
-{
-	t->built = true;
-	size_t n = 0;
-	for (unsigned c = 0; c <= 0xffff; c++)
-		n += tls_suite_name((uint16_t)c) != NULL;
-	t->rows = n ? malloc(n * sizeof(*t->rows)) : NULL;
-	for (unsigned c = 0; t->rows && c <= 0xffff; c++)
-		if (tls_suite_name((uint16_t)c))
-			t->rows[t->n++] = (struct report_suite){ tls_suite_name((uint16_t)c), (uint16_t)c };
-	if (t->n)
-		qsort(t->rows, t->n, sizeof(*t->rows), report_suite_cmp);
-}
-
-/* A cipher suite's code and weakness by its IANA name or "unknown(0x....)"; 0 when neither. */
-static uint16_t report_tls_suite(void *ctx, const char *name, unsigned *weakness)
-{
-	struct report_suites *t = ctx;
-	unsigned code = 0;
-	int end = 0;
-	*weakness = 0;
-	if (sscanf(name, "unknown(0x%4x)%n", &code, &end) == 1 && !name[end])
-		return (uint16_t)code; /* none the registry names: no weakness known */
-	if (!t->built)
-		report_suites_build(t);
-	const struct report_suite key = { name, 0 };
-	const struct report_suite *row =
-		t->n ? bsearch(&key, t->rows, t->n, sizeof(*t->rows), report_suite_cmp) : NULL;
-	if (!row)
-		return 0;
-	*weakness = tls_suite_weakness(row->code);
-	return row->code;
 }
 
 /* One line of input, told to the reader and the replay. */
@@ -393,14 +329,14 @@ int report_main(int argc, char **argv)
 		evread_free(er);
 		return er ? EXIT_INPUT : EXIT_INTERNAL;
 	}
-	struct report_suites suites = { 0 };
-	evread_set_tls_names(er, &(struct evread_tls_names){ report_tls_version, report_tls_suite, &suites });
+	struct report_tls_names names = { 0 };
+	evread_set_tls_names(er, &(struct evread_tls_names){ report_tls_version, report_tls_suite, &names });
 	struct report_count c = { 0 };
 	bool ok = true;
 	for (size_t i = 0; i < n_inputs; i++)
 		ok = report_input(inputs[i], er, rp, &c) && ok;
 	evread_free(er);
-	free(suites.rows);
+	report_tls_names_free(&names);
 	if (!replay_close(rp) || (fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0)) {
 		fprintf(stderr, "popsift report: writing the output failed: %s\n", strerror(errno));
 		ok = false;

@@ -1,8 +1,9 @@
 /*
  * fuzz_report.c - libFuzzer harness for `popsift report`'s reading of events:
  * the JSON reader (output/jsonr.c), the events read back into records
- * (output/evread.c) and every writer a report feeds (output/replay.c: the
- * alerts, the text summary, the mailbox report, the HTML report), on input
+ * (output/evread.c, with src/report_tls.c's names of TLS versions and suites)
+ * and every writer a report feeds (output/replay.c: the alerts, the text
+ * summary, the mailbox report, the HTML report), on input
  * that is one NDJSON event per line, as popsift writes it or anything else.
  * Checks that nothing crashes, leaks or reads out of bounds, whatever a line
  * holds. Seeds: tests/fuzz/corpus/report/ (events of the bundled samples).
@@ -14,9 +15,13 @@
 
 #include "../../output/evread.h"
 #include "../../output/replay.h"
+#include "../../src/report_tls.h"
 #include "fuzz_input.h"
 
-/* Nothing to set up once: every input gets its own reader. */
+/* The TLS names as popsift report gives them; the suite table is built once, not per input. */
+static struct report_tls_names names;
+
+/* Every input gets its own reader; only the names are shared. */
 void fuzz_harness_init(void)
 {
 }
@@ -35,6 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    .bruteforce = { 2, 2, 300 } };
 	struct evread *er = evread_new();
 	struct replay *rp = er ? replay_open(&rc) : NULL;
+	if (er)
+		evread_set_tls_names(er, &(struct evread_tls_names){ report_tls_version, report_tls_suite,
+								     &names });
 	for (size_t at = 0; rp && at < size;) {
 		const uint8_t *nl = memchr(data + at, '\n', size - at);
 		size_t n = nl ? (size_t)(nl - data - at) : size - at;
