@@ -32,32 +32,10 @@
 #define POP2_MARKS_MAX 1024      /* ACKD'ed messages listed in the summary; more are counted only */
 #define POP2_CCC_MAX 999999999999999ULL /* larger "=ccc" counts as an overflow */
 
-/*
- * The state variables and the names their setters trace with.
- *
- * state: the RFC 937 server states, plus the time before the greeting (the
- * RFC's LSTN). AUTH: greeting seen, waiting for HELO; MBOX: logged in, a
- * folder selected; ITEM: "=ccc" told the size of the current message; NEXT:
- * RETR sent the message, ACKS, ACKD or NACK must follow; DONE: QUIT
- * acknowledged. The names are also the state the session summary reports.
- *
- * srv: how the server's bytes are read. LINE: reply lines; REPLY_DUE: the
- * counted octets just ended, the next line must be a reply; DATA: the counted
- * octets of a message, streamed, never held; SKIP: the rest of a message a
- * gap already ended, counted and dropped.
- *
- * sync: whether the server's lines can be matched to the waiting commands.
- * SEEK: skipping to a line that can be trusted (pop2_is_anchor); SEEK_LOST:
- * the same, and replies may have been lost (a gap, a mid-stream start).
- */
-#define POP2_STATES(X) X(POP2_ST_GREETING, "GREETING") X(POP2_ST_AUTH, "AUTH") X(POP2_ST_MBOX, "MBOX") \
-	X(POP2_ST_ITEM, "ITEM") X(POP2_ST_NEXT, "NEXT") X(POP2_ST_DONE, "DONE")
+/* The state variables and their traced names; pop2_states.def says what each value means. */
+#include "pop2_states.def"
 STATE_ENUM(pop2_state, POP2_STATES, POP2_ST_COUNT);
-#define POP2_SRV_MODES(X) X(POP2_SRV_LINE, "LINE") X(POP2_SRV_REPLY_DUE, "REPLY-DUE") \
-	X(POP2_SRV_DATA, "DATA") X(POP2_SRV_SKIP, "SKIP")
 STATE_ENUM(pop2_srv, POP2_SRV_MODES, POP2_SRV_COUNT);
-#define POP2_SYNCS(X) X(POP2_SYNC_OK, "OK") X(POP2_SYNC_SEEK, "SEEK") \
-	X(POP2_SYNC_SEEK_LOST, "SEEK-LOST")
 STATE_ENUM(pop2_sync, POP2_SYNCS, POP2_SYNC_COUNT);
 
 /*

@@ -55,41 +55,11 @@ static const struct lp_cmd pop3_cmds[] = {
 };
 _Static_assert(ARRAY_LEN(pop3_cmds) == POP3_CMD_COUNT, "command table out of step");
 
-/*
- * The state variables and the names their setters trace with.
- *
- * phase: RFC 1939 §3, plus the time before the greeting. UPDATE is QUIT
- * acknowledged in TRANSACTION: the deletions are committed.
- *
- * wire: what the dissector's bytes are. TEXT is read. HANDOVER: STLS was
- * accepted in the bytes being read; the rest of them, and every later byte,
- * belong to a layer beneath POP3 (TLS, RFC 2595 §4), which the engine is told
- * of (session_info.handover); then TEXT again, for what the engine gives from
- * then on is the dialogue inside that layer. The dissector knows no more of
- * TLS. SASL_LAYER is a SASL security layer negotiated by AUTH: nothing more is
- * read.
- *
- * srv: how the server's bytes are read. STATUS: a status line or a SASL
- * continuation; LINES: the lines of a multi-line reply (CAPA, LIST, UIDL...);
- * BODY: a message, streamed through the dot-unstuffer, never held;
- * BODY_BY_LINE: a message that lost bytes to a gap, read line by line.
- *
- * xmit: XTND XMIT (qpopper) is one command with two replies, and between them
- * the client sends a dot-stuffed message (docs/protocol.md §8). BODY: the
- * first +OK came, the client's bytes are the message; RESULT: it ended, the
- * next server status line is the verdict.
- */
-#define POP3_PHASES(X) X(POP3_PH_GREETING, "GREETING") X(POP3_PH_AUTHORIZATION, "AUTHORIZATION") \
-	X(POP3_PH_TRANSACTION, "TRANSACTION") X(POP3_PH_UPDATE, "UPDATE")
+/* The state variables and their traced names; pop3_states.def says what each value means. */
+#include "pop3_states.def"
 STATE_ENUM(pop3_phase, POP3_PHASES, POP3_PH_COUNT);
-#define POP3_WIRES(X) X(POP3_WIRE_TEXT, "TEXT") X(POP3_WIRE_HANDOVER, "HANDOVER") \
-	X(POP3_WIRE_SASL_LAYER, "SASL-LAYER")
 STATE_ENUM(pop3_wire, POP3_WIRES, POP3_WIRE_COUNT);
-#define POP3_SRV_MODES(X) X(POP3_SRV_STATUS, "STATUS") X(POP3_SRV_LINES, "LINES") \
-	X(POP3_SRV_BODY, "BODY") X(POP3_SRV_BODY_BY_LINE, "BODY-BY-LINE")
 STATE_ENUM(pop3_srv, POP3_SRV_MODES, POP3_SRV_COUNT);
-#define POP3_XMITS(X) X(POP3_XMIT_NONE, "NONE") X(POP3_XMIT_BODY, "BODY") \
-	X(POP3_XMIT_RESULT, "RESULT")
 STATE_ENUM(pop3_xmit, POP3_XMITS, POP3_XMIT_COUNT);
 
 enum pop3_status { POP3_ST_NONE, POP3_ST_OK, POP3_ST_ERR };
