@@ -36,6 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import run as bench  # noqa: E402  (bench/run.py: timing, page cache, machine)
+sys.path.insert(0, os.path.join(ROOT, "tests", "tls"))
+import tlsmem  # noqa: E402  (the handshake over memory BIOs, shared with make-fixtures.py)
 
 SIZES = {"quick": 200 << 20, "full": 1 << 30}
 SESSIONS = 16
@@ -70,19 +72,7 @@ class TlsPair:
         self.cin, self.cout, self.sin, self.sout = (ssl.MemoryBIO() for _ in range(4))
         self.client = cctx.wrap_bio(self.cin, self.cout, server_hostname="pop.bench.test")
         self.server = sctx.wrap_bio(self.sin, self.sout, server_side=True)
-        done = {"c": False, "s": False}
-        for _ in range(50):
-            for key, obj in (("c", self.client), ("s", self.server)):
-                if not done[key]:
-                    try:
-                        obj.do_handshake()
-                        done[key] = True
-                    except ssl.SSLWantReadError:
-                        pass
-            self._pump()
-            if all(done.values()):
-                return
-        raise SystemExit("bench/tls.py: the handshake does not finish")
+        tlsmem.handshake(self.client, self.server, self._pump, "bench/tls.py")
 
     def _pump(self):
         for side, out, into in (("c", self.cout, self.sin), ("s", self.sout, self.cin)):
