@@ -213,14 +213,17 @@ void session_snaplen_cut(struct session *s)
 	s->flow.snaplen_cut++;
 }
 
+/* One hole is one gap, however many pieces libnids hands its filler over in. */
 void session_expect_filler(struct session *s, enum dir dir, size_t n)
 {
+	if (!s->filler[dir])
+		s->flow.gaps++;
 	s->filler[dir] += n;
 }
 
+/* Bytes the capture lost; the gap itself is counted where the hole is first known. */
 static void session_lost(struct session *s, enum dir dir, size_t missing)
 {
-	s->flow.gaps++;
 	s->flow.gap_bytes += missing;
 	if (s->d)
 		session_tls_gap(s, dir, missing);
@@ -250,6 +253,7 @@ bool session_data(struct session *s, enum dir dir, const uint8_t *buf, size_t le
 void session_gap(struct session *s, enum dir dir, size_t missing, const struct timeval *now)
 {
 	s->flow.now = *now;
+	s->flow.gaps++;
 	session_lost(s, dir, missing);
 }
 
